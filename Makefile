@@ -1,0 +1,44 @@
+# QuickSell cache gateway: the two commands are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ENV := source scripts/env.sh &&
+SWIFT_BUILD_FLAGS ?=
+DEMO_USERS ?= 1000
+
+.PHONY: help deps services stop status build migrate seed run test clean-services
+
+help:
+	@echo "make run    install what is missing, start Redis and PostgreSQL, migrate, seed demo data, run the gateway"
+	@echo "make test   start the services, run the whole test suite, stop what it started"
+	@echo "make services | stop | status | build | migrate | seed"
+
+deps:
+	@scripts/install-deps.sh
+
+services: deps
+	@scripts/services.sh start
+
+stop:
+	@scripts/services.sh stop
+
+status:
+	@scripts/services.sh status
+
+build: deps
+	swift build $(SWIFT_BUILD_FLAGS)
+
+migrate: services build
+	@$(ENV) swift run $(SWIFT_BUILD_FLAGS) quicksell-cache migrate --postgres-url "$$QUICKSELL_POSTGRES_URL"
+
+seed: migrate
+	@$(ENV) swift run $(SWIFT_BUILD_FLAGS) quicksell-loadtest seed --postgres-url "$$QUICKSELL_POSTGRES_URL" --users $(DEMO_USERS) --if-empty
+
+run: seed
+	@scripts/run-gateway.sh
+
+test: deps
+	@scripts/with-services.sh scripts/run-tests.sh
+
+clean-services: stop
+	rm -rf .services

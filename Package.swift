@@ -1,0 +1,126 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "quicksell-gateway",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "quicksell-gateway", targets: ["quicksell-gateway"]),
+        .executable(name: "quicksell-cache", targets: ["quicksell-cache"]),
+        .executable(name: "quicksell-loadtest", targets: ["quicksell-loadtest"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // C libraries from Debian's packages (libpq-dev, libhiredis-dev).
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+
+        // The RESP codec, shared by the server side and the Redis client side.
+        .target(
+            name: "RESP",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // libpq connections, pool, listener and schema migrations.
+        .target(
+            name: "Postgres",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Pipelined SwiftNIO client for the gateway's own connection to Redis.
+        .target(
+            name: "RedisBackend",
+            dependencies: [
+                "RESP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The server: commands, key families, read-through, invalidation, stats.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "RESP",
+                "RedisBackend",
+                "Postgres",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "quicksell-gateway",
+            dependencies: [
+                "Gateway",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "quicksell-cache",
+            dependencies: [
+                "Postgres",
+                "CHiredis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Load generator and data seeder.
+        .target(
+            name: "LoadTest",
+            dependencies: ["Postgres", "CHiredis"],
+            path: "loadtest/LoadTest"
+        ),
+        .executableTarget(
+            name: "quicksell-loadtest",
+            dependencies: [
+                "LoadTest",
+                "Postgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "loadtest/quicksell-loadtest"
+        ),
+
+        .testTarget(
+            name: "RESPTests",
+            dependencies: [
+                "RESP",
+                "CHiredis",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "PostgresTests",
+            dependencies: ["Postgres"]
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway",
+                "RESP",
+                "CHiredis",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "LoadTestTests",
+            dependencies: ["LoadTest", "Postgres"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

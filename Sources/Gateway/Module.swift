@@ -1,0 +1,1 @@
+// The Gateway module; see DESIGN.md for what it owns.

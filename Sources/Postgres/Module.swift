@@ -1,0 +1,1 @@
+// The Postgres module: libpq connections and schema migrations.

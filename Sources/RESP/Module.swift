@@ -1,0 +1,1 @@
+// The RESP module; see DESIGN.md for what it owns.

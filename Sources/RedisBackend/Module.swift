@@ -1,0 +1,1 @@
+// The RedisBackend module; see DESIGN.md for what it owns.

@@ -1,0 +1,1 @@
+// The LoadTest module: the data seeder and the load generator.

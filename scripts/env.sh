@@ -1,0 +1,15 @@
+# Shared settings for the service scripts: sourced, never run.
+# Every value can be overridden from the environment, so that several checkouts
+# (or worktrees) on one machine can run their own services side by side.
+QUICKSELL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+QUICKSELL_DATA_DIR="${QUICKSELL_DATA_DIR:-$QUICKSELL_ROOT/.services}"
+QUICKSELL_REDIS_PORT="${QUICKSELL_REDIS_PORT:-6390}"
+QUICKSELL_PG_PORT="${QUICKSELL_PG_PORT:-5440}"
+QUICKSELL_PG_DATABASE="${QUICKSELL_PG_DATABASE:-quicksell}"
+QUICKSELL_GATEWAY_PORT="${QUICKSELL_GATEWAY_PORT:-6380}"
+QUICKSELL_PG_BIN="${QUICKSELL_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}"
+QUICKSELL_REDIS_URL="redis://127.0.0.1:${QUICKSELL_REDIS_PORT}"
+QUICKSELL_POSTGRES_ADMIN_URL="postgresql://postgres@127.0.0.1:${QUICKSELL_PG_PORT}/postgres"
+QUICKSELL_POSTGRES_URL="postgresql://postgres@127.0.0.1:${QUICKSELL_PG_PORT}/${QUICKSELL_PG_DATABASE}"
+export QUICKSELL_ROOT QUICKSELL_DATA_DIR QUICKSELL_REDIS_PORT QUICKSELL_PG_PORT QUICKSELL_PG_DATABASE \
+    QUICKSELL_GATEWAY_PORT QUICKSELL_PG_BIN QUICKSELL_REDIS_URL QUICKSELL_POSTGRES_ADMIN_URL QUICKSELL_POSTGRES_URL

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs the whole test suite against this checkout's services (started by the caller).
+# Integration tests read their server addresses from these variables and fail, never
+# skip, when they are missing.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$QUICKSELL_ROOT"
+export QUICKSELL_TEST_POSTGRES_URL="$QUICKSELL_POSTGRES_ADMIN_URL"
+export QUICKSELL_TEST_REDIS_URL="$QUICKSELL_REDIS_URL"
+export QUICKSELL_SCHEMA_DIR="$QUICKSELL_ROOT/config/schema"
+swift build --build-tests
+swift test --skip-build "$@"
