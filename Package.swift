@@ -23,7 +23,6 @@ let package = Package(
         ),
         .systemLibrary(
             name: "CHiredis",
-            pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
 
@@ -95,6 +94,12 @@ let package = Package(
             path: "loadtest/quicksell-loadtest"
         ),
 
+        // Shared helpers of the integration tests: real servers, throwaway databases.
+        .target(
+            name: "TestSupport",
+            dependencies: ["Postgres"],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "RESPTests",
             dependencies: [
@@ -105,7 +110,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PostgresTests",
-            dependencies: ["Postgres"]
+            dependencies: ["Postgres", "TestSupport"]
         ),
         .testTarget(
             name: "GatewayTests",
@@ -113,13 +118,14 @@ let package = Package(
                 "Gateway",
                 "RESP",
                 "CHiredis",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(
             name: "LoadTestTests",
-            dependencies: ["LoadTest", "Postgres"]
+            dependencies: ["LoadTest", "Postgres", "TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,1 +1,0 @@
-// The Postgres module: libpq connections and schema migrations.

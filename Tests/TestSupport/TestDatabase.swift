@@ -1,0 +1,60 @@
+import Foundation
+import Postgres
+
+/// A throwaway database on the test server, so that tests running in parallel never
+/// see each other's rows. Drop it at the end with `drop()`.
+public final class TestDatabase: @unchecked Sendable {
+    public let name: String
+    /// URL of the new database.
+    public let url: String
+    private let adminURL: String
+
+    private static let counter = Counter()
+
+    /// Creates an empty database; with `migrated`, applies every migration first.
+    public init(label: String = "test", migrated: Bool = true) throws {
+        adminURL = try TestEnvironment.postgresAdminURL()
+        let suffix = "\(ProcessInfo.processInfo.processIdentifier)_\(Self.counter.next())"
+        let safeLabel = String(label.lowercased().filter { $0.isLetter || $0.isNumber || $0 == "_" }.prefix(30))
+        name = "qs_\(safeLabel)_\(suffix)"
+        let admin = try PostgresConnection(url: adminURL, applicationName: "quicksell-tests")
+        try admin.execute("DROP DATABASE IF EXISTS \"\(name)\"")
+        try admin.execute("CREATE DATABASE \"\(name)\"")
+        url = Self.replacingDatabase(in: adminURL, with: name)
+        if migrated {
+            let migrations = try Migration.load(from: try TestEnvironment.schemaDirectory())
+            _ = try Migrator(connection: try connect()).migrate(migrations)
+        }
+    }
+
+    /// A new connection to this database.
+    public func connect() throws -> PostgresConnection {
+        try PostgresConnection(url: url, applicationName: "quicksell-tests")
+    }
+
+    /// Drops the database, ending any connection still open to it.
+    public func drop() {
+        guard let admin = try? PostgresConnection(url: adminURL, applicationName: "quicksell-tests") else { return }
+        _ = try? admin.execute("DROP DATABASE IF EXISTS \"\(name)\" WITH (FORCE)")
+    }
+
+    /// `postgresql://user@host:port/olddb?x` → `postgresql://user@host:port/newdb?x`.
+    static func replacingDatabase(in url: String, with database: String) -> String {
+        guard let schemeEnd = url.range(of: "://") else { return url }
+        let afterScheme = url[schemeEnd.upperBound...]
+        let query = afterScheme.firstIndex(of: "?").map { String(afterScheme[$0...]) } ?? ""
+        let authority = afterScheme.prefix { $0 != "/" && $0 != "?" }
+        return String(url[..<schemeEnd.upperBound]) + authority + "/" + database + query
+    }
+}
+
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func next() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        value += 1
+        return value
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import Postgres
+
+/// Where the integration tests find the real servers that `make test` starts.
+///
+/// A missing variable is a failure with instructions, never a silent skip.
+public enum TestEnvironment {
+    public struct MissingServer: Error, CustomStringConvertible {
+        public let variable: String
+        public var description: String {
+            "\(variable) is not set: run the tests with `make test`, which starts Redis and PostgreSQL and sets it"
+        }
+    }
+
+    /// Admin URL of the test PostgreSQL server (database `postgres`).
+    public static func postgresAdminURL() throws -> String {
+        try required("QUICKSELL_TEST_POSTGRES_URL")
+    }
+
+    /// URL of the test Redis server.
+    public static func redisURL() throws -> String {
+        try required("QUICKSELL_TEST_REDIS_URL")
+    }
+
+    /// The migrations folder of this checkout.
+    public static func schemaDirectory() throws -> String {
+        if let fromEnvironment = ProcessInfo.processInfo.environment["QUICKSELL_SCHEMA_DIR"], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        // Tests/TestSupport/TestEnvironment.swift → repository root.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        return root.appendingPathComponent("config/schema").path
+    }
+
+    private static func required(_ variable: String) throws -> String {
+        guard let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty else {
+            throw MissingServer(variable: variable)
+        }
+        return value
+    }
+}
