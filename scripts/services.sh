@@ -90,7 +90,7 @@ start_postgres() {
     # Tuned for a disposable development and test server: durability off, speed on.
     as_pg "$QUICKSELL_PG_BIN/pg_ctl" -D "$pg_data" -l "$pg_dir/postgres.log" -w -t 60 start -o \
         "-p $QUICKSELL_PG_PORT -k $pg_sock -c listen_addresses=127.0.0.1 -c max_connections=300 \
-         -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+         -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c timezone=UTC -c log_timezone=UTC \
          -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all" \
         >/dev/null || die "postgres did not start; see $pg_dir/postgres.log"
     wait_for "postgres on 127.0.0.1:$QUICKSELL_PG_PORT" 30 pg_answers
