@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "quicksell-gateway",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "quicksell-gateway", targets: ["quicksell-gateway"]),
         .executable(name: "quicksell-cache", targets: ["quicksell-cache"]),

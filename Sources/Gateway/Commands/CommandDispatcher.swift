@@ -1,0 +1,61 @@
+import NIOCore
+import RESP
+
+/// Turns one request into its outcome, with Redis's order of checks: unknown command,
+/// then arity, then authentication, then the command itself.
+struct CommandDispatcher: Sendable {
+    let environment: ServerEnvironment
+
+    func dispatch(_ request: RESPRequest, session: inout ClientSession, eventLoop: any EventLoop) -> CommandOutcome {
+        let arguments = request.arguments
+        guard let first = arguments.first else { return .reply(Replies.syntax) }
+        environment.stats.commandsProcessed.add(1, ordering: .relaxed)
+        let name = first.lowercasedASCII
+        guard let spec = CommandTable.spec(name) else {
+            return .reply(Replies.unknownCommand(arguments))
+        }
+        guard spec.accepts(argumentCount: arguments.count) else {
+            return .reply(Replies.wrongArity(spec.name))
+        }
+        if !session.isAuthenticated && !spec.flags.contains("no_auth") {
+            return .reply(Replies.noAuth)
+        }
+        session.record.update {
+            $0.lastCommand = name
+            $0.lastInteraction = .now
+        }
+        switch name {
+        case "ping": return .reply(ping(arguments, session: session))
+        case "echo": return .reply(.bulkString(arguments[1]))
+        case "hello": return hello(arguments, session: &session)
+        case "auth": return .reply(auth(arguments, session: &session))
+        case "quit": return .replyAndClose(Replies.ok)
+        case "reset": return .reply(reset(session: &session))
+        case "select": return .reply(select(arguments))
+        case "time": return .reply(time())
+        case "client": return .reply(client(arguments, spec: spec, session: &session))
+        case "command": return .reply(command(arguments, spec: spec))
+        case "info": return .reply(info(arguments, session: session))
+        case "config": return .reply(config(arguments, spec: spec, session: session))
+        default: return .reply(Replies.unknownCommand(arguments))
+        }
+    }
+
+    /// Resolves `CONTAINER SUBCOMMAND …`, checking the subcommand's arity.
+    func subcommand(_ arguments: [ByteBuffer], of spec: CommandSpec) -> Result<CommandSpec, RESPValueError> {
+        let subName = arguments[1].lowercasedASCII
+        guard let sub = spec.subcommand(subName) else {
+            return .failure(RESPValueError(Replies.unknownSubcommand(arguments[1], of: spec.name)))
+        }
+        guard sub.accepts(argumentCount: arguments.count) else {
+            return .failure(RESPValueError(Replies.wrongArity(sub.name)))
+        }
+        return .success(sub)
+    }
+}
+
+/// An error reply carried through a `Result`.
+struct RESPValueError: Error {
+    let reply: RESPValue
+    init(_ reply: RESPValue) { self.reply = reply }
+}

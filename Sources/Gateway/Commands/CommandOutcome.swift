@@ -1,0 +1,73 @@
+import NIOCore
+import RESP
+
+/// What running a command produced: a reply now, a reply and then the end of the
+/// connection, or a reply that a backend will produce later (kept in request order).
+enum CommandOutcome {
+    case reply(RESPValue)
+    case replyAndClose(RESPValue)
+    case deferred(EventLoopFuture<RESPValue>)
+}
+
+/// Redis's standard error replies, word for word.
+enum Replies {
+    static let ok = RESPValue.simpleString("OK")
+    static let noAuth = RESPValue.error("NOAUTH Authentication required.")
+    static let wrongPass = RESPValue.error("WRONGPASS invalid username-password pair or user is disabled.")
+    static let syntax = RESPValue.error("ERR syntax error")
+
+    static func wrongArity(_ fullName: String) -> RESPValue {
+        .error("ERR wrong number of arguments for '\(fullName)' command")
+    }
+
+    /// `ERR unknown command 'foo', with args beginning with: 'a' 'b' `
+    static func unknownCommand(_ arguments: [ByteBuffer]) -> RESPValue {
+        var text = "ERR unknown command '\(printable(arguments[0], limit: 128))', with args beginning with: "
+        var budget = 128
+        for argument in arguments.dropFirst() where budget > 0 {
+            let piece = printable(argument, limit: budget)
+            text += "'\(piece)' "
+            budget -= piece.utf8.count
+        }
+        return .error(text)
+    }
+
+    static func unknownSubcommand(_ subcommand: ByteBuffer, of command: String) -> RESPValue {
+        .error("ERR unknown subcommand '\(printable(subcommand, limit: 128))'. Try \(command.uppercased()) HELP.")
+    }
+
+    /// Argument text safe to put in an error line: no CR/LF, bounded length.
+    static func printable(_ buffer: ByteBuffer, limit: Int) -> String {
+        let bytes = buffer.readableBytesView.prefix(limit).map { byte -> UInt8 in
+            (byte == 13 || byte == 10) ? UInt8(ascii: " ") : byte
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension ByteBuffer {
+    /// The bytes as text (invalid UTF-8 repaired), for names and small arguments.
+    var text: String { String(decoding: readableBytesView, as: UTF8.self) }
+
+    /// The bytes lowercased as ASCII text, for case-insensitive command names.
+    var lowercasedASCII: String {
+        String(decoding: readableBytesView.map { ($0 >= 65 && $0 <= 90) ? $0 | 0x20 : $0 }, as: UTF8.self)
+    }
+
+    /// Case-insensitive ASCII comparison with a lowercase literal, without allocating.
+    func equalsIgnoringCase(_ lowercase: StaticString) -> Bool {
+        guard readableBytes == lowercase.utf8CodeUnitCount else { return false }
+        return lowercase.withUTF8Buffer { expected in
+            var index = 0
+            for byte in readableBytesView {
+                let folded = (byte >= 65 && byte <= 90) ? byte | 0x20 : byte
+                if folded != expected[index] { return false }
+                index += 1
+            }
+            return true
+        }
+    }
+
+    /// A decimal integer argument, or nil.
+    var integerValue: Int? { Int(text) }
+}

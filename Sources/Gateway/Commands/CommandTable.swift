@@ -1,0 +1,59 @@
+/// The commands the gateway answers, by lowercase name.
+enum CommandTable {
+    static let connection: [CommandSpec] = [
+        CommandSpec("ping", arity: -1, flags: ["fast"], group: "connection", summary: "Returns the server's liveliness response."),
+        CommandSpec("echo", arity: 2, flags: ["fast"], group: "connection", summary: "Returns the given string."),
+        CommandSpec("hello", arity: -1, flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
+                    group: "connection", summary: "Handshakes with the server.", since: "6.0.0"),
+        CommandSpec("auth", arity: -2, flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
+                    group: "connection", summary: "Authenticates the connection."),
+        CommandSpec("quit", arity: -1, flags: ["allow_busy", "noscript", "loading", "stale", "fast", "no_auth"],
+                    group: "connection", summary: "Closes the connection."),
+        CommandSpec("reset", arity: 1, flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
+                    group: "connection", summary: "Resets the connection.", since: "6.2.0"),
+        CommandSpec("select", arity: 2, flags: ["loading", "stale", "fast"], group: "connection",
+                    summary: "Changes the selected database (only 0 exists here)."),
+        CommandSpec("client", arity: -2, flags: [], group: "connection", summary: "A container for client connection commands.",
+                    since: "2.4.0", subcommands: [
+                        CommandSpec("client|setname", arity: 3, flags: ["noscript", "loading", "stale"], group: "connection",
+                                    summary: "Sets the connection name.", since: "2.6.9"),
+                        CommandSpec("client|getname", arity: 2, flags: ["noscript", "loading", "stale"], group: "connection",
+                                    summary: "Returns the name of the connection.", since: "2.6.9"),
+                        CommandSpec("client|id", arity: 2, flags: ["noscript", "loading", "stale"], group: "connection",
+                                    summary: "Returns the unique client ID of the connection.", since: "5.0.0"),
+                        CommandSpec("client|info", arity: 2, flags: ["noscript", "loading", "stale"], group: "connection",
+                                    summary: "Returns information about the connection.", since: "6.2.0"),
+                        CommandSpec("client|setinfo", arity: 4, flags: ["noscript", "loading", "stale"], group: "connection",
+                                    summary: "Sets information specific to the client or connection.", since: "7.2.0"),
+                        CommandSpec("client|list", arity: -2, flags: ["admin", "noscript", "loading", "stale"],
+                                    group: "connection", summary: "Lists open connections.", since: "2.4.0"),
+                        CommandSpec("client|help", arity: 2, flags: ["loading", "stale"], group: "connection",
+                                    summary: "Returns helpful text about the different subcommands.", since: "5.0.0"),
+                    ]),
+        CommandSpec("command", arity: -1, flags: ["loading", "stale"], group: "server",
+                    summary: "Returns detailed information about all commands.", since: "2.8.13", subcommands: [
+                        CommandSpec("command|count", arity: 2, flags: ["loading", "stale"], group: "server",
+                                    summary: "Returns a count of commands.", since: "2.8.13"),
+                        CommandSpec("command|docs", arity: -2, flags: ["loading", "stale"], group: "server",
+                                    summary: "Returns documentary information about one, multiple or all commands.", since: "7.0.0"),
+                        CommandSpec("command|info", arity: -2, flags: ["loading", "stale"], group: "server",
+                                    summary: "Returns information about one, multiple or all commands.", since: "2.8.13"),
+                        CommandSpec("command|list", arity: -2, flags: ["loading", "stale"], group: "server",
+                                    summary: "Returns a list of command names.", since: "7.0.0"),
+                    ]),
+        CommandSpec("info", arity: -1, flags: ["loading", "stale"], group: "server",
+                    summary: "Returns information and statistics about the gateway."),
+        CommandSpec("time", arity: 1, flags: ["loading", "stale", "fast"], group: "server",
+                    summary: "Returns the server time.", since: "2.6.0"),
+        CommandSpec("config", arity: -2, flags: [], group: "server", summary: "A container for server configuration commands.",
+                    since: "2.0.0", subcommands: [
+                        CommandSpec("config|get", arity: -3, flags: ["admin", "noscript", "loading", "stale"], group: "server",
+                                    summary: "Returns the effective values of configuration parameters.", since: "2.0.0"),
+                    ]),
+    ]
+
+    static let all: [CommandSpec] = connection
+    static let byName: [String: CommandSpec] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+
+    static func spec(_ lowercaseName: String) -> CommandSpec? { byName[lowercaseName] }
+}

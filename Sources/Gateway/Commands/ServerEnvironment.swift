@@ -1,0 +1,21 @@
+import RESP
+
+/// What commands may consult beyond their own connection: the configuration, the
+/// other clients, the counters. Shared by every connection of a server.
+final class ServerEnvironment: Sendable {
+    let configuration: ServerConfiguration
+    let registry: ClientRegistry
+    let stats: ServerStats
+    /// The port actually bound (differs from the configuration's when that is 0).
+    let boundPort: Int
+    let gatewayVersion = "0.1.0"
+    /// The Redis version we announce in HELLO and INFO, for clients that check features.
+    let compatibleRedisVersion = "7.2.0"
+
+    init(configuration: ServerConfiguration, registry: ClientRegistry, stats: ServerStats, boundPort: Int) {
+        self.configuration = configuration
+        self.registry = registry
+        self.stats = stats
+        self.boundPort = boundPort
+    }
+}

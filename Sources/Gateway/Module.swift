@@ -1,1 +1,0 @@
-// The Gateway module; see DESIGN.md for what it owns.

@@ -1,0 +1,155 @@
+import NIOCore
+import RESP
+
+/// One client connection: runs each decoded request, writes replies strictly in
+/// request order (even when a backend answers later), batches the replies of one
+/// read into one write, and stops reading while the client does not read its replies.
+final class ClientConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = RESPRequest
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let dispatcher: CommandDispatcher
+    private let registry: ClientRegistry
+    private var session: ClientSession
+    private let maxPendingReplies: Int
+
+    /// Replies waiting for an earlier deferred one, in request order.
+    private var queue = CircularBuffer<Slot>()
+    /// Sequence number of `queue.first`.
+    private var firstSequence = 0
+    /// Replies ready to write at the next flush.
+    private var output: ByteBuffer?
+    /// Set once QUIT or a protocol error decided to close after the replies are out.
+    private var closing = false
+    /// A `read` was held back because of back-pressure.
+    private var readHeld = false
+
+    private enum Slot {
+        case waiting
+        case ready(RESPValue, closeAfter: Bool)
+    }
+
+    init(dispatcher: CommandDispatcher, registry: ClientRegistry, record: ClientRecord, maxPendingReplies: Int) {
+        self.dispatcher = dispatcher
+        self.registry = registry
+        self.maxPendingReplies = maxPendingReplies
+        self.session = ClientSession(
+            record: record,
+            requiresAuthentication: dispatcher.environment.configuration.users.requiresAuthentication)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        registry.remove(session.record.id)
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
+        let request = unwrapInboundIn(data)
+        switch dispatcher.dispatch(request, session: &session, eventLoop: context.eventLoop) {
+        case .reply(let value):
+            enqueue(value, closeAfter: false, context: context)
+        case .replyAndClose(let value):
+            enqueue(value, closeAfter: true, context: context)
+        case .deferred(let future):
+            let sequence = firstSequence + queue.count
+            queue.append(.waiting)
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            future.hop(to: context.eventLoop).whenComplete { result in
+                let (handler, context) = loopBound.value
+                let value: RESPValue
+                switch result {
+                case .success(let reply): value = reply
+                case .failure(let error): value = .error("ERR \(error)")
+                }
+                handler.complete(sequence: sequence, with: value, context: context)
+            }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flush(context: context)
+        context.fireChannelReadComplete()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let protocolError = error as? RESPProtocolError {
+            dispatcher.environment.stats.protocolErrors.add(1, ordering: .relaxed)
+            // Redis answers the garbage with an error, then closes once the replies are out.
+            if !closing { enqueue(.error("ERR \(protocolError.message)"), closeAfter: true, context: context) }
+            flush(context: context)
+            return
+        }
+        context.close(promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)  // idle timeout: Redis closes silently
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    // MARK: - Back-pressure
+
+    func read(context: ChannelHandlerContext) {
+        if context.channel.isWritable && queue.count < maxPendingReplies && !closing {
+            context.read()
+        } else {
+            readHeld = true
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        resumeReadingIfPossible(context: context)
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func resumeReadingIfPossible(context: ChannelHandlerContext) {
+        if readHeld && context.channel.isWritable && queue.count < maxPendingReplies && !closing {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    // MARK: - Ordered replies
+
+    private func enqueue(_ value: RESPValue, closeAfter: Bool, context: ChannelHandlerContext) {
+        if closeAfter { closing = true }
+        if queue.isEmpty {
+            write(value, closeAfter: closeAfter, context: context)
+        } else {
+            queue.append(.ready(value, closeAfter: closeAfter))
+        }
+    }
+
+    private func complete(sequence: Int, with value: RESPValue, context: ChannelHandlerContext) {
+        let index = sequence - firstSequence
+        guard index >= 0, index < queue.count else { return }  // connection already gone
+        queue[queue.index(queue.startIndex, offsetBy: index)] = .ready(value, closeAfter: false)
+        while let first = queue.first, case let .ready(reply, closeAfter) = first {
+            queue.removeFirst()
+            firstSequence += 1
+            write(reply, closeAfter: closeAfter, context: context)
+        }
+        flush(context: context)
+        resumeReadingIfPossible(context: context)
+    }
+
+    private func write(_ value: RESPValue, closeAfter: Bool, context: ChannelHandlerContext) {
+        if output == nil { output = context.channel.allocator.buffer(capacity: 256) }
+        output?.writeRESPValue(value, version: session.protocolVersion)
+        if closeAfter {
+            flush(context: context)
+            context.close(promise: nil)
+        }
+    }
+
+    private func flush(context: ChannelHandlerContext) {
+        guard let buffer = output, buffer.readableBytes > 0 else { return }
+        output = nil
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+}

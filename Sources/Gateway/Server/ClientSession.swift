@@ -1,0 +1,17 @@
+import RESP
+
+/// The state of one client connection that commands read and change: protocol version,
+/// who it authenticated as. Lives on the connection's event loop only.
+struct ClientSession {
+    let record: ClientRecord
+    var protocolVersion: RESPVersion = .resp2
+    /// The user it authenticated as; nil until it does (when authentication is required).
+    var authenticatedUser: String?
+
+    init(record: ClientRecord, requiresAuthentication: Bool) {
+        self.record = record
+        self.authenticatedUser = requiresAuthentication ? nil : UserDirectory.defaultUserName
+    }
+
+    var isAuthenticated: Bool { authenticatedUser != nil }
+}

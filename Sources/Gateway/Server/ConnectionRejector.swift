@@ -1,0 +1,16 @@
+import NIOCore
+
+/// Answers a client over the limit with Redis's error and closes it.
+final class ConnectionRejector: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    func channelActive(context: ChannelHandlerContext) {
+        let reply = context.channel.allocator.buffer(string: "-ERR max number of clients reached\r\n")
+        context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+}

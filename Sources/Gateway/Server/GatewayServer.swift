@@ -1,0 +1,142 @@
+import Logging
+import NIOCore
+import NIOPosix
+import RESP
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The Redis-protocol server the API tier connects to.
+///
+/// Classic NIO handlers rather than async sequences: the hit path stays on the
+/// connection's event loop with no task or thread hop.
+public final class GatewayServer: Sendable {
+    public let configuration: ServerConfiguration
+    public let stats: ServerStats
+    public let registry: ClientRegistry
+    private let group: MultiThreadedEventLoopGroup
+    private let ownsGroup: Bool
+    private let logger: Logger
+    private let channel: any Channel
+    /// The address actually bound; its port differs from the configuration's when that was 0.
+    public let localPort: Int
+
+    /// Binds and starts serving; returns once the listening socket is open.
+    public static func start(
+        configuration: ServerConfiguration,
+        group: MultiThreadedEventLoopGroup? = nil,
+        logger: Logger = Logger(label: "quicksell.gateway")
+    ) async throws -> GatewayServer {
+        let ownsGroup = group == nil
+        let group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
+        let stats = ServerStats(startedAtUnixSeconds: Int(time(nil)))
+        let registry = ClientRegistry(maxClients: configuration.maxClients)
+        let environmentBox = EnvironmentBox()
+
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelOption(.autoRead, value: true)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try Self.initialize(channel, environment: environmentBox.environment, logger: logger)
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+        } catch {
+            if ownsGroup { try? await group.shutdownGracefully() }
+            throw GatewayServerError.cannotBind(host: configuration.host, port: configuration.port, reason: "\(error)")
+        }
+        let localPort = channel.localAddress?.port ?? configuration.port
+        environmentBox.environment = ServerEnvironment(
+            configuration: configuration, registry: registry, stats: stats, boundPort: localPort)
+        logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(localPort)"])
+        return GatewayServer(
+            configuration: configuration, stats: stats, registry: registry, group: group,
+            ownsGroup: ownsGroup, logger: logger, channel: channel, localPort: localPort)
+    }
+
+    private init(
+        configuration: ServerConfiguration, stats: ServerStats, registry: ClientRegistry,
+        group: MultiThreadedEventLoopGroup, ownsGroup: Bool, logger: Logger, channel: any Channel, localPort: Int
+    ) {
+        self.configuration = configuration
+        self.stats = stats
+        self.registry = registry
+        self.group = group
+        self.ownsGroup = ownsGroup
+        self.logger = logger
+        self.channel = channel
+        self.localPort = localPort
+    }
+
+    private static func initialize(_ channel: any Channel, environment: ServerEnvironment?, logger: Logger) throws {
+        guard let environment else {
+            throw GatewayServerError.notReady  // a connect raced the bind's completion: refuse it
+        }
+        environment.stats.connectionsReceived.add(1, ordering: .relaxed)
+        let pipeline = channel.pipeline.syncOperations
+        guard let record = environment.registry.admit(
+            remoteAddress: channel.remoteAddress.map(Self.describe) ?? "?",
+            localAddress: channel.localAddress.map(Self.describe) ?? "?")
+        else {
+            environment.stats.rejectedConnections.add(1, ordering: .relaxed)
+            try pipeline.addHandler(ConnectionRejector())
+            return
+        }
+        let configuration = environment.configuration
+        if configuration.idleTimeoutSeconds > 0 {
+            try pipeline.addHandler(IdleStateHandler(allTimeout: .seconds(Int64(configuration.idleTimeoutSeconds))))
+        }
+        try pipeline.addHandler(ByteToMessageHandler(RESPRequestDecoder(limits: configuration.limits)))
+        try pipeline.addHandler(ClientConnectionHandler(
+            dispatcher: CommandDispatcher(environment: environment),
+            registry: environment.registry,
+            record: record,
+            maxPendingReplies: configuration.maxPendingRepliesPerClient))
+    }
+
+    private static func describe(_ address: SocketAddress) -> String {
+        "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
+    }
+
+    /// Stops accepting, closes the listening socket and, if it owns it, the event loops.
+    public func shutdown() async {
+        try? await channel.close()
+        if ownsGroup { try? await group.shutdownGracefully() }
+        logger.info("stopped")
+    }
+
+    /// Runs until the listening socket closes.
+    public func waitUntilClosed() async throws {
+        try await channel.closeFuture.get()
+    }
+}
+
+/// Why the server could not start.
+public enum GatewayServerError: Error, CustomStringConvertible {
+    case cannotBind(host: String, port: Int, reason: String)
+    case notReady
+
+    public var description: String {
+        switch self {
+        case let .cannotBind(host, port, reason): return "cannot listen on \(host):\(port): \(reason)"
+        case .notReady: return "server is still starting"
+        }
+    }
+}
+
+/// Hands the environment, made after the bind reports the real port, to the child initializer.
+private final class EnvironmentBox: Sendable {
+    private let value = Mutex<ServerEnvironment?>(nil)
+    var environment: ServerEnvironment? {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
+    }
+}
