@@ -1,1 +1,0 @@
-// The RESP module; see DESIGN.md for what it owns.
