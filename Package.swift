@@ -65,8 +65,10 @@ let package = Package(
             name: "quicksell-gateway",
             dependencies: [
                 "Gateway",
+                "RESP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .executableTarget(

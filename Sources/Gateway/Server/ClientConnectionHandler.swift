@@ -69,7 +69,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        flush(context: context)
+        flushOutput(context: context)
         context.fireChannelReadComplete()
     }
 
@@ -78,7 +78,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
             dispatcher.environment.stats.protocolErrors.add(1, ordering: .relaxed)
             // Redis answers the garbage with an error, then closes once the replies are out.
             if !closing { enqueue(.error("ERR \(protocolError.message)"), closeAfter: true, context: context) }
-            flush(context: context)
+            flushOutput(context: context)
             return
         }
         context.close(promise: nil)
@@ -134,7 +134,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
             firstSequence += 1
             write(reply, closeAfter: closeAfter, context: context)
         }
-        flush(context: context)
+        flushOutput(context: context)
         resumeReadingIfPossible(context: context)
     }
 
@@ -142,12 +142,12 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         if output == nil { output = context.channel.allocator.buffer(capacity: 256) }
         output?.writeRESPValue(value, version: session.protocolVersion)
         if closeAfter {
-            flush(context: context)
+            flushOutput(context: context)
             context.close(promise: nil)
         }
     }
 
-    private func flush(context: ChannelHandlerContext) {
+    private func flushOutput(context: ChannelHandlerContext) {
         guard let buffer = output, buffer.readableBytes > 0 else { return }
         output = nil
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)

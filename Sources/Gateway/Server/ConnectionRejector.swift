@@ -7,8 +7,9 @@ final class ConnectionRejector: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         let reply = context.channel.allocator.buffer(string: "-ERR max number of clients reached\r\n")
+        let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { _ in
-            context.close(promise: nil)
+            channel.close(promise: nil)
         }
     }
 
