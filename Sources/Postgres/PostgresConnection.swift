@@ -8,8 +8,9 @@ import Darwin
 /// One blocking libpq connection.
 ///
 /// Blocking calls belong on a thread of their own (the fill pool, the CLIs, tests),
-/// never on an event loop. Not thread-safe: one user at a time.
-public final class PostgresConnection {
+/// never on an event loop. Not thread-safe: one user at a time (the pool hands a
+/// connection to one thread at a time, hence `@unchecked Sendable`).
+public final class PostgresConnection: @unchecked Sendable {
     private let handle: OpaquePointer
     /// `host:port/database`, as tried; used in every error message. Never holds the password.
     public let address: String
