@@ -18,8 +18,9 @@ struct SeedCommand: ParsableCommand {
             Progress goes to stderr, the summary to stdout.
 
             Example:
-              quicksell-loadtest seed --postgres-url postgresql://postgres@127.0.0.1:5440/quicksell \\
-                --users 100000 --seed 42 --reference-time 2026-11-26T12:00:00Z --truncate
+              export QUICKSELL_POSTGRES_URL=postgresql://postgres@127.0.0.1:5440/quicksell
+              quicksell-loadtest seed --users 100000 --seed 42 \\
+                --reference-time 2026-11-26T12:00:00Z --truncate
             """
     )
 
