@@ -1,1 +1,0 @@
-// The LoadTest module: the data seeder and the load generator.
