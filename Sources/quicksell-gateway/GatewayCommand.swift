@@ -2,8 +2,6 @@ import ArgumentParser
 import Foundation
 import Gateway
 import Logging
-import NIOCore
-import RESP
 
 /// `quicksell-gateway`: runs the Redis-compatible caching gateway in the foreground.
 @main
@@ -12,75 +10,99 @@ struct GatewayCommand: AsyncParsableCommand {
         commandName: "quicksell-gateway",
         abstract: "Redis-compatible read-through caching gateway for QuickSell.",
         discussion: """
-            Example:
-              quicksell-gateway --host 127.0.0.1 --port 6380
-              redis-cli -p 6380 PING
+            Configuration comes from the YAML file (--config), then QUICKSELL_* environment
+            variables, then these flags; each overrides the one before.
+
+            Examples:
+              quicksell-gateway --config config/gateway.yaml
+              quicksell-gateway --port 6380 --redis-url redis://127.0.0.1:6390 \\
+                  --postgres-url postgresql://postgres@127.0.0.1:5440/quicksell
+              quicksell-gateway --config config/gateway.yaml --check-config
+              redis-cli -p 6380 GET user:1
             """
     )
 
-    @Option(help: "Address to listen on.")
-    var host = "127.0.0.1"
+    @Option(help: "YAML configuration file (see config/gateway.yaml).")
+    var config: String?
 
-    @Option(help: "Port to listen on (0 picks a free one and prints it).")
-    var port = 6380
+    @Option(help: "Address to listen on (server.host).")
+    var host: String?
 
-    @Option(name: .customLong("threads"), help: "Event loop threads (default: one per core).")
-    var threads: Int?
+    @Option(help: "Port to listen on; 0 picks a free one and prints it (server.port).")
+    var port: String?
 
-    @Option(name: .customLong("max-clients"), help: "Clients beyond this get '-ERR max number of clients reached'.")
-    var maxClients = 10_000
+    @Option(name: .customLong("redis-url"), help: "Redis holding the cached values (redis.url).")
+    var redisURL: String?
 
-    @Option(name: .customLong("idle-timeout"), help: "Close clients idle this many seconds (0 = never).")
-    var idleTimeout = 0
+    @Option(name: .customLong("postgres-url"), help: "PostgreSQL, the source of truth (postgres.url).")
+    var postgresURL: String?
 
-    @Option(name: .customLong("requirepass"),
-            help: "Password of the default user (default: $QUICKSELL_REQUIREPASS; none = no authentication).")
+    @Option(help: "Event loop threads; 0 = one per core (server.threads).")
+    var threads: String?
+
+    @Option(name: .customLong("max-clients"), help: "Most clients at once (server.max_clients).")
+    var maxClients: String?
+
+    @Option(name: .customLong("idle-timeout"), help: "Close clients idle this many seconds; 0 = never (server.idle_timeout_seconds).")
+    var idleTimeout: String?
+
+    @Option(name: .customLong("requirepass"), help: "Password of the default user (server.requirepass).")
     var requirePass: String?
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel = "info"
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (log.level).")
+    var logLevel: String?
 
-    func validate() throws {
-        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
-        guard maxClients > 0 else { throw ValidationError("--max-clients must be a positive integer, got \(maxClients)") }
-        guard idleTimeout >= 0 else { throw ValidationError("--idle-timeout must be 0 or more seconds, got \(idleTimeout)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical; got '\(logLevel)'")
-        }
-    }
+    @Flag(name: .customLong("check-config"), help: "Validate the configuration, print it with passwords masked, and exit.")
+    var checkConfig = false
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let configuration: GatewayConfiguration
+        do {
+            configuration = try await ConfigurationLoader.load(
+                file: config, overrides: overrides, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            Self.failAndExit("\(error)")
+        }
+        if checkConfig {
+            print(configuration.maskedDescription)
+            print("configuration OK")
+            return
+        }
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
-        let logger = Logger(label: "quicksell.gateway")
-        let password = requirePass ?? ProcessInfo.processInfo.environment["QUICKSELL_REQUIREPASS"]
-        let configuration = ServerConfiguration(
-            host: host,
-            port: port,
-            eventLoopThreads: threads ?? System.coreCount,
-            maxClients: maxClients,
-            idleTimeoutSeconds: idleTimeout,
-            users: UserDirectory(requirePass: password.flatMap { $0.isEmpty ? nil : $0 }))
-
-        let server: GatewayServer
+        let gateway: Gateway
         do {
-            server = try await GatewayServer.start(configuration: configuration, logger: logger)
+            gateway = try await Gateway.start(configuration: configuration, logger: Logger(label: "quicksell.gateway"))
         } catch {
-            FileHandle.standardError.write(Data("quicksell-gateway: error: \(error)\n".utf8))
-            throw ExitCode.failure
+            Self.failAndExit("\(error)")
         }
-        print("quicksell-gateway listening on \(host):\(server.localPort)")
-        let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { signal in
-            logger.info("shutting down", metadata: ["signal": "\(signal)"])
-            Task { await server.shutdown() }
+        print("quicksell-gateway listening on \(configuration.server.host):\(gateway.port)")
+        print("try: redis-cli -p \(gateway.port) GET user:1")
+        let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { _ in
+            Task { await gateway.shutdown() }
         }
-        try await server.waitUntilClosed()
+        try await gateway.waitUntilStopped()
         signals.cancel()
     }
-}
 
+    /// Flags given on the command line, as configuration keys.
+    private var overrides: [String: String] {
+        let pairs: [(String, String?)] = [
+            ("server.host", host), ("server.port", port), ("redis.url", redisURL), ("postgres.url", postgresURL),
+            ("server.threads", threads), ("server.max_clients", maxClients),
+            ("server.idle_timeout_seconds", idleTimeout), ("server.requirepass", requirePass), ("log.level", logLevel),
+        ]
+        var result: [String: String] = [:]
+        for (key, value) in pairs { if let value { result[key] = value } }
+        return result
+    }
+
+    static func failAndExit(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("quicksell-gateway: error: \(message)\n".utf8))
+        Foundation.exit(1)
+    }
+}

@@ -37,7 +37,11 @@ struct CommandDispatcher: Sendable {
         case "command": return .reply(command(arguments, spec: spec))
         case "info": return .reply(info(arguments, session: session))
         case "config": return .reply(config(arguments, spec: spec, session: session))
-        default: return .reply(Replies.unknownCommand(arguments))
+        case "get", "mget", "exists", "strlen", "type", "ttl", "pttl":
+            return keyCommand(name, arguments, eventLoop: eventLoop)
+        default:
+            if spec.flags.contains("write") { return refuseWrite(name, arguments) }
+            return .reply(Replies.unknownCommand(arguments))
         }
     }
 

@@ -52,7 +52,37 @@ enum CommandTable {
                     ]),
     ]
 
-    static let all: [CommandSpec] = connection
+    /// Read-through commands on family keys.
+    static let keys: [CommandSpec] = [
+        CommandSpec("get", arity: 2, flags: ["readonly", "fast"], keys: (1, 1, 1), group: "string",
+                    summary: "Returns the cached object of a family key, filling it from PostgreSQL on a miss."),
+        CommandSpec("mget", arity: -2, flags: ["readonly", "fast"], keys: (1, -1, 1), group: "string",
+                    summary: "Returns several cached objects; misses of one family share one query."),
+        CommandSpec("exists", arity: -2, flags: ["readonly", "fast"], keys: (1, -1, 1), group: "keyspace",
+                    summary: "Counts the keys whose objects exist."),
+        CommandSpec("strlen", arity: 2, flags: ["readonly", "fast"], keys: (1, 1, 1), group: "string",
+                    summary: "Returns the length of a cached object's JSON."),
+        CommandSpec("type", arity: 2, flags: ["readonly", "fast"], keys: (1, 1, 1), group: "keyspace",
+                    summary: "Returns 'string' for an existing object, 'none' otherwise."),
+        CommandSpec("ttl", arity: 2, flags: ["readonly", "fast"], keys: (1, 1, 1), group: "keyspace",
+                    summary: "Returns the remaining seconds of the cached copy (-2 when not cached)."),
+        CommandSpec("pttl", arity: 2, flags: ["readonly", "fast"], keys: (1, 1, 1), group: "keyspace",
+                    summary: "Returns the remaining milliseconds of the cached copy (-2 when not cached).", since: "2.6.0"),
+    ]
+
+    /// Writes, all refused with -READONLY (PostgreSQL is the only writer).
+    static let writes: [CommandSpec] = [
+        ("set", -3), ("setex", 4), ("psetex", 4), ("setnx", 3), ("setrange", 4), ("getset", 3), ("getdel", 2),
+        ("getex", -2), ("append", 3), ("incr", 2), ("decr", 2), ("incrby", 3), ("decrby", 3), ("incrbyfloat", 3),
+        ("mset", -3), ("msetnx", -3), ("expire", -3), ("pexpire", -3), ("expireat", -3), ("pexpireat", -3),
+        ("persist", 2), ("rename", 3), ("renamenx", 3), ("copy", -3), ("del", -2), ("unlink", -2),
+        ("flushdb", -1), ("flushall", -1),
+    ].map { name, arity in
+        CommandSpec(name, arity: arity, flags: ["write"], keys: (1, 1, 1), group: "string",
+                    summary: "Refused: PostgreSQL is the only writer.")
+    }
+
+    static let all: [CommandSpec] = connection + keys + writes
     static let byName: [String: CommandSpec] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
 
     static func spec(_ lowercaseName: String) -> CommandSpec? { byName[lowercaseName] }

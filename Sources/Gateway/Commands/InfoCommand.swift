@@ -7,7 +7,7 @@ import Glibc
 
 /// `INFO [section …]` in Redis's text format: `# Section` headers and `key:value` lines.
 extension CommandDispatcher {
-    static let defaultInfoSections = ["server", "clients", "stats"]
+    static let defaultInfoSections = ["server", "clients", "stats", "families"]
 
     func info(_ arguments: [ByteBuffer], session: ClientSession) -> RESPValue {
         var wanted = arguments.dropFirst().map(\.lowercasedASCII)
@@ -55,9 +55,20 @@ extension CommandDispatcher {
                 ("rejected_connections", String(stats.totalRejectedConnections)),
                 ("total_error_replies", "0"),
                 ("protocol_errors", String(stats.totalProtocolErrors)),
-                ("keyspace_hits", String(stats.totalKeyspaceHits)),
-                ("keyspace_misses", String(stats.totalKeyspaceMisses)),
+                ("keyspace_hits", String(environment.cache?.stats.totalHits ?? 0)),
+                ("keyspace_misses", String(environment.cache?.stats.totalMisses ?? 0)),
+                ("postgres_queries", String(environment.cache?.stats.totalQueries ?? 0)),
             ]
+        case "families":
+            // One line per family, in the style of Redis's keyspace section.
+            guard let familyStats = environment.cache?.stats else { return [] }
+            return KeyFamily.allCases.map { family in
+                let counters = familyStats[family]
+                return ("family_\(family.name)", "hits=\(counters.hitCount),misses=\(counters.missCount),"
+                    + "negative_hits=\(counters.negativeHitCount),fills=\(counters.fillCount),"
+                    + "absent_fills=\(counters.absentFillCount),queries=\(counters.queryCount),"
+                    + "fill_errors=\(counters.fillErrorCount),query_usec_avg=\(counters.meanQueryMicroseconds)")
+            }
         default:
             return nil
         }

@@ -8,11 +8,17 @@ final class ServerEnvironment: Sendable {
     let stats: ServerStats
     /// The port actually bound (differs from the configuration's when that is 0).
     let boundPort: Int
+    /// The read-through cache; nil for a server started without backends (protocol tests).
+    let cache: ReadThroughCache?
     let gatewayVersion = "0.1.0"
     /// The Redis version we announce in HELLO and INFO, for clients that check features.
     let compatibleRedisVersion = "7.2.0"
 
-    init(configuration: ServerConfiguration, registry: ClientRegistry, stats: ServerStats, boundPort: Int) {
+    init(
+        configuration: ServerConfiguration, registry: ClientRegistry, stats: ServerStats, boundPort: Int,
+        cache: ReadThroughCache?
+    ) {
+        self.cache = cache
         self.configuration = configuration
         self.registry = registry
         self.stats = stats

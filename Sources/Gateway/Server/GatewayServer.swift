@@ -27,6 +27,7 @@ public final class GatewayServer: Sendable {
     public static func start(
         configuration: ServerConfiguration,
         group: MultiThreadedEventLoopGroup? = nil,
+        cache: ReadThroughCache? = nil,
         logger: Logger = Logger(label: "quicksell.gateway")
     ) async throws -> GatewayServer {
         let ownsGroup = group == nil
@@ -55,7 +56,7 @@ public final class GatewayServer: Sendable {
         }
         let localPort = channel.localAddress?.port ?? configuration.port
         environmentBox.environment = ServerEnvironment(
-            configuration: configuration, registry: registry, stats: stats, boundPort: localPort)
+            configuration: configuration, registry: registry, stats: stats, boundPort: localPort, cache: cache)
         logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(localPort)"])
         return GatewayServer(
             configuration: configuration, stats: stats, registry: registry, group: group,

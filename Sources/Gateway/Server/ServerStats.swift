@@ -9,8 +9,6 @@ public final class ServerStats: Sendable {
     let rejectedConnections = Atomic<Int>(0)
     let commandsProcessed = Atomic<Int>(0)
     let protocolErrors = Atomic<Int>(0)
-    let keyspaceHits = Atomic<Int>(0)
-    let keyspaceMisses = Atomic<Int>(0)
 
     public init(startedAtUnixSeconds: Int) {
         self.startedAtUnixSeconds = startedAtUnixSeconds
@@ -20,8 +18,6 @@ public final class ServerStats: Sendable {
     public var totalRejectedConnections: Int { rejectedConnections.load(ordering: .relaxed) }
     public var totalCommandsProcessed: Int { commandsProcessed.load(ordering: .relaxed) }
     public var totalProtocolErrors: Int { protocolErrors.load(ordering: .relaxed) }
-    public var totalKeyspaceHits: Int { keyspaceHits.load(ordering: .relaxed) }
-    public var totalKeyspaceMisses: Int { keyspaceMisses.load(ordering: .relaxed) }
 
     /// Whole seconds since the server started.
     public var uptimeSeconds: Int {

@@ -1,0 +1,55 @@
+import NIOCore
+import RESP
+
+/// GET, MGET, EXISTS, TTL, PTTL, TYPE, STRLEN on family keys, answered read-through.
+extension CommandDispatcher {
+    func keyCommand(_ name: String, _ arguments: [ByteBuffer], eventLoop: any EventLoop) -> CommandOutcome {
+        guard let cache = environment.cache else {
+            return .reply(.error("ERR the gateway has no backends configured"))
+        }
+        var keys: [CacheKey] = []
+        keys.reserveCapacity(arguments.count - 1)
+        for argument in arguments.dropFirst() {
+            switch CacheKey.parse(argument) {
+            case .success(let key): keys.append(key)
+            case .failure(let error): return .reply(.error(error.description))
+            }
+        }
+        switch name {
+        case "get":
+            return .deferred(cache.get(keys[0], on: eventLoop).map { value in
+                value.map(RESPValue.bulkString) ?? .nullBulkString
+            })
+        case "mget":
+            return .deferred(cache.get(keys, on: eventLoop).map { values in
+                .array(values.map { $0.map(RESPValue.bulkString) ?? .nullBulkString })
+            })
+        case "exists":
+            return .deferred(cache.get(keys, on: eventLoop).map { values in
+                .integer(Int64(values.lazy.filter { $0 != nil }.count))
+            })
+        case "strlen":
+            return .deferred(cache.get(keys[0], on: eventLoop).map { value in
+                .integer(Int64(value?.readableBytes ?? 0))
+            })
+        case "type":
+            return .deferred(cache.get(keys[0], on: eventLoop).map { value in
+                .simpleString(value == nil ? "none" : "string")
+            })
+        case "pttl":
+            return .deferred(cache.cachedTTLMilliseconds(keys[0], on: eventLoop).map { .integer($0) })
+        default:  // ttl: Redis rounds to the nearest second
+            return .deferred(cache.cachedTTLMilliseconds(keys[0], on: eventLoop).map { milliseconds in
+                .integer(milliseconds < 0 ? milliseconds : (milliseconds + 500) / 1000)
+            })
+        }
+    }
+
+    /// Every write is refused: PostgreSQL is the only writer.
+    func refuseWrite(_ name: String, _ arguments: [ByteBuffer]) -> CommandOutcome {
+        let key = arguments.count > 1 ? " to '\(Replies.printable(arguments[1], limit: 64))'" : ""
+        return .reply(.error(
+            "READONLY \(name.uppercased())\(key) refused: the gateway is a read-only cache and PostgreSQL is the only "
+                + "writer; change the row in PostgreSQL and the cache follows"))
+    }
+}

@@ -1,0 +1,138 @@
+import Configuration
+import NIOCore
+import Postgres
+import RESP
+import SystemPackage
+
+/// Builds a `GatewayConfiguration` from, in order of precedence: command-line flags,
+/// `QUICKSELL_*` environment variables, the YAML file, and built-in defaults.
+///
+/// swift-configuration merges the sources; every value is then parsed here, so that a
+/// bad one stops start-up with a message naming its key and the expected form.
+public enum ConfigurationLoader {
+    public static func load(
+        file: String?,
+        overrides: [String: String] = [:],
+        environment: [String: String]
+    ) async throws -> GatewayConfiguration {
+        var providers: [any ConfigProvider] = []
+        providers.append(InMemoryProvider(name: "command line", values: Dictionary(
+            uniqueKeysWithValues: overrides.map { key, value in
+                (AbsoluteConfigKey(ConfigKey(key)), ConfigValue(.string(value), isSecret: isSecret(key)))
+            })))
+        providers.append(KeyMappingProvider(
+            upstream: EnvironmentVariablesProvider(environmentVariables: environment),
+            keyMapper: { key in AbsoluteConfigKey(["quicksell"] + key.components, context: key.context) }))
+        if let file {
+            do {
+                providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(file)))
+            } catch {
+                throw ConfigurationFileError(path: file, reason: "\(error)")
+            }
+        }
+        return try Values(reader: ConfigReader(providers: providers)).configuration()
+    }
+
+    static func isSecret(_ key: String) -> Bool {
+        key.hasSuffix("pass") || key.hasSuffix("password") || key.hasSuffix(".url")
+    }
+}
+
+/// Typed, validated reads of the merged configuration.
+private struct Values {
+    let reader: ConfigReader
+
+    func configuration() throws -> GatewayConfiguration {
+        let defaults = GatewayConfiguration()
+        let limits = RESPLimits(
+            maxBulkLength: try int("limits.max_bulk_length", default: RESPLimits.default.maxBulkLength,
+                                    range: 1...(512 * 1024 * 1024)),
+            maxAggregateElements: try int("limits.max_array_elements", default: RESPLimits.default.maxAggregateElements,
+                                          range: 1...(1024 * 1024 * 1024)),
+            maxNestingDepth: try int("limits.max_nesting_depth", default: RESPLimits.default.maxNestingDepth, range: 1...128),
+            maxInlineLength: try int("limits.max_inline_length", default: RESPLimits.default.maxInlineLength,
+                                     range: 16...(1024 * 1024)))
+        let threads = try int("server.threads", default: 0, range: 0...256)
+        let password = try string("server.requirepass", default: "")
+        let server = ServerConfiguration(
+            host: try string("server.host", default: defaults.server.host),
+            port: try int("server.port", default: defaults.server.port, range: 0...65_535),
+            eventLoopThreads: threads == 0 ? System.coreCount : threads,
+            maxClients: try int("server.max_clients", default: defaults.server.maxClients, range: 1...1_000_000),
+            idleTimeoutSeconds: try int("server.idle_timeout_seconds", default: 0, range: 0...(365 * 86_400)),
+            limits: limits,
+            users: UserDirectory(requirePass: password.isEmpty ? nil : password))
+
+        let redisURL = try string("redis.url", default: defaults.redisURL)
+        guard redisURL.hasPrefix("redis://") else {
+            throw ConfigurationError(key: "redis.url", expected: "a URL of the form redis://[[user]:password@]host[:port]",
+                                     found: redactedURL(redisURL))
+        }
+        let postgresURL = try string("postgres.url", default: defaults.postgres.url)
+        guard postgresURL.hasPrefix("postgresql://") || postgresURL.hasPrefix("postgres://") else {
+            throw ConfigurationError(key: "postgres.url", expected: "a URL of the form postgresql://user[:password]@host[:port]/database",
+                                     found: redactedURL(postgresURL))
+        }
+        let postgres = PostgresPool.Configuration(
+            url: postgresURL,
+            size: try int("postgres.pool_size", default: defaults.postgres.size, range: 1...256),
+            connectTimeoutSeconds: try int("postgres.connect_timeout_seconds", default: defaults.postgres.connectTimeoutSeconds,
+                                           range: 1...300),
+            statementTimeoutMilliseconds: try int("postgres.statement_timeout_ms",
+                                                  default: defaults.postgres.statementTimeoutMilliseconds, range: 1...600_000),
+            maxQueued: try int("postgres.max_queued", default: defaults.postgres.maxQueued, range: 0...10_000_000))
+
+        var ttls = CacheSettings.defaultTTLs
+        for (key, families) in ConfigurationKeys.ttlFamilies {
+            let seconds = try int("cache.ttl_seconds.\(key)", default: CacheSettings.defaultTTLs[families[0]] ?? 3_600,
+                                  range: 1...(30 * 86_400))
+            for family in families { ttls[family] = seconds }
+        }
+        let cache = CacheSettings(
+            ttlSeconds: ttls,
+            negativeTTLSeconds: try int("cache.negative_ttl_seconds", default: 60, range: 1...86_400),
+            ttlJitterPercent: try int("cache.ttl_jitter_percent", default: 0, range: 0...100),
+            leaderboardSize: try int("cache.leaderboard_size", default: 100, range: 1...10_000),
+            maxBatchSize: try int("cache.max_batch_size", default: 500, range: 1...10_000))
+
+        let level = try string("log.level", default: defaults.logLevel)
+        let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+        guard levels.contains(level) else {
+            throw ConfigurationError(key: "log.level", expected: "one of \(levels.joined(separator: ", "))", found: level)
+        }
+        return GatewayConfiguration(
+            server: server,
+            redisURL: redisURL,
+            redisConnectTimeoutMilliseconds: try int("redis.connect_timeout_ms", default: 2_000, range: 1...600_000),
+            redisCommandTimeoutMilliseconds: try int("redis.command_timeout_ms", default: 2_000, range: 1...600_000),
+            postgres: postgres,
+            cache: cache,
+            logLevel: level)
+    }
+
+    private func raw(_ key: String) throws -> String? {
+        reader.string(forKey: ConfigKey(key), isSecret: ConfigurationLoader.isSecret(key))
+    }
+
+    func string(_ key: String, default value: String) throws -> String {
+        try raw(key) ?? value
+    }
+
+    func int(_ key: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = try raw(key) else { return value }
+        let trimmed = text.trimmingWhitespace
+        guard let number = Int(trimmed), range.contains(number) else {
+            throw ConfigurationError(key: key, expected: "an integer in \(range.lowerBound)...\(range.upperBound)", found: text)
+        }
+        return number
+    }
+}
+
+extension String {
+    var trimmingWhitespace: String {
+        var scalars = Substring(self)
+        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
+        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
+        return String(scalars)
+    }
+}

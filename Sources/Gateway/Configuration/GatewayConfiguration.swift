@@ -1,0 +1,68 @@
+import NIOCore
+import Postgres
+import RESP
+
+/// Everything the gateway process is configured with, after the YAML file, the
+/// environment and the command line have been merged and validated.
+public struct GatewayConfiguration: Sendable {
+    public var server: ServerConfiguration
+    public var redisURL: String
+    public var redisConnectTimeoutMilliseconds: Int
+    public var redisCommandTimeoutMilliseconds: Int
+    public var postgres: PostgresPool.Configuration
+    public var cache: CacheSettings
+    public var logLevel: String
+
+    public init(
+        server: ServerConfiguration = ServerConfiguration(),
+        redisURL: String = "redis://127.0.0.1:6379",
+        redisConnectTimeoutMilliseconds: Int = 2_000,
+        redisCommandTimeoutMilliseconds: Int = 2_000,
+        postgres: PostgresPool.Configuration = PostgresPool.Configuration(url: "postgresql://postgres@127.0.0.1:5432/quicksell"),
+        cache: CacheSettings = CacheSettings(),
+        logLevel: String = "info"
+    ) {
+        self.server = server
+        self.redisURL = redisURL
+        self.redisConnectTimeoutMilliseconds = redisConnectTimeoutMilliseconds
+        self.redisCommandTimeoutMilliseconds = redisCommandTimeoutMilliseconds
+        self.postgres = postgres
+        self.cache = cache
+        self.logLevel = logLevel
+    }
+
+    /// The effective configuration as `key: value` lines, passwords masked.
+    public var maskedDescription: String {
+        var lines: [(String, String)] = [
+            ("server.host", server.host),
+            ("server.port", String(server.port)),
+            ("server.threads", String(server.eventLoopThreads)),
+            ("server.max_clients", String(server.maxClients)),
+            ("server.idle_timeout_seconds", String(server.idleTimeoutSeconds)),
+            ("server.requirepass", server.users.requiresAuthentication ? "********" : "(none)"),
+            ("limits.max_bulk_length", String(server.limits.maxBulkLength)),
+            ("limits.max_array_elements", String(server.limits.maxAggregateElements)),
+            ("limits.max_nesting_depth", String(server.limits.maxNestingDepth)),
+            ("limits.max_inline_length", String(server.limits.maxInlineLength)),
+            ("redis.url", redactedURL(redisURL)),
+            ("redis.connect_timeout_ms", String(redisConnectTimeoutMilliseconds)),
+            ("redis.command_timeout_ms", String(redisCommandTimeoutMilliseconds)),
+            ("postgres.url", redactedURL(postgres.url)),
+            ("postgres.pool_size", String(postgres.size)),
+            ("postgres.connect_timeout_seconds", String(postgres.connectTimeoutSeconds)),
+            ("postgres.statement_timeout_ms", String(postgres.statementTimeoutMilliseconds)),
+            ("postgres.max_queued", String(postgres.maxQueued)),
+        ]
+        for family in ConfigurationKeys.ttlFamilies {
+            lines.append(("cache.ttl_seconds.\(family.key)", String(cache.ttl(family.families[0]))))
+        }
+        lines += [
+            ("cache.negative_ttl_seconds", String(cache.negativeTTLSeconds)),
+            ("cache.ttl_jitter_percent", String(cache.ttlJitterPercent)),
+            ("cache.leaderboard_size", String(cache.leaderboardSize)),
+            ("cache.max_batch_size", String(cache.maxBatchSize)),
+            ("log.level", logLevel),
+        ]
+        return lines.map { "\($0.0): \($0.1)" }.joined(separator: "\n")
+    }
+}

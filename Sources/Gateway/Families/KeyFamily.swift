@@ -1,0 +1,27 @@
+/// The seven kinds of cached object, each made from PostgreSQL by one query.
+public enum KeyFamily: String, CaseIterable, Sendable, Hashable {
+    case user
+    case listing
+    case marketplaceListings = "marketplace_listings"
+    case userStats = "user_stats"
+    case userBadges = "user_badges"
+    case leaderboardWeekly = "leaderboard:weekly"
+    case leaderboardMonthly = "leaderboard:monthly"
+
+    /// Families keyed by a row id (`user:{id}`); the leaderboards are single keys.
+    public var hasID: Bool {
+        switch self {
+        case .leaderboardWeekly, .leaderboardMonthly: return false
+        default: return true
+        }
+    }
+
+    /// The name operators and `INFO` use: the key prefix without the colon.
+    public var name: String { rawValue }
+
+    /// How keys of this family are written, for error messages and docs.
+    public var keyPattern: String { hasID ? "\(rawValue):{id}" : rawValue }
+
+    /// All key patterns, for "unknown family" errors.
+    public static let patternList = allCases.map(\.keyPattern).joined(separator: ", ")
+}

@@ -1,0 +1,215 @@
+import Logging
+import NIOCore
+import Postgres
+import Synchronization
+
+/// Fills misses from PostgreSQL with single flight and batching.
+///
+/// - Single flight: concurrent misses on one key share one query; a miss that arrives
+///   just after the fill (before Redis has the value) reuses the result for a short grace.
+/// - Batching: while a family's queries are all busy, further misses of that family
+///   queue and leave together in one `= ANY($1)` query, so there is no added latency at
+///   low load and few queries at high load.
+final class FillCoordinator: Sendable {
+    private let pool: PostgresPool
+    private let settings: CacheSettings
+    private let stats: FamilyStats
+    private let logger: Logger
+    private let state = Mutex(State())
+    /// How long a finished fill keeps answering misses of its key.
+    private let grace: TimeAmount = .seconds(1)
+    /// Queries of one family that may run at once.
+    private let concurrencyPerFamily: Int
+
+    /// Called with each filled key on the loop of the key's first requester, to store it.
+    typealias Store = @Sendable (CacheKey, FilledValue, any EventLoop) -> Void
+
+    private struct Entry {
+        let token: Int
+        let promise: EventLoopPromise<FilledValue>
+        var result: FilledValue?
+        var finishedAt: NIODeadline?
+    }
+
+    private struct State {
+        var entries: [CacheKey: Entry] = [:]
+        var queued: [KeyFamily: [CacheKey]] = [:]
+        var running: [KeyFamily: Int] = [:]
+        var nextToken = 0
+    }
+
+    init(pool: PostgresPool, settings: CacheSettings, stats: FamilyStats, logger: Logger) {
+        self.pool = pool
+        self.settings = settings
+        self.stats = stats
+        self.logger = logger
+        self.concurrencyPerFamily = max(1, pool.configuration.size)
+    }
+
+    /// The value of `key` from PostgreSQL (shared with concurrent fills of the same key).
+    func fill(_ key: CacheKey, on eventLoop: any EventLoop, store: @escaping Store) -> EventLoopFuture<FilledValue> {
+        fill([key], on: eventLoop, store: store)[0]
+    }
+
+    /// Fills several keys; misses of one family submitted together leave in one query.
+    func fill(_ keys: [CacheKey], on eventLoop: any EventLoop, store: @escaping Store) -> [EventLoopFuture<FilledValue>] {
+        let now = NIODeadline.now()
+        let (futures, batches) = state.withLock { state -> ([EventLoopFuture<FilledValue>], [[CacheKey]]) in
+            var futures: [EventLoopFuture<FilledValue>] = []
+            futures.reserveCapacity(keys.count)
+            var touched: Set<KeyFamily> = []
+            for key in keys {
+                if let entry = state.entries[key] {
+                    if let result = entry.result, let finishedAt = entry.finishedAt {
+                        if now - finishedAt < grace {
+                            futures.append(eventLoop.makeSucceededFuture(result))
+                            continue
+                        }
+                    } else {
+                        futures.append(entry.promise.futureResult)
+                        continue
+                    }
+                }
+                let promise = eventLoop.makePromise(of: FilledValue.self)
+                state.nextToken += 1
+                state.entries[key] = Entry(token: state.nextToken, promise: promise)
+                state.queued[key.family, default: []].append(key)
+                touched.insert(key.family)
+                futures.append(promise.futureResult)
+            }
+            var batches: [[CacheKey]] = []
+            for family in touched {
+                while state.running[family, default: 0] < concurrencyPerFamily,
+                      let batch = Self.takeBatch(family, from: &state, max: settings.maxBatchSize) {
+                    state.running[family, default: 0] += 1
+                    batches.append(batch)
+                }
+            }
+            return (futures, batches)
+        }
+        for batch in batches { run(batch, on: eventLoop, store: store) }
+        return futures.map { $0.hop(to: eventLoop) }
+    }
+
+    /// Forgets finished fills of these keys so that no later miss reuses their values
+    /// (called when the keys are invalidated).
+    func forget(_ keys: [CacheKey]) {
+        state.withLock { state in
+            for key in keys where state.entries[key]?.result != nil {
+                state.entries[key] = nil
+            }
+        }
+    }
+
+    private static func takeBatch(_ family: KeyFamily, from state: inout State, max: Int) -> [CacheKey]? {
+        guard var queue = state.queued[family], !queue.isEmpty else { return nil }
+        let batch = Array(queue.prefix(family.hasID ? max : 1))
+        queue.removeFirst(batch.count)
+        state.queued[family] = queue.isEmpty ? nil : queue
+        return batch
+    }
+
+    private func run(_ batch: [CacheKey], on eventLoop: any EventLoop, store: @escaping Store) {
+        guard let family = batch.first?.family else { return }
+        let counters = stats[family]
+        let settings = self.settings
+        let started = NIODeadline.now()
+        pool.run(on: eventLoop) { connection -> [CacheKey: FilledValue] in
+            try Self.query(batch, family: family, settings: settings, connection: connection)
+        }.whenComplete { [self] result in
+            let elapsed = (NIODeadline.now() - started).nanoseconds / 1000
+            counters.queries.add(1, ordering: .relaxed)
+            counters.fillMicroseconds.add(Int(elapsed), ordering: .relaxed)
+            switch result {
+            case .success(let values):
+                finish(batch, values: values, store: store)
+            case .failure(let error):
+                counters.fillErrors.add(1, ordering: .relaxed)
+                logger.warning("fill failed", metadata: ["family": "\(family.name)", "error": "\(error)"])
+                fail(batch, error: error)
+            }
+            next(family, on: eventLoop, store: store)
+        }
+    }
+
+    private static func query(
+        _ batch: [CacheKey], family: KeyFamily, settings: CacheSettings, connection: PooledConnection
+    ) throws -> [CacheKey: FilledValue] {
+        let name = FamilyQueries.statementName(family)
+        let sql = FamilyQueries.sql(family)
+        if !family.hasID {
+            let result = try connection.execute(prepared: name, sql: sql, [String(settings.leaderboardSize)])
+            let row = result.rows.first
+            let json = row?[0].map { ByteBuffer(string: $0) } ?? ByteBuffer(string: "[]")
+            let seconds = row?[1].flatMap { Int($0) }
+            return [batch[0]: FilledValue(json: json, secondsUntilPeriodEnd: seconds)]
+        }
+        let ids = "{" + batch.map { String($0.id) }.joined(separator: ",") + "}"
+        let result = try connection.execute(prepared: name, sql: sql, [ids])
+        var values: [CacheKey: FilledValue] = [:]
+        for row in result.rows {
+            guard let idText = row[0], let id = Int64(idText), let json = row[1] else { continue }
+            values[CacheKey(family: family, id: id)] = FilledValue(json: ByteBuffer(string: json), secondsUntilPeriodEnd: nil)
+        }
+        return values
+    }
+
+    private func finish(_ batch: [CacheKey], values: [CacheKey: FilledValue], store: @escaping Store) {
+        guard let family = batch.first?.family else { return }
+        let counters = stats[family]
+        let finishedAt = NIODeadline.now()
+        var completions: [(EventLoopPromise<FilledValue>, FilledValue, CacheKey)] = []
+        var tokens: [(CacheKey, Int)] = []
+        state.withLock { state in
+            for key in batch {
+                guard var entry = state.entries[key], entry.result == nil else { continue }
+                let value = values[key] ?? FilledValue(json: nil, secondsUntilPeriodEnd: nil)
+                entry.result = value
+                entry.finishedAt = finishedAt
+                state.entries[key] = entry
+                completions.append((entry.promise, value, key))
+                tokens.append((key, entry.token))
+            }
+        }
+        for (promise, value, key) in completions {
+            if value.isAbsent {
+                counters.absentFills.add(1, ordering: .relaxed)
+            } else {
+                counters.fills.add(1, ordering: .relaxed)
+            }
+            store(key, value, promise.futureResult.eventLoop)
+            promise.succeed(value)
+        }
+        // Forget the finished entries once the grace has passed.
+        guard let loop = completions.first?.0.futureResult.eventLoop else { return }
+        let finished = tokens
+        loop.scheduleTask(in: grace) { [self] in
+            state.withLock { state in
+                for (key, token) in finished where state.entries[key]?.token == token {
+                    state.entries[key] = nil
+                }
+            }
+        }
+    }
+
+    private func fail(_ batch: [CacheKey], error: any Error) {
+        let promises = state.withLock { state -> [EventLoopPromise<FilledValue>] in
+            batch.compactMap { key in
+                guard let entry = state.entries[key], entry.result == nil else { return nil }
+                state.entries[key] = nil
+                return entry.promise
+            }
+        }
+        for promise in promises { promise.fail(error) }
+    }
+
+    /// Starts the next queued batch of `family`, or frees its slot.
+    private func next(_ family: KeyFamily, on eventLoop: any EventLoop, store: @escaping Store) {
+        let batch = state.withLock { state -> [CacheKey]? in
+            if let batch = Self.takeBatch(family, from: &state, max: settings.maxBatchSize) { return batch }
+            state.running[family, default: 1] -= 1
+            return nil
+        }
+        if let batch { run(batch, on: eventLoop, store: store) }
+    }
+}

@@ -1,0 +1,12 @@
+import NIOCore
+
+/// What a fill found in PostgreSQL for one key: the JSON, or nothing (an absent row),
+/// with the TTL to store it under.
+public struct FilledValue: Sendable {
+    /// The JSON text; nil when the row does not exist (cached negatively).
+    public let json: ByteBuffer?
+    /// For leaderboards: seconds until the period ends (caps the TTL).
+    public let secondsUntilPeriodEnd: Int?
+
+    public var isAbsent: Bool { json == nil }
+}

@@ -1,0 +1,137 @@
+import Logging
+import NIOCore
+import Postgres
+import RedisBackend
+import RESP
+
+/// Serves family keys from Redis and fills misses from PostgreSQL.
+///
+/// A hit costs one Redis round trip on the client's own event loop and hands the
+/// stored bytes back untouched. An absent row is stored as an empty string (never valid
+/// JSON) for the negative TTL and read back as a null reply.
+public final class ReadThroughCache: Sendable {
+    let redis: RedisClient
+    let fills: FillCoordinator
+    let settings: CacheSettings
+    public let stats: FamilyStats
+    private let logger: Logger
+
+    public init(redis: RedisClient, pool: PostgresPool, settings: CacheSettings, logger: Logger) {
+        self.redis = redis
+        self.settings = settings
+        self.stats = FamilyStats()
+        self.logger = logger
+        self.fills = FillCoordinator(pool: pool, settings: settings, stats: stats, logger: logger)
+    }
+
+    /// The value of `key`: its JSON as a bulk string, or nil for an absent row.
+    func get(_ key: CacheKey, on eventLoop: any EventLoop) -> EventLoopFuture<ByteBuffer?> {
+        redis.send([Self.get, ByteBuffer(string: key.name)], on: eventLoop).flatMap { [self] reply in
+            switch classify(reply, key: key) {
+            case .hit(let value): return eventLoop.makeSucceededFuture(value)
+            case .miss: return fill(key, on: eventLoop)
+            }
+        }.flatMapError { [self] error in
+            // Redis unreachable: answer from PostgreSQL (single flight keeps it calm).
+            if error is RedisClientError { return fill(key, on: eventLoop) }
+            return eventLoop.makeFailedFuture(error)
+        }
+    }
+
+    /// The values of `keys`, in order (one Redis round trip, one query per family of misses).
+    func get(_ keys: [CacheKey], on eventLoop: any EventLoop) -> EventLoopFuture<[ByteBuffer?]> {
+        var command = [Self.mget]
+        command.reserveCapacity(keys.count + 1)
+        for key in keys { command.append(ByteBuffer(string: key.name)) }
+        return redis.send(command, on: eventLoop).flatMap { [self] reply in
+            guard case .array(let replies) = reply, replies.count == keys.count else {
+                return fillAll(keys, indices: Array(keys.indices), known: Array(repeating: nil, count: keys.count),
+                               on: eventLoop)
+            }
+            var known = [ByteBuffer?](repeating: nil, count: keys.count)
+            var missing: [Int] = []
+            for (index, key) in keys.enumerated() {
+                switch classify(replies[index], key: key) {
+                case .hit(let value): known[index] = value
+                case .miss: missing.append(index)
+                }
+            }
+            if missing.isEmpty { return eventLoop.makeSucceededFuture(known) }
+            return fillAll(keys, indices: missing, known: known, on: eventLoop)
+        }.flatMapError { [self] error in
+            if error is RedisClientError {
+                return fillAll(keys, indices: Array(keys.indices), known: Array(repeating: nil, count: keys.count),
+                               on: eventLoop)
+            }
+            return eventLoop.makeFailedFuture(error)
+        }
+    }
+
+    /// Remaining TTL of the cached copy in milliseconds (-2 when not cached or cached
+    /// as absent), without filling.
+    func cachedTTLMilliseconds(_ key: CacheKey, on eventLoop: any EventLoop) -> EventLoopFuture<Int64> {
+        let name = ByteBuffer(string: key.name)
+        let ttl = redis.send([ByteBuffer(string: "PTTL"), name], on: eventLoop)
+        let length = redis.send([ByteBuffer(string: "STRLEN"), name], on: eventLoop)
+        return ttl.and(length).map { ttl, length in
+            guard case .integer(let milliseconds) = ttl, case .integer(let bytes) = length, bytes > 0 else { return -2 }
+            return milliseconds
+        }
+    }
+
+    private enum Lookup {
+        case hit(ByteBuffer?)
+        case miss
+    }
+
+    private func classify(_ reply: RESPValue, key: CacheKey) -> Lookup {
+        let counters = stats[key.family]
+        switch reply {
+        case .bulkString(let value) where value.readableBytes > 0:
+            counters.hits.add(1, ordering: .relaxed)
+            return .hit(value)
+        case .bulkString:
+            counters.negativeHits.add(1, ordering: .relaxed)
+            return .hit(nil)
+        default:
+            counters.misses.add(1, ordering: .relaxed)
+            return .miss
+        }
+    }
+
+    private func fill(_ key: CacheKey, on eventLoop: any EventLoop) -> EventLoopFuture<ByteBuffer?> {
+        fills.fill(key, on: eventLoop, store: store).map(\.json)
+    }
+
+    private func fillAll(
+        _ keys: [CacheKey], indices: [Int], known: [ByteBuffer?], on eventLoop: any EventLoop
+    ) -> EventLoopFuture<[ByteBuffer?]> {
+        let futures = fills.fill(indices.map { keys[$0] }, on: eventLoop, store: store)
+        return EventLoopFuture.whenAllSucceed(futures, on: eventLoop).map { values in
+            var result = known
+            for (position, index) in indices.enumerated() { result[index] = values[position].json }
+            return result
+        }
+    }
+
+    /// Stores a filled value with its TTL (`SET key value PX ttl`).
+    private var store: FillCoordinator.Store {
+        { [redis, settings, logger] key, value, eventLoop in
+            let ttl: Int64 = value.isAbsent
+                ? Int64(settings.negativeTTLSeconds) * 1000
+                : settings.storeTTLMilliseconds(key.family, secondsUntilPeriodEnd: value.secondsUntilPeriodEnd,
+                                                random: Double.random(in: 0..<1))
+            let command = [
+                Self.set, ByteBuffer(string: key.name), value.json ?? ByteBuffer(), Self.px, ByteBuffer(string: String(ttl)),
+            ]
+            redis.send(command, on: eventLoop).whenFailure { error in
+                logger.debug("store failed", metadata: ["key": "\(key.name)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private static let get = ByteBuffer(string: "GET")
+    private static let mget = ByteBuffer(string: "MGET")
+    private static let set = ByteBuffer(string: "SET")
+    private static let px = ByteBuffer(string: "PX")
+}
