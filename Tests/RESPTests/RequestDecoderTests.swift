@@ -119,6 +119,8 @@ private func decodeRequests(_ input: String, limits: RESPLimits = .default) -> O
         try processor.process(buffer: buf("*1\r\n$4\r\nPING\r\nEC")) { seen.append($0) }
         try processor.process(buffer: buf("HO hi\r\n")) { seen.append($0) }
         #expect(seen == [RESPRequest("PING"), RESPRequest("ECHO", "hi")])
+        // And it fits NIO's handler, as the server will use it.
+        _ = ByteToMessageHandler(RESPRequestDecoder(limits: .default))
     }
 }
 
