@@ -54,18 +54,16 @@ enum ByteScanning {
     }
 
     /// Parses `bytes[from..<to]` with the rules of Redis's `string2ll`: an optional `-`, then
-    /// digits without leading zeros (`0` alone is fine, `-0` is not), no overflow. `allowPlus`
-    /// also accepts a leading `+` (the RESP integer grammar).
+    /// digits without leading zeros (`0` alone is fine, `-0` and `+1` are not), no overflow.
+    /// hiredis reads integers and lengths the same way.
     @inline(__always)
-    static func parseInt64(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int, allowPlus: Bool = false) -> Int64? {
+    static func parseInt64(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int) -> Int64? {
         var i = from
         guard i < to else { return nil }
         if to &- i == 1 && bytes[i] == UInt8(ascii: "0") { return 0 }
         var negative = false
         if bytes[i] == UInt8(ascii: "-") {
             negative = true
-            i &+= 1
-        } else if allowPlus && bytes[i] == UInt8(ascii: "+") {
             i &+= 1
         }
         guard i < to else { return nil }

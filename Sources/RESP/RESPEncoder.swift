@@ -123,7 +123,7 @@ extension ByteBuffer {
 
     /// `+<text>\r\n`; CR and LF inside `text` become spaces.
     public mutating func writeRESPSimpleString(_ text: String) {
-        writeLine(prefix: UInt8(ascii: "+"), ByteBuffer(string: text))
+        writeLine(prefix: UInt8(ascii: "+"), text)
     }
 
     /// `-<message>\r\n`; CR and LF inside `message` become spaces (as Redis does for errors).
@@ -133,7 +133,7 @@ extension ByteBuffer {
 
     /// `-<message>\r\n`, e.g. `writeRESPError("ERR unknown command")`.
     public mutating func writeRESPError(_ message: String) {
-        writeLine(prefix: UInt8(ascii: "-"), ByteBuffer(string: message))
+        writeLine(prefix: UInt8(ascii: "-"), message)
     }
 
     /// `:<n>\r\n`
@@ -257,6 +257,20 @@ extension ByteBuffer {
                     writeInteger(byte == ByteScanning.cr || byte == ByteScanning.lf ? UInt8(ascii: " ") : byte)
                 }
             }
+        }
+        writeCRLF()
+    }
+
+    /// `<prefix><text>\r\n` with CR/LF in `text` replaced by spaces, without an intermediate buffer.
+    @inline(__always)
+    mutating func writeLine(prefix: UInt8, _ text: String) {
+        writeInteger(prefix)
+        if text.utf8.contains(where: { $0 == ByteScanning.cr || $0 == ByteScanning.lf }) {
+            for byte in text.utf8 {
+                writeInteger(byte == ByteScanning.cr || byte == ByteScanning.lf ? UInt8(ascii: " ") : byte)
+            }
+        } else {
+            writeString(text)
         }
         writeCRLF()
     }

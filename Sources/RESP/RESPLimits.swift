@@ -20,10 +20,12 @@ public struct RESPLimits: Sendable, Hashable {
         maxNestingDepth: Int = 32,
         maxInlineLength: Int = 64 * 1024
     ) {
-        self.maxBulkLength = max(0, maxBulkLength)
-        self.maxAggregateElements = max(0, maxAggregateElements)
-        self.maxNestingDepth = max(1, maxNestingDepth)
-        self.maxInlineLength = max(1, maxInlineLength)
+        // Clamped so that offset arithmetic on them can never overflow.
+        let ceiling = Int(Int32.max)
+        self.maxBulkLength = min(max(0, maxBulkLength), ceiling)
+        self.maxAggregateElements = min(max(0, maxAggregateElements), ceiling)
+        self.maxNestingDepth = min(max(1, maxNestingDepth), 10_000)
+        self.maxInlineLength = min(max(1, maxInlineLength), ceiling)
     }
 
     /// Redis's defaults.

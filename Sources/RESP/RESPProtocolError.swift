@@ -1,7 +1,7 @@
 /// A peer sent bytes that are not valid RESP, or that break a `RESPLimits` bound.
 ///
-/// `message` is the text Redis itself would reply with (`Protocol error: ...`), so the server
-/// can send it back verbatim as an error reply before closing the connection.
+/// `message` is Redis's own text (`Protocol error: ...`); Redis replies `-ERR <message>` (see
+/// `errorReply`) and then closes the connection, and so should the gateway.
 public struct RESPProtocolError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What went wrong, for code that reacts differently to different failures.
     public enum Code: Sendable, Hashable {
@@ -34,6 +34,9 @@ public struct RESPProtocolError: Error, Sendable, Hashable, CustomStringConverti
     }
 
     public var description: String { message }
+
+    /// The error reply Redis sends for it, without the leading `-`: `ERR Protocol error: ...`.
+    public var errorReply: String { "ERR " + message }
 
     static let invalidMultibulkLength = RESPProtocolError(.invalidMultibulkLength, "Protocol error: invalid multibulk length")
     static let invalidBulkLength = RESPProtocolError(.invalidBulkLength, "Protocol error: invalid bulk length")

@@ -125,7 +125,7 @@ public struct RESPValueDecoder: Sendable {
         case UInt8(ascii: "+"), UInt8(ascii: "-"):
             return .line(type: type, length: end &- 1, consumed: consumed)
         case UInt8(ascii: ":"):
-            guard let n = ByteScanning.parseInt64(bytes, from: 1, to: end, allowPlus: true) else {
+            guard let n = ByteScanning.parseInt64(bytes, from: 1, to: end) else {
                 return .failure(.invalidInteger)
             }
             return .scalar(.integer(n), consumed: consumed)

@@ -119,6 +119,8 @@ private func decodeRequests(_ input: String, limits: RESPLimits = .default) -> O
         try processor.process(buffer: buf("*1\r\n$4\r\nPING\r\nEC")) { seen.append($0) }
         try processor.process(buffer: buf("HO hi\r\n")) { seen.append($0) }
         #expect(seen == [RESPRequest("PING"), RESPRequest("ECHO", "hi")])
+        // And it fits NIO's handler, as the server will use it.
+        _ = ByteToMessageHandler(RESPRequestDecoder(limits: .default))
     }
 }
 
@@ -211,5 +213,24 @@ private func decodeRequests(_ input: String, limits: RESPLimits = .default) -> O
         #expect(decodeRequests("*" + String(repeating: "1", count: 16), limits: limits).error?.message == "Protocol error: too big mbulk count string")
         #expect(decodeRequests("*1\r\n$" + String(repeating: "1", count: 16), limits: limits).error?.message == "Protocol error: too big bulk count string")
         #expect(decodeRequests("*" + String(repeating: "1", count: 14), limits: limits).error == nil)
+    }
+}
+
+@Suite struct ProtocolErrorTests {
+    @Test func errorReplyIsWhatRedisSends() {
+        // Redis 7.0.15 answers `*1\r\nX\r\n` with `-ERR Protocol error: expected '$', got 'X'\r\n`.
+        let error = feedRequests(bytes("*1\r\nX\r\n")).error
+        var out = ByteBuffer()
+        out.writeRESPError(error?.errorReply ?? "")
+        #expect(String(buffer: out) == "-ERR Protocol error: expected '$', got 'X'\r\n")
+    }
+
+    @Test func limitsAreClampedToSaneValues() {
+        let limits = RESPLimits(maxBulkLength: Int.max, maxAggregateElements: -5, maxNestingDepth: 0, maxInlineLength: Int.max)
+        #expect(limits.maxBulkLength == Int(Int32.max))
+        #expect(limits.maxAggregateElements == 0)
+        #expect(limits.maxNestingDepth == 1)
+        #expect(limits.maxInlineLength == Int(Int32.max))
+        #expect(RESPLimits.default == RESPLimits(maxBulkLength: 512 << 20, maxAggregateElements: 1 << 30, maxNestingDepth: 32, maxInlineLength: 64 << 10))
     }
 }

@@ -126,6 +126,7 @@ func decodeOne(_ wire: [UInt8]) throws -> RESPValue? {
         out.writeRESPBulkString(bytes: [0, 1])
         out.writeRESPSimpleString("OK")
         out.writeRESPError("ERR no")
+        out.writeRESPError("ERR a\r\nb")
         out.writeRESPInteger(Int64.min)
         out.writeRESPNull(version: .resp2)
         out.writeRESPNull(version: .resp3)
@@ -134,7 +135,7 @@ func decodeOne(_ wire: [UInt8]) throws -> RESPValue? {
         out.writeRESPMapHeader(2, version: .resp3)
         out.writeRESPSetHeader(1, version: .resp3)
         out.writeRESPPushHeader(1, version: .resp3)
-        #expect(String(buffer: out) == "*3\r\n$3\r\nGET\r\n$3\r\nkey\r\n$2\r\n\u{0}\u{1}\r\n+OK\r\n-ERR no\r\n:-9223372036854775808\r\n$-1\r\n_\r\n*-1\r\n*4\r\n%2\r\n~1\r\n>1\r\n")
+        #expect(String(buffer: out) == "*3\r\n$3\r\nGET\r\n$3\r\nkey\r\n$2\r\n\u{0}\u{1}\r\n+OK\r\n-ERR no\r\n-ERR a  b\r\n:-9223372036854775808\r\n$-1\r\n_\r\n*-1\r\n*4\r\n%2\r\n~1\r\n>1\r\n")
     }
 
     @Test func writeRESPValueReportsBytesWritten() {

@@ -1,0 +1,116 @@
+import NIOCore
+import RESP
+import Testing
+
+/// Seeded random-mutation fuzzing of both decoders: no crash, only values, "need more data" or
+/// `RESPProtocolError`, bounded state, and the same outcome however the input was chunked.
+@Suite struct FuzzTests {
+    static let limits = RESPLimits(maxBulkLength: 200, maxAggregateElements: 16, maxNestingDepth: 6, maxInlineLength: 100)
+    /// Most bytes a decoder may hold back while saying "need more data": one header line
+    /// plus one bulk payload and its CRLF.
+    static let maxHeldBytes = 1 + limits.maxInlineLength + 2 + limits.maxBulkLength + 2
+
+    static func seedInput(_ rng: inout SplitMix64) -> [UInt8] {
+        switch rng.int(0...5) {
+        case 0, 1:
+            var generator = ValueGenerator(rng: rng, resp3: true, maxDepth: 8)
+            let wire = (0..<generator.rng.int(1...4)).flatMap { _ in encode(generator.value(), .resp3) }
+            rng = generator.rng
+            return wire
+        case 2, 3:
+            var wire: [UInt8] = []
+            for _ in 0..<rng.int(1...4) {
+                if rng.chance(30) {
+                    wire += bytes(["PING\r\n", "ECHO \"a\\x41\\n\" 'b\\'c'\r\n", "GET k\n", "\r\n", "SET \"x y\" z\r\n"][rng.int(0...4)])
+                } else {
+                    wire += multibulk((0..<rng.int(1...5)).map { _ in (0..<rng.int(0...30)).map { _ in rng.byte() } })
+                }
+            }
+            return wire
+        case 4:
+            let alphabet = Array("*$:+-_#,(!=%~|>0123456789\r\n \"'\\xabt".utf8)
+            return (0..<rng.int(0...120)).map { _ in alphabet[rng.int(0...(alphabet.count - 1))] }
+        default:
+            return (0..<rng.int(0...120)).map { _ in rng.byte() }
+        }
+    }
+
+    static func chunked<T>(
+        _ input: [UInt8], _ rng: inout SplitMix64, initial: T,
+        step: (inout T, inout ByteBuffer) throws(RESPProtocolError) -> Bool,
+        check: (T, ByteBuffer) -> Void
+    ) -> (T, RESPProtocolError?) {
+        var state = initial
+        var buffer = ByteBuffer()
+        var position = 0
+        while position < input.count {
+            let n = min(input.count - position, rng.int(1...40))
+            buffer.writeBytes(input[position..<(position + n)])
+            position += n
+            do {
+                while try step(&state, &buffer) {}
+            } catch {
+                return (state, error)
+            }
+            check(state, buffer)
+            buffer.discardReadBytes()
+        }
+        return (state, nil)
+    }
+
+    @Test func mutatedAndGarbageInputsNeverCrashAndStayBounded() {
+        var rng = SplitMix64(seed: 0xF022_0001)
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .seconds(20))
+        var inputs = 0, valueErrors = 0, requestErrors = 0, values = 0, requests = 0
+        while inputs < 200_000 && clock.now < deadline {
+            inputs += 1
+            var input = Self.seedInput(&rng)
+            for _ in 0..<rng.int(0...4) { HiredisDifferentialTests.mutate(&input, &rng) }
+
+            // Value decoder, random chunks.
+            typealias ValueState = (decoder: RESPValueDecoder, items: [RESPValue])
+            let (valueState, valueError) = Self.chunked(
+                input, &rng, initial: ValueState(RESPValueDecoder(limits: Self.limits), []),
+                step: { (state: inout ValueState, buffer: inout ByteBuffer) throws(RESPProtocolError) -> Bool in
+                    guard let value = try state.decoder.decode(buffer: &buffer) else { return false }
+                    state.items.append(value)
+                    return true
+                },
+                check: { state, buffer in
+                    #expect(state.decoder.openAggregates <= Self.limits.maxNestingDepth)
+                    #expect(buffer.readableBytes <= Self.maxHeldBytes)
+                }
+            )
+            let wholeValues = feedValues(input, limits: Self.limits)
+            #expect(wholeValues.items == valueState.items, "input \(input)")
+            #expect(wholeValues.error == valueError, "input \(input)")
+            values += valueState.items.count
+            if valueError != nil { valueErrors += 1 }
+
+            // Request decoder, random chunks.
+            typealias RequestState = (decoder: RESPRequestDecoder, items: [RESPRequest])
+            let (requestState, requestError) = Self.chunked(
+                input, &rng, initial: RequestState(RESPRequestDecoder(limits: Self.limits), []),
+                step: { (state: inout RequestState, buffer: inout ByteBuffer) throws(RESPProtocolError) -> Bool in
+                    guard let request = try state.decoder.decode(buffer: &buffer) else { return false }
+                    #expect(!request.arguments.isEmpty)
+                    state.items.append(request)
+                    return true
+                },
+                check: { state, buffer in
+                    #expect(state.decoder.pendingArguments <= Self.limits.maxAggregateElements)
+                    #expect(buffer.readableBytes <= Self.maxHeldBytes)
+                }
+            )
+            let wholeRequests = feedRequests(input, limits: Self.limits)
+            #expect(wholeRequests.items == requestState.items, "input \(input)")
+            #expect(wholeRequests.error == requestError, "input \(input)")
+            requests += requestState.items.count
+            if requestError != nil { requestErrors += 1 }
+        }
+        #expect(inputs >= 10_000)
+        #expect(valueErrors > 0 && requestErrors > 0 && values > 0 && requests > 0)
+        print("fuzz: \(inputs) inputs, \(values) values, \(valueErrors) value errors, \(requests) requests, \(requestErrors) request errors")
+    }
+}
