@@ -103,7 +103,7 @@ let package = Package(
         // Shared helpers of the integration tests: real servers, throwaway databases.
         .target(
             name: "TestSupport",
-            dependencies: ["Postgres"],
+            dependencies: ["Postgres", "CHiredis"],
             path: "Tests/TestSupport"
         ),
         .testTarget(
