@@ -130,6 +130,17 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "RedisBackendTests",
+            dependencies: [
+                "RedisBackend",
+                "RESP",
+                "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "LoadTestTests",
             dependencies: ["LoadTest", "Postgres", "TestSupport"]
         ),

@@ -1,0 +1,279 @@
+import Logging
+import NIOCore
+import NIOPosix
+import RESP
+import Synchronization
+
+/// The Redis connection that belongs to one event loop: it owns the state machine, the current
+/// channel, the output buffer and the timers, and runs the machine's actions.
+///
+/// All mutable state is touched only on `eventLoop` (that is what makes `@unchecked Sendable`
+/// sound); only `isConnected` is read from other threads, through an atomic.
+final class LoopConnection: @unchecked Sendable {
+    typealias Machine = ConnectionStateMachine<EventLoopPromise<RESPValue>>
+
+    let eventLoop: any EventLoop
+    private let configuration: RedisClientConfiguration
+    private let logger: Logger
+    private let connectedFlag = Atomic<Bool>(false)
+
+    private var machine: Machine
+    /// The handler of the current channel, once it is active.
+    private var handler: RedisChannelHandler?
+    /// Bumped on every connect attempt and teardown, so late events of old channels are ignored.
+    private var epoch: UInt64 = 0
+    /// Encoded commands not yet written: a batch to flush, or the queue while connecting.
+    private var output: ByteBuffer
+    private var flushScheduled = false
+    private var readyWaiters: [EventLoopPromise<Void>] = []
+    private var timeoutTask: RepeatedTask?
+    private var backoffTask: Scheduled<Void>?
+
+    init(eventLoop: any EventLoop, configuration: RedisClientConfiguration, logger: Logger) {
+        self.eventLoop = eventLoop
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "redis.address"] = "\(configuration.address)"
+        self.logger = logger
+        self.output = ByteBufferAllocator().buffer(capacity: 4096)
+        self.machine = Machine(
+            settings: .init(
+                address: configuration.address,
+                commandTimeout: configuration.commandTimeout,
+                backoffMin: configuration.reconnectBackoffMin,
+                backoffMax: configuration.reconnectBackoffMax,
+                maxPending: configuration.maxPendingCommands,
+                authenticate: configuration.password != nil,
+                setName: configuration.clientName != nil))
+    }
+
+    /// Whether the connection is ready right now (any thread).
+    var isConnected: Bool { connectedFlag.load(ordering: .relaxed) }
+
+    // MARK: - Calls from the client (on the loop)
+
+    /// Queues one command; `promise` completes with its reply. The bytes go out at the end of
+    /// the current tick together with every other command of the tick.
+    func send<Argument: RedisCommandArgument>(_ arguments: [Argument], promise: EventLoopPromise<RESPValue>) {
+        eventLoop.assertInEventLoop()
+        guard !arguments.isEmpty else {
+            promise.fail(RedisClientError.emptyCommand)
+            return
+        }
+        let action = machine.sendRequested(promise, now: .now())
+        switch action {
+        case .write:
+            output.writeRedisCommand(arguments)
+            scheduleFlush()
+        case .queue:
+            output.writeRedisCommand(arguments)
+        case .connect:
+            output.writeRedisCommand(arguments)
+            run(action)
+        default:
+            run(action)
+        }
+    }
+
+    /// Completes once the connection is ready, or fails with why the attempt failed.
+    func connectNow() -> EventLoopFuture<Void> {
+        eventLoop.assertInEventLoop()
+        if machine.isReady { return eventLoop.makeSucceededVoidFuture() }
+        if machine.state == .shutDown { return eventLoop.makeFailedFuture(RedisClientError.shutDown) }
+        let waiter = eventLoop.makePromise(of: Void.self)
+        readyWaiters.append(waiter)
+        run(machine.connectRequested())
+        return waiter.futureResult
+    }
+
+    /// Fails everything, closes the channel and stops the timers for good.
+    func shutdown() -> EventLoopFuture<Void> {
+        eventLoop.assertInEventLoop()
+        let closed = handler?.closeFuture
+        run(machine.shutdownRequested())
+        timeoutTask?.cancel()
+        timeoutTask = nil
+        backoffTask?.cancel()
+        backoffTask = nil
+        return closed ?? eventLoop.makeSucceededVoidFuture()
+    }
+
+    // MARK: - Calls from the channel handler
+
+    func channelActive(_ from: RedisChannelHandler) {
+        guard from.epoch == epoch, handler == nil else {
+            from.close()
+            return
+        }
+        handler = from
+        run(machine.connected(now: .now()))
+    }
+
+    func replyReceived(_ value: RESPValue, from: RedisChannelHandler) {
+        guard from === handler else { return }
+        run(machine.replyReceived(value))
+    }
+
+    func channelInactive(_ from: RedisChannelHandler) {
+        guard from === handler else { return }
+        handler = nil
+        run(machine.connectionLost(reason: "connection closed by the server", closeChannel: false))
+    }
+
+    func channelFailed(_ from: RedisChannelHandler, error: any Error) {
+        guard from === handler else { return }
+        run(machine.connectionLost(reason: Self.describe(error), closeChannel: true))
+    }
+
+    // MARK: - Running actions
+
+    private func run(_ action: Machine.Action) {
+        switch action {
+        case .none, .queue:
+            break
+        case .write:
+            scheduleFlush()
+        case .connect:
+            backoffTask?.cancel()
+            backoffTask = nil
+            startConnect()
+        case .failCommand(let promise, let error):
+            promise.fail(error)
+        case .sendHandshake(let auth, let setName):
+            writeHandshake(auth: auth, setName: setName)
+        case .markReady:
+            connectedFlag.store(true, ordering: .relaxed)
+            logger.debug("connected to Redis")
+            flushNow()
+            let waiters = readyWaiters
+            readyWaiters.removeAll()
+            for waiter in waiters { waiter.succeed() }
+        case .succeed(let promise, let value):
+            promise.succeed(value)
+        case .teardown(let teardown):
+            runTeardown(teardown)
+        }
+    }
+
+    private func runTeardown(_ teardown: Machine.Teardown) {
+        epoch &+= 1
+        connectedFlag.store(false, ordering: .relaxed)
+        output.clear()
+        if let current = handler {
+            handler = nil
+            if teardown.closeChannel { current.close() }
+        }
+        if teardown.error != .shutDown {
+            logger.warning(
+                "Redis connection problem",
+                metadata: ["error": "\(teardown.error)", "failedCommands": "\(teardown.failing.count)"])
+        }
+        // Move on first, so that callbacks of the failed promises see the new state.
+        var waiters: [EventLoopPromise<Void>] = []
+        switch teardown.next {
+        case .reconnectNow:
+            startConnect()
+        case .reconnectAfter(let delay):
+            scheduleReconnect(after: delay)
+            swap(&waiters, &readyWaiters)
+        case .stop:
+            swap(&waiters, &readyWaiters)
+        }
+        for waiter in waiters { waiter.fail(teardown.error) }
+        for promise in teardown.failing { promise.fail(teardown.error) }
+    }
+
+    // MARK: - I/O
+
+    private func scheduleFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        eventLoop.execute { self.flushNow() }
+    }
+
+    private func flushNow() {
+        flushScheduled = false
+        guard machine.isReady, let handler, output.readableBytes > 0 else { return }
+        handler.writeAndFlush(output)
+        if output.capacity > 1 << 20 {
+            output = ByteBufferAllocator().buffer(capacity: 4096)
+        } else {
+            // In place when the socket took the bytes at once (the usual case), else a fresh buffer.
+            output.clear()
+        }
+    }
+
+    private func writeHandshake(auth: Bool, setName: Bool) {
+        var buffer = ByteBufferAllocator().buffer(capacity: 128)
+        if auth, let password = configuration.password {
+            if let username = configuration.username {
+                buffer.writeRedisCommand(["AUTH", username, password])
+            } else {
+                buffer.writeRedisCommand(["AUTH", password])
+            }
+        }
+        if setName, let name = configuration.clientName {
+            buffer.writeRedisCommand(["CLIENT", "SETNAME", name])
+        }
+        handler?.writeAndFlush(buffer)
+    }
+
+    private func startConnect() {
+        epoch &+= 1
+        let epoch = self.epoch
+        startTimeoutChecks()
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(configuration.connectTimeout)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(ByteToMessageHandler(RESPValueDecoder()))
+                    try sync.addHandler(RedisChannelHandler(connection: self, epoch: epoch))
+                }
+            }
+        let connecting: EventLoopFuture<any Channel>
+        if let address = try? SocketAddress(ipAddress: configuration.host, port: configuration.port) {
+            connecting = bootstrap.connect(to: address)
+        } else {
+            connecting = bootstrap.connect(host: configuration.host, port: configuration.port)
+        }
+        connecting.whenFailure { error in
+            self.connectFailed(epoch: epoch, error: error)
+        }
+    }
+
+    private func connectFailed(epoch: UInt64, error: any Error) {
+        eventLoop.assertInEventLoop()
+        guard epoch == self.epoch, handler == nil else { return }
+        run(machine.connectFailed(reason: Self.describe(error)))
+    }
+
+    private func scheduleReconnect(after delay: TimeAmount) {
+        backoffTask?.cancel()
+        backoffTask = eventLoop.scheduleTask(in: delay) {
+            self.backoffTask = nil
+            self.run(self.machine.backoffElapsed())
+        }
+    }
+
+    private func startTimeoutChecks() {
+        guard timeoutTask == nil else { return }
+        let interval = TimeAmount.nanoseconds(
+            max(configuration.commandTimeout.nanoseconds / 4, TimeAmount.milliseconds(10).nanoseconds))
+        timeoutTask = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            self.run(self.machine.timeoutCheck(now: .now()))
+        }
+    }
+
+    /// A short reason for logs and `connectionFailed`.
+    static func describe(_ error: any Error) -> String {
+        if let channelError = error as? ChannelError, case .connectTimeout(let amount) = channelError {
+            return "no connection within \(RedisClientError.format(amount))"
+        }
+        if let ioError = error as? IOError {
+            return ioError.description
+        }
+        return String(describing: error)
+    }
+}

@@ -1,1 +1,0 @@
-// The RedisBackend module; see DESIGN.md for what it owns.

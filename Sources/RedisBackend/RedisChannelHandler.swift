@@ -1,0 +1,64 @@
+import NIOCore
+import RESP
+
+/// The pipeline end of one TCP connection to Redis: it forwards decoded replies and the
+/// channel's life events to its `LoopConnection`, and writes what the connection gives it.
+/// It decides nothing itself; a handler whose connection has moved on is simply ignored.
+final class RedisChannelHandler: ChannelInboundHandler {
+    typealias InboundIn = RESPValue
+    typealias OutboundOut = ByteBuffer
+
+    private let connection: LoopConnection
+    /// Which connect attempt of `connection` created this handler.
+    let epoch: UInt64
+    private var context: ChannelHandlerContext?
+
+    init(connection: LoopConnection, epoch: UInt64) {
+        self.connection = connection
+        self.epoch = epoch
+    }
+
+    /// Completes when the channel is closed (`nil` once the handler is out of the pipeline).
+    var closeFuture: EventLoopFuture<Void>? { context?.channel.closeFuture }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        connection.channelActive(self)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        connection.replyReceived(unwrapInboundIn(data), from: self)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        connection.channelInactive(self)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        connection.channelFailed(self, error: error)
+        context.close(promise: nil)
+    }
+
+    /// Writes and flushes `buffer` (one batch of commands).
+    func writeAndFlush(_ buffer: ByteBuffer) {
+        context?.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    /// Closes the channel; the returned future completes once it is closed.
+    @discardableResult
+    func close() -> EventLoopFuture<Void>? {
+        guard let context else { return nil }
+        let closed = context.channel.closeFuture
+        context.close(promise: nil)
+        return closed
+    }
+}

@@ -1,0 +1,109 @@
+import Logging
+import NIOCore
+import RESP
+
+/// The gateway's own client for Redis: one pipelined connection per event loop, so that a client
+/// connection's handler talks to Redis on its own loop without a thread hop. Connections are made
+/// lazily (or by `connectAll`), replies are matched to commands in order, and a lost connection is
+/// re-established in the background with exponential backoff.
+///
+/// Not for commands that change the reply stream (SUBSCRIBE, MONITOR, CLIENT REPLY): the FIFO
+/// pairing of commands and replies relies on exactly one reply per command.
+public final class RedisClient: Sendable {
+    public let configuration: RedisClientConfiguration
+    private let group: any EventLoopGroup
+    /// One connection per loop of `group`, fixed at init: lookups need no lock.
+    private let connections: [ObjectIdentifier: LoopConnection]
+
+    public init(
+        configuration: RedisClientConfiguration,
+        group: any EventLoopGroup,
+        logger: Logger = Logger(label: "quicksell.redis")
+    ) {
+        self.configuration = configuration
+        self.group = group
+        var connections: [ObjectIdentifier: LoopConnection] = [:]
+        for loop in group.makeIterator() {
+            connections[ObjectIdentifier(loop)] = LoopConnection(
+                eventLoop: loop, configuration: configuration, logger: logger)
+        }
+        self.connections = connections
+    }
+
+    /// Sends one command on the connection that belongs to `eventLoop`; the future completes on that loop.
+    /// A Redis error reply (-ERR ...) is a successful future holding RESPValue.error; transport problems fail the future.
+    public func send(_ arguments: [ByteBuffer], on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
+        sendCommand(arguments, on: eventLoop)
+    }
+
+    /// Convenience for strings.
+    public func send(_ arguments: [String], on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
+        sendCommand(arguments, on: eventLoop)
+    }
+
+    /// Connects every event loop's connection now (start-up check); throws connectionFailed naming the address.
+    public func connectAll() async throws {
+        let attempts = connections.values.map { connection in
+            connection.eventLoop.flatSubmit { connection.connectNow() }
+        }
+        var firstError: (any Error)?
+        for attempt in attempts {
+            do {
+                try await attempt.get()
+            } catch {
+                if firstError == nil { firstError = error }
+            }
+        }
+        if let firstError { throw firstError }
+    }
+
+    /// Whether the connection of `eventLoop` is up right now (for health checks).
+    public func isConnected(on eventLoop: any EventLoop) -> Bool {
+        connection(for: eventLoop).isConnected
+    }
+
+    /// Whether every event loop's connection is up right now.
+    public var isFullyConnected: Bool {
+        connections.values.allSatisfy(\.isConnected)
+    }
+
+    /// Fails pending commands with `.shutDown`, closes every connection and stops reconnecting.
+    public func shutdown() async {
+        let closings = connections.values.map { connection in
+            connection.eventLoop.flatSubmit { connection.shutdown() }
+        }
+        for closing in closings {
+            try? await closing.get()
+        }
+    }
+
+    // MARK: -
+
+    private func sendCommand<Argument: RedisCommandArgument>(
+        _ arguments: [Argument], on eventLoop: any EventLoop
+    ) -> EventLoopFuture<RESPValue> {
+        if let connection = connections[ObjectIdentifier(eventLoop)] {
+            let promise = eventLoop.makePromise(of: RESPValue.self)
+            if eventLoop.inEventLoop {
+                connection.send(arguments, promise: promise)
+            } else {
+                eventLoop.execute { connection.send(arguments, promise: promise) }
+            }
+            return promise.futureResult
+        }
+        // A loop of another group: use one of ours and bring the result back.
+        let connection = self.connection(for: group.next())
+        let promise = connection.eventLoop.makePromise(of: RESPValue.self)
+        connection.eventLoop.execute { connection.send(arguments, promise: promise) }
+        return promise.futureResult.hop(to: eventLoop)
+    }
+
+    private func connection(for eventLoop: any EventLoop) -> LoopConnection {
+        if let connection = connections[ObjectIdentifier(eventLoop)] { return connection }
+        // `group.next()` always returns one of the loops the dictionary was built from.
+        guard let fallback = connections[ObjectIdentifier(group.next())] ?? connections.values.first else {
+            preconditionFailure("RedisClient: the event loop group has no event loops")
+        }
+        return fallback
+    }
+}
