@@ -65,7 +65,7 @@ start_redis() {
     mkdir -p "$redis_dir"
     redis-server --bind 127.0.0.1 --port "$QUICKSELL_REDIS_PORT" --daemonize yes \
         --pidfile "$redis_pidfile" --dir "$redis_dir" --logfile "$redis_dir/redis.log" \
-        --save "" --appendonly no --maxclients 20000 >/dev/null
+        --save "" --appendonly no --maxclients 20000 --databases 64 >/dev/null
     wait_for "redis on 127.0.0.1:$QUICKSELL_REDIS_PORT" 20 redis_answers
     log "redis started on 127.0.0.1:$QUICKSELL_REDIS_PORT (pid $(redis_pid))"
 }

@@ -19,7 +19,9 @@ public final class Gateway: Sendable {
 
     /// Starts the backends and the server. Unreachable backends are logged with the
     /// address tried but do not stop start-up: the gateway reconnects when they return.
-    public static func start(configuration: GatewayConfiguration, logger: Logger) async throws -> Gateway {
+    public static func start(
+        configuration: GatewayConfiguration, logger: Logger, hooks: FillHooks = FillHooks()
+    ) async throws -> Gateway {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.server.eventLoopThreads))
         do {
             var redisConfiguration = try RedisClientConfiguration(url: configuration.redisURL)
@@ -37,7 +39,8 @@ public final class Gateway: Sendable {
             } catch {
                 logger.warning("PostgreSQL is not reachable yet; misses will fail until it is", metadata: ["error": "\(error)"])
             }
-            let cache = ReadThroughCache(redis: redis, pool: pool, settings: configuration.cache, logger: logger)
+            let cache = ReadThroughCache(
+                redis: redis, pool: pool, settings: configuration.cache, hooks: hooks, logger: logger)
             let server = try await GatewayServer.start(
                 configuration: configuration.server, group: group, cache: cache, logger: logger)
             return Gateway(server: server, cache: cache, redis: redis, pool: pool, group: group, logger: logger)

@@ -64,7 +64,7 @@ extension CommandDispatcher {
             guard let familyStats = environment.cache?.stats else { return [] }
             return KeyFamily.allCases.map { family in
                 let counters = familyStats[family]
-                return ("family_\(family.name)", "hits=\(counters.hitCount),misses=\(counters.missCount),"
+                return ("family_\(family.infoName)", "hits=\(counters.hitCount),misses=\(counters.missCount),"
                     + "negative_hits=\(counters.negativeHitCount),fills=\(counters.fillCount),"
                     + "absent_fills=\(counters.absentFillCount),queries=\(counters.queryCount),"
                     + "fill_errors=\(counters.fillErrorCount),query_usec_avg=\(counters.meanQueryMicroseconds)")

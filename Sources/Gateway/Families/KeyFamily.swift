@@ -19,6 +19,9 @@ public enum KeyFamily: String, CaseIterable, Sendable, Hashable {
     /// The name operators and `INFO` use: the key prefix without the colon.
     public var name: String { rawValue }
 
+    /// The name in `INFO` lines, where a colon would end the field name.
+    public var infoName: String { String(rawValue.map { $0 == ":" ? "_" : $0 }) }
+
     /// How keys of this family are written, for error messages and docs.
     public var keyPattern: String { hasID ? "\(rawValue):{id}" : rawValue }
 

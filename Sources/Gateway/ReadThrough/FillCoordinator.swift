@@ -38,7 +38,10 @@ final class FillCoordinator: Sendable {
         var nextToken = 0
     }
 
-    init(pool: PostgresPool, settings: CacheSettings, stats: FamilyStats, logger: Logger) {
+    private let hooks: FillHooks
+
+    init(pool: PostgresPool, settings: CacheSettings, stats: FamilyStats, hooks: FillHooks, logger: Logger) {
+        self.hooks = hooks
         self.pool = pool
         self.settings = settings
         self.stats = stats
@@ -114,8 +117,11 @@ final class FillCoordinator: Sendable {
         let counters = stats[family]
         let settings = self.settings
         let started = NIODeadline.now()
+        let afterQuery = hooks.afterQuery
         pool.run(on: eventLoop) { connection -> [CacheKey: FilledValue] in
-            try Self.query(batch, family: family, settings: settings, connection: connection)
+            let values = try Self.query(batch, family: family, settings: settings, connection: connection)
+            afterQuery?(batch)
+            return values
         }.whenComplete { [self] result in
             let elapsed = (NIODeadline.now() - started).nanoseconds / 1000
             counters.queries.add(1, ordering: .relaxed)

@@ -16,12 +16,13 @@ public final class ReadThroughCache: Sendable {
     public let stats: FamilyStats
     private let logger: Logger
 
-    public init(redis: RedisClient, pool: PostgresPool, settings: CacheSettings, logger: Logger) {
+    public init(redis: RedisClient, pool: PostgresPool, settings: CacheSettings, hooks: FillHooks = FillHooks(),
+                logger: Logger) {
         self.redis = redis
         self.settings = settings
         self.stats = FamilyStats()
         self.logger = logger
-        self.fills = FillCoordinator(pool: pool, settings: settings, stats: stats, logger: logger)
+        self.fills = FillCoordinator(pool: pool, settings: settings, stats: stats, hooks: hooks, logger: logger)
     }
 
     /// The value of `key`: its JSON as a bulk string, or nil for an absent row.

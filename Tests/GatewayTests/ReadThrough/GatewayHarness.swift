@@ -1,0 +1,90 @@
+import Foundation
+import Gateway
+import Logging
+import Postgres
+import TestSupport
+
+/// A real gateway for one test: its own PostgreSQL database (migrated, with the
+/// fixture rows the test writes), its own Redis database index, a server on a free
+/// port. Call `stop()` at the end.
+final class GatewayHarness: @unchecked Sendable {
+    let database: TestDatabase
+    let gateway: Gateway
+    let redisDatabase: Int
+    let configuration: GatewayConfiguration
+
+    init(label: String, cache: CacheSettings = CacheSettings(), hooks: FillHooks = FillHooks(),
+         setUp: (PostgresConnection) throws -> Void = { _ in }) async throws {
+        database = try TestDatabase(label: label)
+        do {
+            try setUp(try database.connect())
+            redisDatabase = RedisDatabases.next()
+            var configuration = GatewayConfiguration()
+            configuration.server.port = 0
+            configuration.server.eventLoopThreads = 2
+            configuration.redisURL = try TestEnvironment.redisURL() + "/\(redisDatabase)"
+            configuration.postgres = PostgresPool.Configuration(url: database.url, size: 4)
+            configuration.cache = cache
+            self.configuration = configuration
+            let redis = try Self.directRedis(database: redisDatabase)
+            _ = try redis.command("FLUSHDB")
+            var logger = Logger(label: "test.gateway")
+            logger.logLevel = .warning
+            gateway = try await Gateway.start(configuration: configuration, logger: logger, hooks: hooks)
+        } catch {
+            database.drop()
+            throw error
+        }
+    }
+
+    var port: Int { gateway.port }
+
+    /// A client of the gateway.
+    func client() throws -> RedisTestClient {
+        try RedisTestClient(port: port)
+    }
+
+    /// A client of the Redis behind the gateway, on the gateway's database index.
+    func directRedis() throws -> RedisTestClient {
+        try Self.directRedis(database: redisDatabase)
+    }
+
+    static func directRedis(database: Int) throws -> RedisTestClient {
+        let url = try TestEnvironment.redisURL()
+        let port = Int(url.split(separator: ":").last ?? "6379") ?? 6379
+        let client = try RedisTestClient(port: port)
+        _ = try client.command("SELECT", String(database))
+        return client
+    }
+
+    /// The gateway's `INFO families` line of `family` as a dictionary.
+    func familyCounters(_ family: KeyFamily) throws -> [String: Int] {
+        guard let text = try client().command("INFO", "families").string else { return [:] }
+        let prefix = "family_\(family.infoName):"
+        guard let line = text.split(separator: "\r\n").first(where: { $0.hasPrefix(prefix) }) else { return [:] }
+        var counters: [String: Int] = [:]
+        for field in line.dropFirst(prefix.count).split(separator: ",") {
+            let parts = field.split(separator: "=")
+            if parts.count == 2, let value = Int(parts[1]) { counters[String(parts[0])] = value }
+        }
+        return counters
+    }
+
+    func stop() async {
+        await gateway.shutdown()
+        database.drop()
+    }
+}
+
+/// Hands each harness its own Redis database index (the test Redis runs with 64).
+enum RedisDatabases {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var counter = 0
+
+    static func next() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        counter += 1
+        return 1 + (counter - 1) % 63
+    }
+}
