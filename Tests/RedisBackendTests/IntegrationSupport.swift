@@ -100,3 +100,20 @@ final class PrivateRedisServer {
         var description: String { "redis-server did not listen on 127.0.0.1:\(port) within 5 s" }
     }
 }
+
+/// A TCP listener on 127.0.0.1 that accepts connections and never answers: a hung Redis.
+final class SilentListener {
+    let port: Int
+    private let channel: any Channel
+
+    init() async throws {
+        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { $0.eventLoop.makeSucceededVoidFuture() }
+            .bind(host: "127.0.0.1", port: 0).get()
+        port = channel.localAddress?.port ?? 0
+    }
+
+    func stop() async throws {
+        try await channel.close()
+    }
+}

@@ -152,6 +152,30 @@ struct RedisClientIntegrationTests {
         }
     }
 
+    @Test func hungServerTimesOutTheHandshakeAndTheCommands() async throws {
+        let listener = try await SilentListener()
+        var configuration = RedisClientConfiguration(host: "127.0.0.1", port: listener.port)
+        configuration.commandTimeout = .milliseconds(100)
+        try await withClient(configuration, loops: 1) { client, group in
+            let started = ContinuousClock.now
+            // CLIENT SETNAME is never answered: the handshake times out.
+            await #expect(throws: RedisClientError.timeout(address: configuration.address, after: .milliseconds(100))) {
+                try await client.connectAll()
+            }
+            #expect(ContinuousClock.now - started < .seconds(1))
+            #expect(!client.isConnected(on: group.next()))
+        }
+        configuration.clientName = nil
+        try await withClient(configuration, loops: 1) { client, group in
+            // No handshake: the connection is ready, the command itself times out.
+            try await client.connectAll()
+            await #expect(throws: RedisClientError.timeout(address: configuration.address, after: .milliseconds(100))) {
+                try await client.send(["GET", "rbtest:never"], on: group.next()).get()
+            }
+        }
+        try await listener.stop()
+    }
+
     @Test func killedConnectionFailsPendingAndTheNextSendReconnects() async throws {
         let key = uniquePrefix("kill") + ":list"
         let configuration = try testConfiguration { $0.commandTimeout = .seconds(10) }
