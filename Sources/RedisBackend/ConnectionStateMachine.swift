@@ -21,13 +21,14 @@ struct ConnectionStateMachine<Token> {
         var backoffMax: TimeAmount
         var maxPending: Int
         var authenticate: Bool
+        var selectDatabase: Bool = false
         var setName: Bool
     }
 
     enum State: Equatable {
         case idle
         case connecting
-        case handshaking(authPending: Bool, setNamePending: Bool, since: NIODeadline)
+        case handshaking(authPending: Bool, selectPending: Bool, setNamePending: Bool, since: NIODeadline)
         case ready
         /// Waiting before the next connect attempt; sends fail with `lastError`.
         case backoff(lastError: RedisClientError)
@@ -61,8 +62,8 @@ struct ConnectionStateMachine<Token> {
         case queue
         /// The command was refused.
         case failCommand(Token, RedisClientError)
-        /// Write the handshake: `AUTH` when `auth`, then `CLIENT SETNAME` when `setName`.
-        case sendHandshake(auth: Bool, setName: Bool)
+        /// Write the handshake: `AUTH` when `auth`, `SELECT` when `select`, then `CLIENT SETNAME` when `setName`.
+        case sendHandshake(auth: Bool, select: Bool, setName: Bool)
         /// The connection is usable: flush queued commands, tell whoever waits for readiness.
         case markReady
         /// The reply to the oldest command.
@@ -135,9 +136,11 @@ struct ConnectionStateMachine<Token> {
             // Shut down (or otherwise moved on) while connecting: drop this channel.
             return .teardown(Teardown(failing: [], error: .shutDown, closeChannel: true, next: .stop))
         }
-        if settings.authenticate || settings.setName {
-            state = .handshaking(authPending: settings.authenticate, setNamePending: settings.setName, since: now)
-            return .sendHandshake(auth: settings.authenticate, setName: settings.setName)
+        if settings.authenticate || settings.selectDatabase || settings.setName {
+            state = .handshaking(
+                authPending: settings.authenticate, selectPending: settings.selectDatabase,
+                setNamePending: settings.setName, since: now)
+            return .sendHandshake(auth: settings.authenticate, select: settings.selectDatabase, setName: settings.setName)
         }
         return becomeReady()
     }
@@ -157,14 +160,18 @@ struct ConnectionStateMachine<Token> {
                     .connectionClosed(address: settings.address), closeChannel: true)
             }
             return .succeed(first.token, value)
-        case .handshaking(let authPending, let setNamePending, let since):
-            if authPending {
+        case .handshaking(let authPending, let selectPending, let setNamePending, let since):
+            if authPending || selectPending {
                 if let message = Self.errorMessage(value) {
-                    return failAttempt(
-                        .authenticationFailed(address: settings.address, reason: message), closeChannel: true)
+                    let error: RedisClientError = authPending
+                        ? .authenticationFailed(address: settings.address, reason: message)
+                        : .connectionFailed(address: settings.address, reason: "SELECT refused: \(message)")
+                    return failAttempt(error, closeChannel: true)
                 }
-                if setNamePending {
-                    state = .handshaking(authPending: false, setNamePending: true, since: since)
+                let stillSelecting = authPending && selectPending
+                if stillSelecting || setNamePending {
+                    state = .handshaking(
+                        authPending: false, selectPending: stillSelecting, setNamePending: setNamePending, since: since)
                     return .none
                 }
                 return becomeReady()
@@ -195,7 +202,7 @@ struct ConnectionStateMachine<Token> {
         case .ready:
             guard let oldest = pending.first, now - oldest.enqueuedAt > settings.commandTimeout else { return .none }
             return lose(error, closeChannel: true)
-        case .handshaking(_, _, let since):
+        case .handshaking(_, _, _, let since):
             guard now - since > settings.commandTimeout else { return .none }
             return failAttempt(error, closeChannel: true)
         case .idle, .connecting, .backoff, .shutDown:

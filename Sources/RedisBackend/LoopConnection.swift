@@ -44,6 +44,7 @@ final class LoopConnection: @unchecked Sendable {
                 backoffMax: configuration.reconnectBackoffMax,
                 maxPending: configuration.maxPendingCommands,
                 authenticate: configuration.password != nil,
+                selectDatabase: configuration.database != 0,
                 setName: configuration.clientName != nil))
     }
 
@@ -139,8 +140,8 @@ final class LoopConnection: @unchecked Sendable {
             startConnect()
         case .failCommand(let promise, let error):
             promise.fail(error)
-        case .sendHandshake(let auth, let setName):
-            writeHandshake(auth: auth, setName: setName)
+        case .sendHandshake(let auth, let select, let setName):
+            writeHandshake(auth: auth, select: select, setName: setName)
         case .markReady:
             connectedFlag.store(true, ordering: .relaxed)
             logger.debug("connected to Redis")
@@ -203,7 +204,7 @@ final class LoopConnection: @unchecked Sendable {
         }
     }
 
-    private func writeHandshake(auth: Bool, setName: Bool) {
+    private func writeHandshake(auth: Bool, select: Bool, setName: Bool) {
         var buffer = ByteBufferAllocator().buffer(capacity: 128)
         if auth, let password = configuration.password {
             if let username = configuration.username {
@@ -211,6 +212,9 @@ final class LoopConnection: @unchecked Sendable {
             } else {
                 buffer.writeRedisCommand(["AUTH", password])
             }
+        }
+        if select {
+            buffer.writeRedisCommand(["SELECT", String(configuration.database)])
         }
         if setName, let name = configuration.clientName {
             buffer.writeRedisCommand(["CLIENT", "SETNAME", name])

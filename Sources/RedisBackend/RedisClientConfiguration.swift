@@ -20,6 +20,8 @@ public struct RedisClientConfiguration: Sendable {
     public var maxPendingCommands: Int
     /// Sent with `CLIENT SETNAME` on connect (errors ignored) so operators see who we are; `nil` skips it.
     public var clientName: String?
+    /// The database index to `SELECT` on connect (0, Redis's default, sends nothing).
+    public var database: Int = 0
 
     public init(
         host: String = "127.0.0.1",
@@ -45,10 +47,11 @@ public struct RedisClientConfiguration: Sendable {
         self.clientName = clientName
     }
 
-    /// Reads `redis://[[user]:password@]host[:port][/0]`; the other fields keep their defaults.
+    /// Reads `redis://[[user]:password@]host[:port][/db]`; the other fields keep their defaults.
     public init(url: String) throws {
         let parsed = try RedisURL(parsing: url)
         self.init(host: parsed.host, port: parsed.port, username: parsed.username, password: parsed.password)
+        database = parsed.database
     }
 
     /// `host:port`, as error messages name the server.

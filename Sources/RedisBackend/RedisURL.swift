@@ -5,20 +5,21 @@ public struct RedisURLError: Error, CustomStringConvertible, Sendable, Equatable
     public let maskedURL: String
     public let problem: String
 
-    public static let expectedForm = "redis://[[user]:password@]host[:port][/0]"
+    public static let expectedForm = "redis://[[user]:password@]host[:port][/db]"
 
     public var description: String {
         "invalid Redis URL '\(maskedURL)': \(problem) (expected \(Self.expectedForm))"
     }
 }
 
-/// The parts of `redis://[[user]:password@]host[:port][/0]`. Percent-escapes in the user and
-/// password are decoded; only database 0 is accepted because the gateway never selects another.
+/// The parts of `redis://[[user]:password@]host[:port][/db]`. Percent-escapes in the user and
+/// password are decoded; `db` is a database index (default 0).
 struct RedisURL: Equatable {
     var host: String
     var port: Int
     var username: String?
     var password: String?
+    var database = 0
 
     init(parsing url: String) throws(RedisURLError) {
         let masked = Self.mask(url)
@@ -30,10 +31,15 @@ struct RedisURL: Equatable {
         }
         var rest = Substring(url.dropFirst(scheme.count))
 
-        // Path: nothing, "/" or "/0".
+        // Path: nothing, "/" or "/db".
         if let slash = rest.firstIndex(of: "/") {
             let path = rest[rest.index(after: slash)...]
-            guard path.isEmpty || path == "0" else { throw fail("only database 0 is supported") }
+            if !path.isEmpty {
+                guard path.allSatisfy(\.isASCII), let index = Int(path), (0...100_000).contains(index) else {
+                    throw fail("the database must be a number from 0")
+                }
+                database = index
+            }
             rest = rest[..<slash]
         }
 

@@ -21,6 +21,8 @@ import Testing
         #expect(plain.host == "127.0.0.1" && plain.port == 6390 && plain.password == nil)
 
         let noPort = try RedisClientConfiguration(url: "redis://cache.local/0")
+        #expect(noPort.database == 0)
+        #expect(try RedisClientConfiguration(url: "redis://127.0.0.1:6390/7").database == 7)
         #expect(noPort.host == "cache.local" && noPort.port == 6379)
 
         let passwordOnly = try RedisClientConfiguration(url: "redis://:s%40cret@127.0.0.1:7000/")
@@ -38,7 +40,8 @@ import Testing
         "redis://127.0.0.1:0",
         "redis://127.0.0.1:99999",
         "redis://127.0.0.1:port",
-        "redis://127.0.0.1/3",
+        "redis://127.0.0.1/x",
+        "redis://127.0.0.1/-1",
         "redis://justuser@127.0.0.1",
         "redis://:bad%zz@127.0.0.1",
     ])
@@ -48,7 +51,7 @@ import Testing
             Issue.record("accepted \(url)")
         } catch {
             let text = "\(error)"
-            #expect(text.contains("redis://[[user]:password@]host[:port][/0]"))
+            #expect(text.contains("redis://[[user]:password@]host[:port][/db]"))
             #expect(text.contains("invalid Redis URL"))
         }
     }

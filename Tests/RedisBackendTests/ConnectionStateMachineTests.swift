@@ -168,7 +168,7 @@ extension ConnectionStateMachine.Action {
     @Test func handshakeAuthenticatesThenNamesThenBecomesReady() {
         var m = machine(authenticate: true, setName: true)
         _ = m.sendRequested(1, now: t0)
-        guard case .sendHandshake(auth: true, setName: true) = m.connected(now: t0) else {
+        guard case .sendHandshake(auth: true, select: false, setName: true) = m.connected(now: t0) else {
             Issue.record("expected the handshake")
             return
         }
