@@ -1,0 +1,98 @@
+import Foundation
+import Gateway
+import Testing
+
+/// The YAML file, `QUICKSELL_*` variables and flags merge in that order of precedence,
+/// and a bad value names its key and the expected form.
+@Suite struct ConfigurationLoaderTests {
+    private func writeFile(_ text: String) throws -> String {
+        let path = NSTemporaryDirectory() + "qs-config-\(UUID().uuidString).yaml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    private var repositoryFile: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("config/gateway.yaml").path
+    }
+
+    @Test func theShippedFileLoadsWithTheSeedDefaults() async throws {
+        let configuration = try await ConfigurationLoader.load(file: repositoryFile, environment: [:])
+        #expect(configuration.server.port == 6380)
+        #expect(configuration.cache.ttl(.user) == 3_600)
+        #expect(configuration.cache.ttl(.listing) == 1_800)
+        #expect(configuration.cache.ttl(.marketplaceListings) == 900)
+        #expect(configuration.cache.ttl(.userStats) == 3_600)
+        #expect(configuration.cache.ttl(.userBadges) == 3_600)
+        #expect(configuration.cache.ttl(.leaderboardWeekly) == 21_600)
+        #expect(configuration.cache.ttl(.leaderboardMonthly) == 21_600)
+        #expect(configuration.cache.negativeTTLSeconds == 60)
+        #expect(configuration.redisURL == "redis://127.0.0.1:6390")
+    }
+
+    @Test func environmentOverridesTheFileAndFlagsOverrideBoth() async throws {
+        let file = try writeFile("""
+            server:
+              port: 7000
+              max_clients: 50
+            cache:
+              ttl_seconds:
+                listing: 100
+            """)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let configuration = try await ConfigurationLoader.load(
+            file: file,
+            overrides: ["server.port": "7002"],
+            environment: ["QUICKSELL_SERVER_PORT": "7001", "QUICKSELL_SERVER_MAX_CLIENTS": "60",
+                          "QUICKSELL_CACHE_TTL_SECONDS_LISTING": "200"])
+        #expect(configuration.server.port == 7002)
+        #expect(configuration.server.maxClients == 60)
+        #expect(configuration.cache.ttl(.listing) == 200)
+    }
+
+    @Test func aBadValueNamesTheKeyAndTheExpectedForm() async throws {
+        let file = try writeFile("server:\n  port: not-a-port\n")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        await #expect {
+            _ = try await ConfigurationLoader.load(file: file, environment: [:])
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("'server.port'") && text.contains("an integer in 0...65535") && text.contains("not-a-port")
+        }
+        await #expect {
+            _ = try await ConfigurationLoader.load(file: nil, environment: ["QUICKSELL_REDIS_URL": "localhost:6379"])
+        } throws: { error in
+            "\(error)".contains("'redis.url'") && "\(error)".contains("redis://")
+        }
+        await #expect {
+            _ = try await ConfigurationLoader.load(file: nil, overrides: ["cache.ttl_seconds.user": "-5"], environment: [:])
+        } throws: { error in
+            "\(error)".contains("'cache.ttl_seconds.user'") && "\(error)".contains("QUICKSELL_CACHE_TTL_SECONDS_USER")
+        }
+        await #expect {
+            _ = try await ConfigurationLoader.load(file: nil, overrides: ["log.level": "loud"], environment: [:])
+        } throws: { error in
+            "\(error)".contains("'log.level'") && "\(error)".contains("warning")
+        }
+    }
+
+    @Test func aMissingFileIsNamed() async throws {
+        await #expect {
+            _ = try await ConfigurationLoader.load(file: "/nonexistent/gateway.yaml", environment: [:])
+        } throws: { error in
+            "\(error)".contains("/nonexistent/gateway.yaml")
+        }
+    }
+
+    @Test func passwordsAreMaskedInTheEffectiveConfiguration() async throws {
+        let configuration = try await ConfigurationLoader.load(
+            file: nil,
+            overrides: ["server.requirepass": "hunter2", "postgres.url": "postgresql://app:pgsecret@db:5432/quicksell",
+                        "redis.url": "redis://:redissecret@cache:6379"],
+            environment: [:])
+        let text = configuration.maskedDescription
+        #expect(!text.contains("hunter2") && !text.contains("pgsecret") && !text.contains("redissecret"))
+        #expect(text.contains("server.requirepass: ********"))
+        #expect(configuration.server.users.requiresAuthentication)
+    }
+}
