@@ -11,6 +11,8 @@ public final class Gateway: Sendable {
     public let cache: ReadThroughCache
     public let redis: RedisClient
     public let pool: PostgresPool
+    /// Nil when invalidation is turned off in the configuration.
+    public let invalidation: InvalidationService?
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
 
@@ -41,9 +43,17 @@ public final class Gateway: Sendable {
             }
             let cache = ReadThroughCache(
                 redis: redis, pool: pool, settings: configuration.cache, hooks: hooks, logger: logger)
+            var invalidation: InvalidationService?
+            if configuration.invalidation.enabled {
+                invalidation = InvalidationService(
+                    postgresURL: configuration.postgres.url, redis: redis, cache: cache,
+                    settings: configuration.invalidation, eventLoop: group.next(), logger: logger)
+            }
+            invalidation?.start()
             let server = try await GatewayServer.start(
-                configuration: configuration.server, group: group, cache: cache, logger: logger)
-            return Gateway(server: server, cache: cache, redis: redis, pool: pool, group: group, logger: logger)
+                configuration: configuration.server, group: group, cache: cache, invalidation: invalidation, logger: logger)
+            return Gateway(server: server, cache: cache, redis: redis, pool: pool, invalidation: invalidation,
+                           group: group, logger: logger)
         } catch {
             try? await group.shutdownGracefully()
             throw error
@@ -52,8 +62,9 @@ public final class Gateway: Sendable {
 
     private init(
         server: GatewayServer, cache: ReadThroughCache, redis: RedisClient, pool: PostgresPool,
-        group: MultiThreadedEventLoopGroup, logger: Logger
+        invalidation: InvalidationService?, group: MultiThreadedEventLoopGroup, logger: Logger
     ) {
+        self.invalidation = invalidation
         self.server = server
         self.cache = cache
         self.redis = redis
@@ -65,6 +76,7 @@ public final class Gateway: Sendable {
     /// Stops the server, then the backends.
     public func shutdown() async {
         await server.shutdown()
+        invalidation?.stop()
         await redis.shutdown()
         await pool.shutdown()
         try? await group.shutdownGracefully()

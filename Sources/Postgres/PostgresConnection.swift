@@ -11,7 +11,7 @@ import Darwin
 /// never on an event loop. Not thread-safe: one user at a time (the pool hands a
 /// connection to one thread at a time, hence `@unchecked Sendable`).
 public final class PostgresConnection: @unchecked Sendable {
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
     /// `host:port/database`, as tried; used in every error message. Never holds the password.
     public let address: String
 
@@ -111,6 +111,9 @@ public final class PostgresConnection: @unchecked Sendable {
         drainResults()
         return result.affectedRows
     }
+
+    /// libpq's last error text for this connection.
+    var lastErrorMessageText: String { lastErrorMessage(handle) }
 
     /// Whether the connection is still usable.
     public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }

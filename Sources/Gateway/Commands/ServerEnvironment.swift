@@ -10,15 +10,18 @@ final class ServerEnvironment: Sendable {
     let boundPort: Int
     /// The read-through cache; nil for a server started without backends (protocol tests).
     let cache: ReadThroughCache?
+    /// Invalidation, for `INFO invalidation`; nil when off.
+    let invalidation: InvalidationService?
     let gatewayVersion = "0.1.0"
     /// The Redis version we announce in HELLO and INFO, for clients that check features.
     let compatibleRedisVersion = "7.2.0"
 
     init(
         configuration: ServerConfiguration, registry: ClientRegistry, stats: ServerStats, boundPort: Int,
-        cache: ReadThroughCache?
+        cache: ReadThroughCache?, invalidation: InvalidationService? = nil
     ) {
         self.cache = cache
+        self.invalidation = invalidation
         self.configuration = configuration
         self.registry = registry
         self.stats = stats

@@ -100,6 +100,14 @@ private struct Values {
         guard levels.contains(level) else {
             throw ConfigurationError(key: "log.level", expected: "one of \(levels.joined(separator: ", "))", found: level)
         }
+        let enabledText = try string("invalidation.enabled", default: "true").lowercased()
+        guard ["true", "false", "yes", "no", "1", "0"].contains(enabledText) else {
+            throw ConfigurationError(key: "invalidation.enabled", expected: "true or false", found: enabledText)
+        }
+        let invalidation = InvalidationSettings(
+            enabled: ["true", "yes", "1"].contains(enabledText),
+            leaderboardIntervalSeconds: try int("invalidation.leaderboard_interval_seconds", default: 60, range: 0...86_400),
+            logRetentionSeconds: try int("invalidation.log_retention_seconds", default: 3_600, range: 60...(30 * 86_400)))
         return GatewayConfiguration(
             server: server,
             redisURL: redisURL,
@@ -107,6 +115,7 @@ private struct Values {
             redisCommandTimeoutMilliseconds: try int("redis.command_timeout_ms", default: 2_000, range: 1...600_000),
             postgres: postgres,
             cache: cache,
+            invalidation: invalidation,
             logLevel: level)
     }
 

@@ -11,6 +11,7 @@ public struct GatewayConfiguration: Sendable {
     public var redisCommandTimeoutMilliseconds: Int
     public var postgres: PostgresPool.Configuration
     public var cache: CacheSettings
+    public var invalidation: InvalidationSettings
     public var logLevel: String
 
     public init(
@@ -20,8 +21,10 @@ public struct GatewayConfiguration: Sendable {
         redisCommandTimeoutMilliseconds: Int = 2_000,
         postgres: PostgresPool.Configuration = PostgresPool.Configuration(url: "postgresql://postgres@127.0.0.1:5432/quicksell"),
         cache: CacheSettings = CacheSettings(),
+        invalidation: InvalidationSettings = InvalidationSettings(),
         logLevel: String = "info"
     ) {
+        self.invalidation = invalidation
         self.server = server
         self.redisURL = redisURL
         self.redisConnectTimeoutMilliseconds = redisConnectTimeoutMilliseconds
@@ -61,6 +64,9 @@ public struct GatewayConfiguration: Sendable {
             ("cache.ttl_jitter_percent", String(cache.ttlJitterPercent)),
             ("cache.leaderboard_size", String(cache.leaderboardSize)),
             ("cache.max_batch_size", String(cache.maxBatchSize)),
+            ("invalidation.enabled", invalidation.enabled ? "true" : "false"),
+            ("invalidation.leaderboard_interval_seconds", String(invalidation.leaderboardIntervalSeconds)),
+            ("invalidation.log_retention_seconds", String(invalidation.logRetentionSeconds)),
             ("log.level", logLevel),
         ]
         return lines.map { "\($0.0): \($0.1)" }.joined(separator: "\n")

@@ -2,8 +2,10 @@
 /// (`to_jsonb`), so numbers, decimals and timestamps keep PostgreSQL's exact text, and
 /// one statement serves a whole batch of ids (`= ANY($1)`).
 ///
-/// Row families return `(id, json)` for the ids that exist; missing ids are absent rows.
-/// Leaderboards return `(json, seconds until the period ends)`.
+/// Row families return `(id, json or NULL for an absent row, snapshot)` for every id asked
+/// for; leaderboards return `(json, seconds until the period ends, snapshot)`. The
+/// snapshot (`pg_current_snapshot()`) tells which writes the value already contains, so
+/// that a value read before a write is never stored after that write's invalidation.
 enum FamilyQueries {
     /// Columns that never leave PostgreSQL.
     static let secretUserColumns = ["password_hash", "google_id", "facebook_id", "apple_id"]
@@ -16,43 +18,48 @@ enum FamilyQueries {
         switch family {
         case .user:
             return """
-                SELECT u.id, (to_jsonb(u) - '{password_hash,google_id,facebook_id,apple_id}'::text[])::text
-                FROM users u
-                WHERE u.id = ANY($1::bigint[]) AND u.deleted_at IS NULL AND u.account_status <> 'deleted'
+                SELECT ids.id, (to_jsonb(u) - '{password_hash,google_id,facebook_id,apple_id}'::text[])::text,
+                       pg_current_snapshot()::text
+                FROM unnest($1::bigint[]) AS ids(id)
+                LEFT JOIN users u ON u.id = ids.id AND u.deleted_at IS NULL AND u.account_status <> 'deleted'
                 """
         case .listing:
             return """
-                SELECT l.id, (to_jsonb(l) || jsonb_build_object('photos', coalesce(
+                SELECT ids.id, (to_jsonb(l) || jsonb_build_object('photos', coalesce(
                     (SELECT jsonb_agg(to_jsonb(p) ORDER BY p.display_order, p.id)
-                     FROM photos p WHERE p.listing_id = l.id), '[]'::jsonb)))::text
-                FROM listings l
-                WHERE l.id = ANY($1::bigint[]) AND l.deleted_at IS NULL
+                     FROM photos p WHERE p.listing_id = l.id), '[]'::jsonb)))::text,
+                       pg_current_snapshot()::text
+                FROM unnest($1::bigint[]) AS ids(id)
+                LEFT JOIN listings l ON l.id = ids.id AND l.deleted_at IS NULL
                 """
         case .marketplaceListings:
             return """
-                SELECT l.id, coalesce(
+                SELECT ids.id, CASE WHEN l.id IS NULL THEN NULL ELSE coalesce(
                     (SELECT jsonb_agg(to_jsonb(m) ORDER BY m.marketplace_name, m.id)
-                     FROM marketplace_listings m WHERE m.listing_id = l.id), '[]'::jsonb)::text
-                FROM listings l
-                WHERE l.id = ANY($1::bigint[]) AND l.deleted_at IS NULL
+                     FROM marketplace_listings m WHERE m.listing_id = l.id), '[]'::jsonb)::text END,
+                       pg_current_snapshot()::text
+                FROM unnest($1::bigint[]) AS ids(id)
+                LEFT JOIN listings l ON l.id = ids.id AND l.deleted_at IS NULL
                 """
         case .userStats:
             return """
-                SELECT s.user_id, to_jsonb(s)::text
-                FROM user_stats s JOIN users u ON u.id = s.user_id
-                WHERE s.user_id = ANY($1::bigint[]) AND u.deleted_at IS NULL AND u.account_status <> 'deleted'
+                SELECT ids.id, to_jsonb(s)::text, pg_current_snapshot()::text
+                FROM unnest($1::bigint[]) AS ids(id)
+                LEFT JOIN (user_stats s JOIN users u ON u.id = s.user_id
+                           AND u.deleted_at IS NULL AND u.account_status <> 'deleted') ON s.user_id = ids.id
                 """
         case .userBadges:
             return """
-                SELECT u.id, coalesce(
+                SELECT ids.id, CASE WHEN u.id IS NULL THEN NULL ELSE coalesce(
                     (SELECT jsonb_agg(jsonb_build_object(
                         'badge_id', b.id, 'badge_key', b.badge_key, 'badge_name', b.badge_name,
                         'badge_tier', b.badge_tier, 'badge_icon_url', b.badge_icon_url,
                         'unlocked_at', ub.unlocked_at) ORDER BY ub.unlocked_at, b.id)
                      FROM user_badges ub JOIN badges b ON b.id = ub.badge_id
-                     WHERE ub.user_id = u.id), '[]'::jsonb)::text
-                FROM users u
-                WHERE u.id = ANY($1::bigint[]) AND u.deleted_at IS NULL AND u.account_status <> 'deleted'
+                     WHERE ub.user_id = u.id), '[]'::jsonb)::text END,
+                       pg_current_snapshot()::text
+                FROM unnest($1::bigint[]) AS ids(id)
+                LEFT JOIN users u ON u.id = ids.id AND u.deleted_at IS NULL AND u.account_status <> 'deleted'
                 """
         case .leaderboardWeekly:
             return leaderboard(period: "week")
@@ -82,7 +89,8 @@ enum FamilyQueries {
         SELECT coalesce((SELECT jsonb_agg(jsonb_build_object(
                    'rank', rank, 'user_id', user_id, 'username', username,
                    'sales', sales, 'revenue', revenue) ORDER BY rank) FROM numbered), '[]'::jsonb)::text,
-               ceil(extract(epoch FROM (SELECT stop FROM bounds) - (now() AT TIME ZONE 'UTC')))::bigint
+               ceil(extract(epoch FROM (SELECT stop FROM bounds) - (now() AT TIME ZONE 'UTC')))::bigint,
+               pg_current_snapshot()::text
         """
     }
 }

@@ -10,10 +10,13 @@ import Synchronization
 /// - Batching: while a family's queries are all busy, further misses of that family
 ///   queue and leave together in one `= ANY($1)` query, so there is no added latency at
 ///   low load and few queries at high load.
+/// - Invalidation: `invalidate` detaches the keys' fills, so no later request joins a
+///   fill that may predate the write, and their results are not reused.
 final class FillCoordinator: Sendable {
     private let pool: PostgresPool
     private let settings: CacheSettings
     private let stats: FamilyStats
+    private let hooks: FillHooks
     private let logger: Logger
     private let state = Mutex(State())
     /// How long a finished fill keeps answering misses of its key.
@@ -24,6 +27,7 @@ final class FillCoordinator: Sendable {
     /// Called with each filled key on the loop of the key's first requester, to store it.
     typealias Store = @Sendable (CacheKey, FilledValue, any EventLoop) -> Void
 
+    /// One key's fill: shared by every request that joins it.
     private struct Entry {
         let token: Int
         let promise: EventLoopPromise<FilledValue>
@@ -31,20 +35,25 @@ final class FillCoordinator: Sendable {
         var finishedAt: NIODeadline?
     }
 
+    /// A key waiting in, or travelling with, a batch.
+    private struct Item {
+        let key: CacheKey
+        let token: Int
+        let promise: EventLoopPromise<FilledValue>
+    }
+
     private struct State {
         var entries: [CacheKey: Entry] = [:]
-        var queued: [KeyFamily: [CacheKey]] = [:]
+        var queued: [KeyFamily: [Item]] = [:]
         var running: [KeyFamily: Int] = [:]
         var nextToken = 0
     }
 
-    private let hooks: FillHooks
-
     init(pool: PostgresPool, settings: CacheSettings, stats: FamilyStats, hooks: FillHooks, logger: Logger) {
-        self.hooks = hooks
         self.pool = pool
         self.settings = settings
         self.stats = stats
+        self.hooks = hooks
         self.logger = logger
         self.concurrencyPerFamily = max(1, pool.configuration.size)
     }
@@ -57,30 +66,29 @@ final class FillCoordinator: Sendable {
     /// Fills several keys; misses of one family submitted together leave in one query.
     func fill(_ keys: [CacheKey], on eventLoop: any EventLoop, store: @escaping Store) -> [EventLoopFuture<FilledValue>] {
         let now = NIODeadline.now()
-        let (futures, batches) = state.withLock { state -> ([EventLoopFuture<FilledValue>], [[CacheKey]]) in
+        let (futures, batches) = state.withLock { state -> ([EventLoopFuture<FilledValue>], [[Item]]) in
             var futures: [EventLoopFuture<FilledValue>] = []
             futures.reserveCapacity(keys.count)
             var touched: Set<KeyFamily> = []
             for key in keys {
                 if let entry = state.entries[key] {
-                    if let result = entry.result, let finishedAt = entry.finishedAt {
-                        if now - finishedAt < grace {
-                            futures.append(eventLoop.makeSucceededFuture(result))
-                            continue
-                        }
-                    } else {
+                    guard let result = entry.result, let finishedAt = entry.finishedAt else {
                         futures.append(entry.promise.futureResult)
+                        continue
+                    }
+                    if now - finishedAt < grace {
+                        futures.append(eventLoop.makeSucceededFuture(result))
                         continue
                     }
                 }
                 let promise = eventLoop.makePromise(of: FilledValue.self)
                 state.nextToken += 1
                 state.entries[key] = Entry(token: state.nextToken, promise: promise)
-                state.queued[key.family, default: []].append(key)
+                state.queued[key.family, default: []].append(Item(key: key, token: state.nextToken, promise: promise))
                 touched.insert(key.family)
                 futures.append(promise.futureResult)
             }
-            var batches: [[CacheKey]] = []
+            var batches: [[Item]] = []
             for family in touched {
                 while state.running[family, default: 0] < concurrencyPerFamily,
                       let batch = Self.takeBatch(family, from: &state, max: settings.maxBatchSize) {
@@ -94,17 +102,15 @@ final class FillCoordinator: Sendable {
         return futures.map { $0.hop(to: eventLoop) }
     }
 
-    /// Forgets finished fills of these keys so that no later miss reuses their values
-    /// (called when the keys are invalidated).
-    func forget(_ keys: [CacheKey]) {
+    /// Detaches the fills of these keys: later requests start new fills, and finished
+    /// results are no longer reused. Called when the keys are invalidated.
+    func invalidate(_ keys: [CacheKey]) {
         state.withLock { state in
-            for key in keys where state.entries[key]?.result != nil {
-                state.entries[key] = nil
-            }
+            for key in keys { state.entries[key] = nil }
         }
     }
 
-    private static func takeBatch(_ family: KeyFamily, from state: inout State, max: Int) -> [CacheKey]? {
+    private static func takeBatch(_ family: KeyFamily, from state: inout State, max: Int) -> [Item]? {
         guard var queue = state.queued[family], !queue.isEmpty else { return nil }
         let batch = Array(queue.prefix(family.hasID ? max : 1))
         queue.removeFirst(batch.count)
@@ -112,15 +118,16 @@ final class FillCoordinator: Sendable {
         return batch
     }
 
-    private func run(_ batch: [CacheKey], on eventLoop: any EventLoop, store: @escaping Store) {
-        guard let family = batch.first?.family else { return }
+    private func run(_ batch: [Item], on eventLoop: any EventLoop, store: @escaping Store) {
+        guard let family = batch.first?.key.family else { return }
         let counters = stats[family]
         let settings = self.settings
         let started = NIODeadline.now()
+        let keys = batch.map(\.key)
         let afterQuery = hooks.afterQuery
         pool.run(on: eventLoop) { connection -> [CacheKey: FilledValue] in
-            let values = try Self.query(batch, family: family, settings: settings, connection: connection)
-            afterQuery?(batch)
+            let values = try Self.query(keys, family: family, settings: settings, connection: connection)
+            afterQuery?(keys)
             return values
         }.whenComplete { [self] result in
             let elapsed = (NIODeadline.now() - started).nanoseconds / 1000
@@ -145,50 +152,59 @@ final class FillCoordinator: Sendable {
         let sql = FamilyQueries.sql(family)
         if !family.hasID {
             let result = try connection.execute(prepared: name, sql: sql, [String(settings.leaderboardSize)])
-            let row = result.rows.first
-            let json = row?[0].map { ByteBuffer(string: $0) } ?? ByteBuffer(string: "[]")
-            let seconds = row?[1].flatMap { Int($0) }
-            return [batch[0]: FilledValue(json: json, secondsUntilPeriodEnd: seconds)]
+            guard let row = result.rows.first, row.count == 3, let snapshot = row[2] else {
+                throw PostgresError.unexpectedValue(column: "snapshot", value: nil)
+            }
+            let json = row[0].map { ByteBuffer(string: $0) } ?? ByteBuffer(string: "[]")
+            let seconds = row[1].flatMap { Int($0) }
+            return [batch[0]: FilledValue(json: json, secondsUntilPeriodEnd: seconds, snapshot: snapshot)]
         }
         let ids = "{" + batch.map { String($0.id) }.joined(separator: ",") + "}"
         let result = try connection.execute(prepared: name, sql: sql, [ids])
         var values: [CacheKey: FilledValue] = [:]
-        for row in result.rows {
-            guard let idText = row[0], let id = Int64(idText), let json = row[1] else { continue }
-            values[CacheKey(family: family, id: id)] = FilledValue(json: ByteBuffer(string: json), secondsUntilPeriodEnd: nil)
+        for row in result.rows where row.count == 3 {
+            guard let idText = row[0], let id = Int64(idText), let snapshot = row[2] else {
+                throw PostgresError.unexpectedValue(column: "id", value: row[0])
+            }
+            values[CacheKey(family: family, id: id)] = FilledValue(
+                json: row[1].map { ByteBuffer(string: $0) }, secondsUntilPeriodEnd: nil, snapshot: snapshot)
         }
         return values
     }
 
-    private func finish(_ batch: [CacheKey], values: [CacheKey: FilledValue], store: @escaping Store) {
-        guard let family = batch.first?.family else { return }
+    private func finish(_ batch: [Item], values: [CacheKey: FilledValue], store: @escaping Store) {
+        guard let family = batch.first?.key.family else { return }
         let counters = stats[family]
         let finishedAt = NIODeadline.now()
-        var completions: [(EventLoopPromise<FilledValue>, FilledValue, CacheKey)] = []
-        var tokens: [(CacheKey, Int)] = []
+        var current: [(CacheKey, Int)] = []
         state.withLock { state in
-            for key in batch {
-                guard var entry = state.entries[key], entry.result == nil else { continue }
-                let value = values[key] ?? FilledValue(json: nil, secondsUntilPeriodEnd: nil)
+            for item in batch {
+                guard let value = values[item.key], var entry = state.entries[item.key], entry.token == item.token else {
+                    continue  // invalidated while in flight: not reused
+                }
                 entry.result = value
                 entry.finishedAt = finishedAt
-                state.entries[key] = entry
-                completions.append((entry.promise, value, key))
-                tokens.append((key, entry.token))
+                state.entries[item.key] = entry
+                current.append((item.key, item.token))
             }
         }
-        for (promise, value, key) in completions {
+        for item in batch {
+            guard let value = values[item.key] else {
+                item.promise.fail(PostgresError.unexpectedValue(column: "id", value: String(item.key.id)))
+                continue
+            }
             if value.isAbsent {
                 counters.absentFills.add(1, ordering: .relaxed)
             } else {
                 counters.fills.add(1, ordering: .relaxed)
             }
-            store(key, value, promise.futureResult.eventLoop)
-            promise.succeed(value)
+            // Redis refuses the value if a write it predates has been invalidated meanwhile.
+            store(item.key, value, item.promise.futureResult.eventLoop)
+            item.promise.succeed(value)
         }
         // Forget the finished entries once the grace has passed.
-        guard let loop = completions.first?.0.futureResult.eventLoop else { return }
-        let finished = tokens
+        guard let loop = batch.first?.promise.futureResult.eventLoop, !current.isEmpty else { return }
+        let finished = current
         loop.scheduleTask(in: grace) { [self] in
             state.withLock { state in
                 for (key, token) in finished where state.entries[key]?.token == token {
@@ -198,20 +214,18 @@ final class FillCoordinator: Sendable {
         }
     }
 
-    private func fail(_ batch: [CacheKey], error: any Error) {
-        let promises = state.withLock { state -> [EventLoopPromise<FilledValue>] in
-            batch.compactMap { key in
-                guard let entry = state.entries[key], entry.result == nil else { return nil }
-                state.entries[key] = nil
-                return entry.promise
+    private func fail(_ batch: [Item], error: any Error) {
+        state.withLock { state in
+            for item in batch where state.entries[item.key]?.token == item.token {
+                state.entries[item.key] = nil
             }
         }
-        for promise in promises { promise.fail(error) }
+        for item in batch { item.promise.fail(error) }
     }
 
     /// Starts the next queued batch of `family`, or frees its slot.
     private func next(_ family: KeyFamily, on eventLoop: any EventLoop, store: @escaping Store) {
-        let batch = state.withLock { state -> [CacheKey]? in
+        let batch = state.withLock { state -> [Item]? in
             if let batch = Self.takeBatch(family, from: &state, max: settings.maxBatchSize) { return batch }
             state.running[family, default: 1] -= 1
             return nil

@@ -7,6 +7,8 @@ public struct FilledValue: Sendable {
     public let json: ByteBuffer?
     /// For leaderboards: seconds until the period ends (caps the TTL).
     public let secondsUntilPeriodEnd: Int?
+    /// PostgreSQL's snapshot the value was read in (`xmin:xmax:xip,…`).
+    public let snapshot: String
 
     public var isAbsent: Bool { json == nil }
 }

@@ -115,24 +115,35 @@ public final class ReadThroughCache: Sendable {
         }
     }
 
-    /// Stores a filled value with its TTL (`SET key value PX ttl`).
+    /// Stores a filled value with its TTL, unless a write it predates was invalidated
+    /// meanwhile (see `RedisScripts`).
     private var store: FillCoordinator.Store {
         { [redis, settings, logger] key, value, eventLoop in
             let ttl: Int64 = value.isAbsent
                 ? Int64(settings.negativeTTLSeconds) * 1000
                 : settings.storeTTLMilliseconds(key.family, secondsUntilPeriodEnd: value.secondsUntilPeriodEnd,
                                                 random: Double.random(in: 0..<1))
+            let name = key.name
             let command = [
-                Self.set, ByteBuffer(string: key.name), value.json ?? ByteBuffer(), Self.px, ByteBuffer(string: String(ttl)),
+                Self.eval, RedisScripts.store, Self.two, ByteBuffer(string: name),
+                ByteBuffer(string: RedisScripts.writersKey(name)),
+                value.json ?? ByteBuffer(), ByteBuffer(string: String(ttl)), ByteBuffer(string: value.snapshot),
             ]
-            redis.send(command, on: eventLoop).whenFailure { error in
-                logger.debug("store failed", metadata: ["key": "\(key.name)", "error": "\(error)"])
+            redis.send(command, on: eventLoop).whenComplete { result in
+                switch result {
+                case .success(.error(let message)):
+                    logger.warning("store refused by Redis", metadata: ["key": "\(name)", "error": "\(String(buffer: message))"])
+                case .failure(let error):
+                    logger.debug("store failed", metadata: ["key": "\(name)", "error": "\(error)"])
+                default:
+                    break
+                }
             }
         }
     }
 
     private static let get = ByteBuffer(string: "GET")
     private static let mget = ByteBuffer(string: "MGET")
-    private static let set = ByteBuffer(string: "SET")
-    private static let px = ByteBuffer(string: "PX")
+    private static let eval = ByteBuffer(string: "EVAL")
+    private static let two = ByteBuffer(string: "2")
 }

@@ -28,6 +28,7 @@ public final class GatewayServer: Sendable {
         configuration: ServerConfiguration,
         group: MultiThreadedEventLoopGroup? = nil,
         cache: ReadThroughCache? = nil,
+        invalidation: InvalidationService? = nil,
         logger: Logger = Logger(label: "quicksell.gateway")
     ) async throws -> GatewayServer {
         let ownsGroup = group == nil
@@ -56,7 +57,8 @@ public final class GatewayServer: Sendable {
         }
         let localPort = channel.localAddress?.port ?? configuration.port
         environmentBox.environment = ServerEnvironment(
-            configuration: configuration, registry: registry, stats: stats, boundPort: localPort, cache: cache)
+            configuration: configuration, registry: registry, stats: stats, boundPort: localPort, cache: cache,
+            invalidation: invalidation)
         logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(localPort)"])
         return GatewayServer(
             configuration: configuration, stats: stats, registry: registry, group: group,

@@ -1,0 +1,285 @@
+import Foundation
+import Logging
+import NIOCore
+import Postgres
+import RedisBackend
+import RESP
+import Synchronization
+
+/// The dedicated LISTEN connection: a thread of its own blocks in `poll()` on the
+/// connection's socket and applies each notification through the `Invalidator`.
+///
+/// Nothing is lost silently: PostgreSQL drops notifications sent while we are
+/// disconnected, so after every (re)connect the listener replays the outbox rows of
+/// every transaction not visible in the last snapshot it had fully processed (the
+/// watermark, kept in memory and in Redis for the next start). When that is impossible
+/// (no watermark, or older than the outbox keeps) it flushes every family instead.
+/// Either way it counts and logs the recovery.
+public final class InvalidationListener: Sendable {
+    private let url: String
+    private let invalidator: Invalidator
+    private let redis: RedisClient
+    private let eventLoop: any EventLoop
+    private let settings: InvalidationSettings
+    private let logger: Logger
+    private let state = Mutex(ListenerStatus())
+    private let stopping = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+
+    static let channel = "quicksell_invalidation"
+    static let watermarkKey = "quicksell:invalidation:watermark"
+    /// How often the processed snapshot is advanced and published.
+    private let tick: TimeInterval = 0.25
+    private let trimEvery: TimeInterval = 60
+
+    init(url: String, invalidator: Invalidator, redis: RedisClient, eventLoop: any EventLoop,
+         settings: InvalidationSettings, logger: Logger) {
+        self.url = url
+        self.invalidator = invalidator
+        self.redis = redis
+        self.eventLoop = eventLoop
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public var status: ListenerStatus { state.withLock { $0 } }
+
+    func start() {
+        let thread = Thread { [self] in
+            run()
+            finished.signal()
+        }
+        thread.name = "quicksell-invalidation-listener"
+        thread.start()
+    }
+
+    func stop() {
+        stopping.store(true, ordering: .relaxed)
+        _ = finished.wait(timeout: .now() + 3)
+    }
+
+    // MARK: - The loop
+
+    private func run() {
+        var watermark: Watermark?
+        var firstConnect = true
+        var backoff: TimeInterval = 0.05
+        var lastReportedError: String?
+        while !stopping.load(ordering: .relaxed) {
+            do {
+                let connection = try PostgresConnection(
+                    url: url, applicationName: "quicksell-gateway listener", connectTimeoutSeconds: 2)
+                try connection.execute("LISTEN \(Self.channel)")
+                let listening = try snapshot(connection)
+                if firstConnect {
+                    watermark = try recoverAtStart(connection)
+                    firstConnect = false
+                } else if let known = watermark {
+                    try recover(connection, since: known)
+                }
+                state.withLock {
+                    $0.connected = true
+                    $0.lastError = nil
+                }
+                if lastReportedError != nil { logger.notice("invalidation listener connected again") }
+                lastReportedError = nil
+                backoff = 0.05
+                watermark = try listen(connection, processed: watermark, pending: listening) { watermark = $0 }
+            } catch {
+                let reason = "\(error)"
+                state.withLock {
+                    if $0.connected { $0.reconnects += 1 }
+                    $0.connected = false
+                    $0.lastError = reason
+                }
+                if reason != lastReportedError {
+                    logger.warning("invalidation listener disconnected; invalidation is degraded until it reconnects",
+                                   metadata: ["error": "\(reason)"])
+                    lastReportedError = reason
+                }
+                sleepUnlessStopping(backoff)
+                backoff = min(backoff * 2, 2)
+            }
+        }
+        state.withLock { $0.connected = false }
+    }
+
+    /// Receives notifications until the connection fails or the gateway stops. Every
+    /// tick, the snapshot taken one tick earlier becomes the processed watermark.
+    private func listen(
+        _ connection: PostgresConnection, processed: Watermark?, pending: Watermark,
+        advance: (Watermark) -> Void
+    ) throws -> Watermark? {
+        var pending = pending
+        var lastTick = Date()
+        var lastTrim = Date.distantPast
+        var processed = processed
+        while !stopping.load(ordering: .relaxed) {
+            try waitForInput(connection, timeoutMilliseconds: 50)
+            try connection.consumeInput()
+            try handle(connection.drainNotifications(), connection)
+            if Date().timeIntervalSince(lastTick) >= tick {
+                // The new snapshot's reply comes after every notification sent before it.
+                let next = try snapshot(connection)
+                try handle(connection.drainNotifications(), connection)
+                processed = pending
+                advance(pending)
+                publish(pending)
+                pending = next
+                lastTick = Date()
+            }
+            if Date().timeIntervalSince(lastTrim) >= trimEvery {
+                try trim(connection)
+                lastTrim = Date()
+            }
+        }
+        return processed
+    }
+
+    private func handle(_ notifications: [PostgresNotification], _ connection: PostgresConnection) throws {
+        for notification in notifications where notification.channel == Self.channel {
+            state.withLock { $0.notifications += 1 }
+            guard let message = InvalidationMessage(payload: notification.payload) else {
+                logger.warning("ignoring a malformed invalidation", metadata: ["payload": "\(notification.payload.prefix(200))"])
+                continue
+            }
+            if let keys = message.keys {
+                try wait(invalidator.apply(keys: keys, transactionID: message.transactionID,
+                                           triggerMicroseconds: message.triggerMicroseconds))
+            } else {
+                let rows = try connection.query(
+                    "SELECT keys FROM cache_invalidations WHERE id BETWEEN $1 AND $2 ORDER BY id",
+                    [String(message.firstID), String(message.lastID)])
+                let keys = rows.rows.flatMap { row in Self.parseArray(row.first ?? nil) }
+                try wait(invalidator.apply(keys: keys, transactionID: message.transactionID,
+                                           triggerMicroseconds: message.triggerMicroseconds))
+            }
+        }
+    }
+
+    // MARK: - Recovery
+
+    /// At start: replay from the watermark a previous gateway left in Redis; without one,
+    /// drop whatever Redis holds of the families (it may predate writes nobody saw).
+    private func recoverAtStart(_ connection: PostgresConnection) throws -> Watermark? {
+        let stored = try wait(redis.send(["GET", Self.watermarkKey], on: eventLoop))
+        if case .bulkString(let text) = stored, let watermark = Watermark(stored: String(buffer: text)) {
+            try recover(connection, since: watermark)
+            return watermark
+        }
+        try flushEverything(reason: "no invalidation watermark in Redis")
+        return nil
+    }
+
+    /// Replays every outbox row of a transaction not visible in `watermark`.
+    private func recover(_ connection: PostgresConnection, since watermark: Watermark) throws {
+        if Date().timeIntervalSince1970 - watermark.takenAt > Double(settings.logRetentionSeconds) * 0.9 {
+            try flushEverything(reason: "the last processed snapshot is older than the outbox keeps")
+            return
+        }
+        let rows = try connection.query("""
+            SELECT xid::text, keys FROM cache_invalidations
+            WHERE xid >= pg_snapshot_xmin($1::pg_snapshot) AND NOT pg_visible_in_snapshot(xid, $1::pg_snapshot)
+            ORDER BY id
+            """, [watermark.snapshot])
+        var replayed = 0
+        for row in rows.rows {
+            guard let transactionID = row.first ?? nil else { continue }
+            let keys = Self.parseArray(row.count > 1 ? row[1] : nil)
+            replayed += keys.count
+            try wait(invalidator.apply(keys: keys, transactionID: transactionID, triggerMicroseconds: nil))
+        }
+        state.withLock {
+            $0.recoveries += 1
+            $0.replayedKeys += replayed
+        }
+        logger.notice("invalidation recovery: replayed missed writes", metadata: [
+            "rows": "\(rows.rows.count)", "keys": "\(replayed)"])
+    }
+
+    private func flushEverything(reason: String) throws {
+        let removed = try wait(invalidator.flushAllFamilies())
+        guard removed > 0 else {
+            logger.info("invalidation: nothing cached to recover", metadata: ["reason": "\(reason)"])
+            return
+        }
+        state.withLock {
+            $0.recoveries += 1
+            $0.flushes += 1
+        }
+        logger.notice("invalidation recovery: flushed every family", metadata: ["reason": "\(reason)", "keys": "\(removed)"])
+    }
+
+    private func trim(_ connection: PostgresConnection) throws {
+        try connection.query(
+            "DELETE FROM cache_invalidations WHERE created_at < now() - make_interval(secs => $1::integer)",
+            [String(settings.logRetentionSeconds)])
+    }
+
+    // MARK: - Helpers
+
+    private func snapshot(_ connection: PostgresConnection) throws -> Watermark {
+        guard let text = try connection.execute("SELECT pg_current_snapshot()::text").scalar else {
+            throw PostgresError.unexpectedValue(column: "pg_current_snapshot", value: nil)
+        }
+        return Watermark(snapshot: text, takenAt: Date().timeIntervalSince1970)
+    }
+
+    private func publish(_ watermark: Watermark) {
+        redis.send(["SET", Self.watermarkKey, watermark.stored], on: eventLoop).whenFailure { _ in }
+    }
+
+    private func waitForInput(_ connection: PostgresConnection, timeoutMilliseconds: Int32) throws {
+        var descriptor = pollfd(fd: connection.socketDescriptor, events: Int16(POLLIN), revents: 0)
+        guard descriptor.fd >= 0 else {
+            throw PostgresError.connectionLost(address: connection.address, message: "socket closed")
+        }
+        _ = poll(&descriptor, 1, timeoutMilliseconds)
+    }
+
+    /// Blocks this (dedicated) thread until a backend call completes, bounded in time.
+    private func wait<Value: Sendable>(_ future: EventLoopFuture<Value>) throws -> Value {
+        let semaphore = DispatchSemaphore(value: 0)
+        let result = Mutex<Result<Value, any Error>?>(nil)
+        future.whenComplete { outcome in
+            result.withLock { $0 = outcome }
+            semaphore.signal()
+        }
+        guard semaphore.wait(timeout: .now() + 5) == .success, let outcome = result.withLock({ $0 }) else {
+            throw InvalidationError.timedOut
+        }
+        return try outcome.get()
+    }
+
+    private func sleepUnlessStopping(_ seconds: TimeInterval) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline && !stopping.load(ordering: .relaxed) { usleep(10_000) }
+    }
+
+    /// `{a,b,c}` (a text[] in PostgreSQL's text form; cache keys need no quoting) → [a, b, c].
+    static func parseArray(_ text: String?) -> [String] {
+        guard let text, text.count >= 2 else { return [] }
+        return text.dropFirst().dropLast().split(separator: ",").map { String($0).trimmingCharacters(in: ["\""]) }
+    }
+}
+
+/// A PostgreSQL snapshot all of whose committed writes have been invalidated.
+struct Watermark: Sendable, Equatable {
+    let snapshot: String
+    let takenAt: TimeInterval
+
+    init(snapshot: String, takenAt: TimeInterval) {
+        self.snapshot = snapshot
+        self.takenAt = takenAt
+    }
+
+    /// `snapshot|unix seconds`, as kept in Redis.
+    init?(stored: String) {
+        let parts = stored.split(separator: "|")
+        guard parts.count == 2, let takenAt = TimeInterval(parts[1]), parts[0].contains(":") else { return nil }
+        self.snapshot = String(parts[0])
+        self.takenAt = takenAt
+    }
+
+    var stored: String { "\(snapshot)|\(takenAt)" }
+}

@@ -1,0 +1,47 @@
+import Logging
+import NIOCore
+import RedisBackend
+
+/// The gateway's invalidation machinery: the invalidator and its listener, started and
+/// stopped together, and what `INFO invalidation` reports about them.
+public final class InvalidationService: Sendable {
+    public let invalidator: Invalidator
+    public let listener: InvalidationListener
+
+    init(postgresURL: String, redis: RedisClient, cache: ReadThroughCache, settings: InvalidationSettings,
+         eventLoop: any EventLoop, logger: Logger) {
+        invalidator = Invalidator(redis: redis, fills: cache.fills, settings: settings, eventLoop: eventLoop, logger: logger)
+        listener = InvalidationListener(url: postgresURL, invalidator: invalidator, redis: redis, eventLoop: eventLoop,
+                                        settings: settings, logger: logger)
+    }
+
+    func start() { listener.start() }
+    func stop() { listener.stop() }
+
+    /// `INFO invalidation` lines.
+    var infoLines: [(String, String)] {
+        let status = listener.status
+        var lines: [(String, String)] = [
+            ("invalidation_status", status.state),
+            ("listener_connected", status.connected ? "1" : "0"),
+            ("listener_reconnects", String(status.reconnects)),
+            ("listener_last_error", status.lastError.map { String($0.prefix(200).map { $0 == "\r" || $0 == "\n" ? " " : $0 }) } ?? ""),
+            ("notifications_received", String(status.notifications)),
+            ("recoveries", String(status.recoveries)),
+            ("recovered_keys", String(status.replayedKeys)),
+            ("recovery_flushes", String(status.flushes)),
+        ]
+        let lags = invalidator.lags.percentiles([50, 99, 100])
+        lines.append(("invalidation_lag_samples", String(invalidator.lags.count)))
+        lines.append(("invalidation_lag_p50_usec", lags.map { String($0[0]) } ?? ""))
+        lines.append(("invalidation_lag_p99_usec", lags.map { String($0[1]) } ?? ""))
+        lines.append(("invalidation_lag_max_usec", lags.map { String($0[2]) } ?? ""))
+        let received = invalidator.receivedCounts
+        let applied = invalidator.appliedCounts
+        for family in KeyFamily.allCases {
+            lines.append(("invalidations_\(family.infoName)",
+                          "received=\(received[family] ?? 0),applied=\(applied[family] ?? 0)"))
+        }
+        return lines
+    }
+}

@@ -1,0 +1,53 @@
+import NIOCore
+
+/// The two Lua scripts that make fills and invalidations safe to race, across any number
+/// of gateways sharing one Redis.
+///
+/// Every invalidation records the writing transaction's id in a short-lived sorted set
+/// beside the key (`quicksell:writers:{key}`) and unlinks the key. A fill stores its value
+/// only if every recorded writer is visible in the PostgreSQL snapshot the value was read
+/// in; otherwise the value predates a write whose invalidation already ran, and storing
+/// it would leave stale data behind (the stale-set race). Redis runs each script
+/// atomically, so the order in which a fill and an invalidation reach Redis does not
+/// matter.
+enum RedisScripts {
+    /// How long a writer is remembered: far longer than any fill can take (fills are
+    /// bounded by the statement timeout).
+    static let writerMemoryMilliseconds = 60_000
+
+    static func writersKey(_ key: String) -> String { "quicksell:writers:" + key }
+
+    /// KEYS: key, writers. ARGV: value, ttl ms, snapshot. Returns 1 if stored, 0 if refused.
+    static let store = ByteBuffer(string: """
+        local writers = redis.call('ZRANGE', KEYS[2], 0, -1)
+        if #writers > 0 then
+          local xmin, xmax, xip = string.match(ARGV[3], '^(%d+):(%d+):(.*)$')
+          if not xmin then return redis.error_reply('ERR bad snapshot') end
+          xmin = tonumber(xmin)
+          xmax = tonumber(xmax)
+          local running = {}
+          for x in string.gmatch(xip, '%d+') do running[tonumber(x)] = true end
+          for _, w in ipairs(writers) do
+            local xid = tonumber(w)
+            if xid >= xmin and (xid >= xmax or running[xid]) then return 0 end
+          end
+        end
+        redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+        return 1
+        """)
+
+    /// KEYS: key1, writers1, key2, writers2, … ARGV: writer xid, memory ms. Returns keys unlinked.
+    static let invalidate = ByteBuffer(string: """
+        local now = redis.call('TIME')
+        local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+        local memory = tonumber(ARGV[2])
+        local removed = 0
+        for i = 1, #KEYS, 2 do
+          removed = removed + redis.call('UNLINK', KEYS[i])
+          redis.call('ZADD', KEYS[i + 1], nowMs, ARGV[1])
+          redis.call('ZREMRANGEBYSCORE', KEYS[i + 1], '-inf', nowMs - memory)
+          redis.call('PEXPIRE', KEYS[i + 1], memory)
+        end
+        return removed
+        """)
+}
