@@ -49,7 +49,7 @@ public final class Gateway: Sendable {
                     postgresURL: configuration.postgres.url, redis: redis, cache: cache,
                     settings: configuration.invalidation, eventLoop: group.next(), logger: logger)
             }
-            invalidation?.start()
+            await invalidation?.start()
             let server = try await GatewayServer.start(
                 configuration: configuration.server, group: group, cache: cache, invalidation: invalidation, logger: logger)
             return Gateway(server: server, cache: cache, redis: redis, pool: pool, invalidation: invalidation,

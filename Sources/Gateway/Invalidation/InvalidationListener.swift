@@ -25,6 +25,8 @@ public final class InvalidationListener: Sendable {
     private let state = Mutex(ListenerStatus())
     private let stopping = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
+    /// Signalled once the first connection attempt (and its recovery) is over.
+    private let firstAttempt = DispatchSemaphore(value: 0)
 
     static let channel = "quicksell_invalidation"
     static let watermarkKey = "quicksell:invalidation:watermark"
@@ -44,13 +46,17 @@ public final class InvalidationListener: Sendable {
 
     public var status: ListenerStatus { state.withLock { $0 } }
 
-    func start() {
+    /// Starts listening; returns once the first connection and its recovery are done
+    /// (or failed, or `timeout` passed), so that nothing is served from a cache that
+    /// recovery is about to clean.
+    func start(timeout: TimeInterval = 5) {
         let thread = Thread { [self] in
             run()
             finished.signal()
         }
         thread.name = "quicksell-invalidation-listener"
         thread.start()
+        _ = firstAttempt.wait(timeout: .now() + timeout)
     }
 
     func stop() {
@@ -65,6 +71,8 @@ public final class InvalidationListener: Sendable {
         var firstConnect = true
         var backoff: TimeInterval = 0.05
         var lastReportedError: String?
+        var signalledFirstAttempt = false
+        defer { if !signalledFirstAttempt { firstAttempt.signal() } }
         while !stopping.load(ordering: .relaxed) {
             do {
                 let connection = try PostgresConnection(
@@ -84,6 +92,10 @@ public final class InvalidationListener: Sendable {
                 if lastReportedError != nil { logger.notice("invalidation listener connected again") }
                 lastReportedError = nil
                 backoff = 0.05
+                if !signalledFirstAttempt {
+                    signalledFirstAttempt = true
+                    firstAttempt.signal()
+                }
                 watermark = try listen(connection, processed: watermark, pending: listening) { watermark = $0 }
             } catch {
                 let reason = "\(error)"
@@ -91,6 +103,10 @@ public final class InvalidationListener: Sendable {
                     if $0.connected { $0.reconnects += 1 }
                     $0.connected = false
                     $0.lastError = reason
+                }
+                if !signalledFirstAttempt {
+                    signalledFirstAttempt = true
+                    firstAttempt.signal()
                 }
                 if reason != lastReportedError {
                     logger.warning("invalidation listener disconnected; invalidation is degraded until it reconnects",

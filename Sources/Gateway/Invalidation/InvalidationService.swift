@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import RedisBackend
@@ -15,7 +16,15 @@ public final class InvalidationService: Sendable {
                                         settings: settings, logger: logger)
     }
 
-    func start() { listener.start() }
+    func start() async {
+        let listener = self.listener
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                listener.start()
+                continuation.resume()
+            }
+        }
+    }
     func stop() { listener.stop() }
 
     /// `INFO invalidation` lines.

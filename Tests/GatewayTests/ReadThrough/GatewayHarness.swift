@@ -3,6 +3,7 @@ import Gateway
 import Logging
 import Postgres
 import TestSupport
+import Testing
 
 /// A real gateway for one test: its own PostgreSQL database (migrated, with the
 /// fixture rows the test writes), its own Redis database index, a server on a free
@@ -14,6 +15,7 @@ final class GatewayHarness: @unchecked Sendable {
     let configuration: GatewayConfiguration
 
     init(label: String, cache: CacheSettings = CacheSettings(), hooks: FillHooks = FillHooks(),
+         invalidation: InvalidationSettings = InvalidationSettings(leaderboardIntervalSeconds: 0),
          setUp: (PostgresConnection) throws -> Void = { _ in }) async throws {
         database = try TestDatabase(label: label)
         do {
@@ -25,6 +27,7 @@ final class GatewayHarness: @unchecked Sendable {
             configuration.redisURL = try TestEnvironment.redisURL() + "/\(redisDatabase)"
             configuration.postgres = PostgresPool.Configuration(url: database.url, size: 4)
             configuration.cache = cache
+            configuration.invalidation = invalidation
             self.configuration = configuration
             let redis = try Self.directRedis(database: redisDatabase)
             _ = try redis.command("FLUSHDB")
@@ -68,6 +71,35 @@ final class GatewayHarness: @unchecked Sendable {
             if parts.count == 2, let value = Int(parts[1]) { counters[String(parts[0])] = value }
         }
         return counters
+    }
+
+    /// Another gateway process-alike on the same database and Redis database.
+    func startAnotherGateway(hooks: FillHooks = FillHooks()) async throws -> Gateway {
+        var logger = Logger(label: "test.gateway.2")
+        logger.logLevel = .warning
+        return try await Gateway.start(configuration: configuration, logger: logger, hooks: hooks)
+    }
+
+    /// The gateway's `INFO invalidation` fields.
+    func invalidationInfo(port: Int? = nil) throws -> [String: String] {
+        let client = try RedisTestClient(port: port ?? self.port)
+        guard let text = try client.command("INFO", "invalidation").string else { return [:] }
+        var fields: [String: String] = [:]
+        for line in text.split(separator: "\r\n") where !line.hasPrefix("#") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields[String(line[..<colon])] = String(line[line.index(after: colon)...])
+        }
+        return fields
+    }
+
+    /// Waits until the listener is connected (it starts in the background).
+    func waitForListener(port: Int? = nil, timeoutSeconds: Double = 10) async throws {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while Date() < deadline {
+            if try invalidationInfo(port: port)["listener_connected"] == "1" { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("the invalidation listener did not connect within \(timeoutSeconds) s")
     }
 
     func stop() async {

@@ -261,7 +261,7 @@ import TestSupport
         #expect(try harness.familyCounters(.listing)["queries"] == 1)
         let calls = try harness.database.connect().query("""
             SELECT coalesce(sum(calls), 0) FROM pg_stat_statements
-            WHERE query LIKE '%FROM listings l%' AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+            WHERE query LIKE '%JOIN listings l%' AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
             """).scalarInt()
         #expect(calls == 1)
     }

@@ -1,0 +1,174 @@
+import Foundation
+import Gateway
+import Postgres
+import Synchronization
+import Testing
+import TestSupport
+
+/// Every write that changes a cached value is followed, within a second, by reads of
+/// the new value: one test per mapping of DESIGN.md / migration 006.
+@Suite struct InvalidationMappingTests {
+    /// Reads `key` twice (a hit), runs `write`, then polls until `key` satisfies `fresh`
+    /// (deadline 1 s after the commit).
+    private func expectInvalidation(
+        _ harness: GatewayHarness, _ key: String, write: String,
+        fresh: (RedisTestClient.Reply) -> Bool, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let client = try harness.client()
+        let before = try client.command("GET", key)
+        #expect(try client.command("GET", key) == before, sourceLocation: sourceLocation)
+        #expect(!fresh(before), "the value already looks written before the write: \(before)", sourceLocation: sourceLocation)
+        try harness.database.connect().execute(write)
+        let ok = try await eventually(seconds: 1) { fresh(try client.command("GET", key)) }
+        #expect(ok, "\(key) still old 1 s after: \(write)", sourceLocation: sourceLocation)
+    }
+
+    private func contains(_ text: String) -> (RedisTestClient.Reply) -> Bool {
+        { $0.string?.contains(text) == true }
+    }
+
+    @Test func listingWriteInvalidatesListingAndItsMarketplaceCopies() async throws {
+        let harness = try await GatewayHarness(label: "inv_listing", setUp: Fixtures.load)
+        defer { Task { await harness.stop() } }
+        try await harness.waitForListener()
+        try await expectInvalidation(harness, "listing:10", write: "UPDATE listings SET title = 'Brass lamp' WHERE id = 10",
+                                     fresh: contains("Brass lamp"))
+        try await expectInvalidation(harness, "marketplace_listings:10",
+                                     write: "UPDATE listings SET deleted_at = now() WHERE id = 10",
+                                     fresh: { $0 == .null })
+        try await expectInvalidation(harness, "listing:12", write: "DELETE FROM listings WHERE id = 12",
+                                     fresh: { $0 == .null })
+        try await expectInvalidation(harness, "listing:200",
+                                     write: """
+                                         INSERT INTO listings (id, user_id, title, description, category, condition, price)
+                                         VALUES (200, 1, 'Fresh', 'd', 'c', 'new', 1)
+                                         """,
+                                     fresh: contains("Fresh"))
+    }
+
+    @Test func photoWritesInvalidateTheirListingsOldAndNew() async throws {
+        let harness = try await GatewayHarness(label: "inv_photo", setUp: Fixtures.load)
+        defer { Task { await harness.stop() } }
+        try await harness.waitForListener()
+        try await expectInvalidation(harness, "listing:10", write: "UPDATE photos SET display_order = 9 WHERE id = 101",
+                                     fresh: contains("\"display_order\": 9"))
+        // Moving a photo changes both listings.
+        let client = try harness.client()
+        _ = try client.command("GET", "listing:12")
+        _ = try client.command("GET", "listing:10")
+        try harness.database.connect().execute("UPDATE photos SET listing_id = 12 WHERE id = 100")
+        #expect(try await eventually(seconds: 1) {
+            try client.command("GET", "listing:12").string?.contains("https://img/100.jpg") == true
+                && client.command("GET", "listing:10").string?.contains("https://img/100.jpg") == false
+        })
+        try await expectInvalidation(harness, "listing:12", write: "DELETE FROM photos WHERE id = 100",
+                                     fresh: { $0.string?.contains("img/100") == false })
+    }
+
+    @Test func marketplaceCopyWritesInvalidateOldAndNewListings() async throws {
+        let harness = try await GatewayHarness(label: "inv_market", setUp: Fixtures.load)
+        defer { Task { await harness.stop() } }
+        try await harness.waitForListener()
+        try await expectInvalidation(harness, "marketplace_listings:10",
+                                     write: "UPDATE marketplace_listings SET sync_status = 'sold' WHERE id = 31",
+                                     fresh: contains("\"sync_status\": \"sold\""))
+        let client = try harness.client()
+        _ = try client.command("GET", "marketplace_listings:12")
+        _ = try client.command("GET", "marketplace_listings:10")
+        try harness.database.connect().execute("UPDATE marketplace_listings SET listing_id = 12 WHERE id = 30")
+        #expect(try await eventually(seconds: 1) {
+            try client.command("GET", "marketplace_listings:12").string?.contains("EB-1") == true
+                && client.command("GET", "marketplace_listings:10").string?.contains("EB-1") == false
+        })
+    }
+
+    @Test func userWritesInvalidateTheUser() async throws {
+        let harness = try await GatewayHarness(label: "inv_user", setUp: Fixtures.load)
+        defer { Task { await harness.stop() } }
+        try await harness.waitForListener()
+        try await expectInvalidation(harness, "user:1", write: "UPDATE users SET bio = 'new bio' WHERE id = 1",
+                                     fresh: contains("new bio"))
+        try await expectInvalidation(harness, "user:2", write: "UPDATE users SET account_status = 'deleted' WHERE id = 2",
+                                     fresh: { $0 == .null })
+        try await expectInvalidation(harness, "user_stats:1", write: "UPDATE users SET deleted_at = now() WHERE id = 1",
+                                     fresh: { $0 == .null })
+    }
+
+    @Test func rankedUserChangesInvalidateTheLeaderboards() async throws {
+        let harness = try await GatewayHarness(label: "inv_user_rank", setUp: Fixtures.load)
+        defer { Task { await harness.stop() } }
+        try await harness.waitForListener()
+        try await expectInvalidation(harness, "leaderboard:weekly", write: "UPDATE users SET username = 'heidi2' WHERE id = 8",
+                                     fresh: contains("heidi2"))
+        try await expectInvalidation(harness, "leaderboard:weekly",
+                                     write: "UPDATE users SET account_status = 'suspended' WHERE id = 8",
+                                     fresh: { $0.string?.contains("\"user_id\": 8,") == false })
+    }
+
+    @Test func statsAndBadgesWritesInvalidateTheirKeys() async throws {
+        let harness = try await GatewayHarness(label: "inv_stats", setUp: Fixtures.load)
+        defer { Task { await harness.stop() } }
+        try await harness.waitForListener()
+        try await expectInvalidation(harness, "user_stats:1", write: "UPDATE user_stats SET total_points = 777 WHERE user_id = 1",
+                                     fresh: contains("\"total_points\": 777"))
+        try await expectInvalidation(harness, "user_badges:1", write: "DELETE FROM user_badges WHERE user_id = 1 AND badge_id = 40",
+                                     fresh: { $0.string?.contains("first_sale") == false })
+        try await expectInvalidation(harness, "user_badges:5",
+                                     write: "INSERT INTO user_badges (user_id, badge_id) VALUES (5, 41)",
+                                     fresh: contains("power_seller"))
+        // A badge changes every holder's list.
+        let client = try harness.client()
+        _ = try client.command("GET", "user_badges:1")
+        try await expectInvalidation(harness, "user_badges:5",
+                                     write: "UPDATE badges SET badge_name = 'Mega Seller' WHERE id = 41",
+                                     fresh: contains("Mega Seller"))
+        #expect(try await eventually(seconds: 1) {
+            try client.command("GET", "user_badges:1").string?.contains("Mega Seller") == true
+        })
+    }
+
+    @Test func salesInvalidateTheLeaderboardsOfTheirPeriods() async throws {
+        let harness = try await GatewayHarness(label: "inv_sales", setUp: Fixtures.load)
+        defer { Task { await harness.stop() } }
+        try await harness.waitForListener()
+        try await expectInvalidation(harness, "leaderboard:weekly", write: """
+            INSERT INTO sales (listing_id, seller_id, sale_price, status, sale_date)
+            VALUES (52, 5, 5000.00, 'completed', now() AT TIME ZONE 'UTC')
+            """, fresh: contains("\"revenue\": 5000.00, \"user_id\": 5"))
+        // Erin's month holds the new sale (and, when the week started inside this month, an earlier one).
+        try await expectInvalidation(harness, "leaderboard:monthly",
+                                     write: "UPDATE sales SET status = 'refunded' WHERE sale_price = 5000.00",
+                                     fresh: { reply in
+                                         let text = reply.string ?? ""
+                                         return !text.contains("5000.00, \"user_id\": 5,")
+                                             && !text.contains("5500.00, \"user_id\": 5,")
+                                     })
+    }
+
+    @Test func leaderboardInvalidationsAreCoalescedWhenConfigured() async throws {
+        let harness = try await GatewayHarness(
+            label: "inv_coalesce", invalidation: InvalidationSettings(leaderboardIntervalSeconds: 2), setUp: Fixtures.load)
+        defer { Task { await harness.stop() } }
+        try await harness.waitForListener()
+        let client = try harness.client()
+        _ = try client.command("GET", "leaderboard:weekly")
+        let connection = try harness.database.connect()
+        // The first invalidation goes through at once; the next ones wait for the interval.
+        try connection.execute("UPDATE users SET username = 'first' WHERE id = 8")
+        #expect(try await eventually(seconds: 1) { try client.command("GET", "leaderboard:weekly").string?.contains("first") == true })
+        try connection.execute("UPDATE users SET username = 'second' WHERE id = 8")
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try client.command("GET", "leaderboard:weekly").string?.contains("first") == true)
+        #expect(try await eventually(seconds: 3) { try client.command("GET", "leaderboard:weekly").string?.contains("second") == true })
+    }
+}
+
+/// Polls `condition` every 10 ms until it holds or `seconds` pass.
+func eventually(seconds: Double, _ condition: () throws -> Bool) async throws -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    repeat {
+        if try condition() { return true }
+        try await Task.sleep(for: .milliseconds(10))
+    } while Date() < deadline
+    return try condition()
+}
