@@ -261,7 +261,7 @@ public final class InvalidationListener: Sendable {
             result.withLock { $0 = outcome }
             semaphore.signal()
         }
-        guard semaphore.wait(timeout: .now() + 5) == .success, let outcome = result.withLock({ $0 }) else {
+        guard semaphore.wait(timeout: .now() + 15) == .success, let outcome = result.withLock({ $0 }) else {
             throw InvalidationError.timedOut
         }
         return try outcome.get()

@@ -48,7 +48,11 @@ public final class Invalidator: Sendable {
         count(immediate + deferred, in: received)
         if !deferred.isEmpty { postpone(deferred, transactionID: transactionID) }
         guard !immediate.isEmpty else { return eventLoop.makeSucceededVoidFuture() }
-        return unlink(immediate, transactionID: transactionID).map { [self] in
+        // Bulk writes: several script calls of bounded size, pipelined.
+        let chunks = stride(from: 0, to: immediate.count, by: Self.keysPerCall).map {
+            unlink(Array(immediate[$0..<min($0 + Self.keysPerCall, immediate.count)]), transactionID: transactionID)
+        }
+        return EventLoopFuture.andAllSucceed(chunks, on: eventLoop).map { [self] in
             if let triggerMicroseconds {
                 let lag = CommandDispatcher.nowMicroseconds() - Int(triggerMicroseconds)
                 lags.record(microseconds: max(0, lag))
@@ -62,6 +66,9 @@ public final class Invalidator: Sendable {
         let scanner = FamilyKeyScanner(redis: redis, eventLoop: eventLoop)
         return scanner.unlinkAll()
     }
+
+    /// Keys per invalidation script call: keeps each Redis call short.
+    static let keysPerCall = 500
 
     var receivedCounts: [KeyFamily: Int] { received.withLock { $0 } }
     var appliedCounts: [KeyFamily: Int] { applied.withLock { $0 } }
