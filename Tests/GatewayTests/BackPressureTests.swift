@@ -1,0 +1,91 @@
+import Foundation
+import Gateway
+import NIOCore
+import RESP
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A client that pipelines without ever reading its replies must not make the server buffer
+/// without bound: the server stops reading, so the sender's socket fills up and blocks.
+@Suite(.timeLimit(.minutes(1)))
+struct BackPressureTests {
+    /// Sends `request` repeatedly on a non-blocking socket until the socket stays unwritable
+    /// for `stall`, or `limit` bytes went out, or `deadline` passed. Returns the bytes sent
+    /// and whether the stall was reached.
+    static func floodUntilStalled(
+        fd: Int32, request: [UInt8], limit: Int, stall: Duration = .milliseconds(500), deadline: Duration = .seconds(8)
+    ) -> (sent: Int, stalled: Bool) {
+        let flags = fcntl(fd, F_GETFL, 0)
+        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+        var chunk: [UInt8] = []
+        while chunk.count < 256 * 1024 { chunk += request }
+        let end = ContinuousClock.now + deadline
+        var sent = 0
+        var offset = 0
+        while sent < limit && ContinuousClock.now < end {
+            let count = chunk[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if count > 0 {
+                sent += count
+                offset = (offset + count) % chunk.count
+                continue
+            }
+            if count < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { return (sent, false) }
+            var pollFD = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            let ready = poll(&pollFD, 1, Int32(stall.components.seconds * 1000 + stall.components.attoseconds / 1_000_000_000_000_000))
+            if ready == 0 { return (sent, true) }  // nothing drained for `stall`: the server stopped reading
+        }
+        return (sent, false)
+    }
+
+    @Test func aClientThatNeverReadsIsThrottledAndOthersAreServed() async throws {
+        try await withGateway { server in
+            let bystander = try RawClient(port: server.localPort)
+            var flooder: RawClient? = try RawClient(port: server.localPort)
+            let payload = String(repeating: "x", count: 1024)
+            let request = Array("*2\r\n$4\r\nECHO\r\n$1024\r\n\(payload)\r\n".utf8)
+            let limit = 50 * 1024 * 1024
+
+            let fd = flooder!.fd
+            let flood = Task.detached { Self.floodUntilStalled(fd: fd, request: request, limit: limit) }
+            // Served while the flood is going on.
+            for index in 0..<20 {
+                #expect(try bystander.command("ECHO", "during-\(index)") == .bulkString("during-\(index)"))
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let (sent, stalled) = await flood.value
+            #expect(stalled, "the sender never blocked after \(sent) bytes: the server kept reading")
+            #expect(sent < limit)
+            // Stays stalled: the server does not resume reading while the replies are not read.
+            let more = Self.floodUntilStalled(fd: fd, request: request, limit: limit, deadline: .seconds(2))
+            #expect(more.stalled)
+            #expect(more.sent < 1024 * 1024)
+            #expect(try bystander.command("PING") == .simpleString("PONG"))
+
+            // Once the flooder closes its socket (unread replies: the kernel resets the
+            // connection), the server drops it and its buffered replies.
+            flooder = nil
+            #expect(await eventually(timeout: .seconds(5)) { server.registry.count == 1 })
+            #expect(try bystander.command("PING") == .simpleString("PONG"))
+        }
+    }
+
+    @Test func aStreamOfUnreadPingsIsThrottledToo() async throws {
+        try await withGateway { server in
+            let bystander = try RawClient(port: server.localPort)
+            let flooder = try RawClient(port: server.localPort)
+            let request = Array("PING\r\n".utf8)
+            let fd = flooder.fd
+            let flood = Task.detached { Self.floodUntilStalled(fd: fd, request: request, limit: 200 * 1024 * 1024) }
+            for _ in 0..<10 {
+                #expect(try bystander.command("PING") == .simpleString("PONG"))
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let (sent, stalled) = await flood.value
+            #expect(stalled, "the sender never blocked after \(sent) bytes of PINGs")
+            #expect(try bystander.command("PING") == .simpleString("PONG"))
+        }
+    }
+}
