@@ -88,4 +88,28 @@ struct BackPressureTests {
             #expect(try bystander.command("PING") == .simpleString("PONG"))
         }
     }
+
+    /// The gateway as a separate process, so its memory can be measured alone: 50 MB of
+    /// unread `ECHO <1 KiB>` replies must not show up in its resident memory.
+    @Test func gatewayMemoryStaysBoundedUnderAnUnreadFlood() async throws {
+        let gateway = try await GatewayProcess(arguments: ["--threads", "2"])
+        let bystander = try RawClient(port: gateway.port)
+        #expect(try bystander.command("PING") == .simpleString("PONG"))
+        let before = try gateway.residentKiB()
+
+        var flooder: RawClient? = try RawClient(port: gateway.port)
+        let fd = flooder!.fd
+        let request = Array("*2\r\n$4\r\nECHO\r\n$1024\r\n\(String(repeating: "y", count: 1024))\r\n".utf8)
+        let limit = 50 * 1024 * 1024
+        let (sent, stalled) = await Task.detached { Self.floodUntilStalled(fd: fd, request: request, limit: limit) }.value
+        #expect(stalled, "the sender never blocked after \(sent) bytes")
+        let during = try gateway.residentKiB()
+        #expect(during - before < 32 * 1024, "RSS grew from \(before) KiB to \(during) KiB after \(sent) bytes")
+        #expect(try bystander.command("ECHO", "still") == .bulkString("still"))
+
+        flooder = nil
+        #expect(try bystander.command("PING") == .simpleString("PONG"))
+        let (_, err, graceful) = await gateway.stop()
+        #expect(graceful, "\(err)")
+    }
 }
