@@ -243,6 +243,7 @@ struct ServerBehaviourTests {
             #expect(line.contains(" name=api "))
             #expect(line.contains(" lib-name=quicksell-api "))
             #expect(line.hasSuffix(" lib-ver=1.2.3"))
+            #expect(line.contains(" cmd=client|id "), "Redis shows the subcommand's full name: \(line)")
             let filtered = try other.command("CLIENT", "LIST", "ID", String(clientID)).text ?? ""
             #expect(filtered.split(separator: "\n").count == 1)
             #expect(filtered.hasPrefix("id=\(clientID) "))
@@ -265,6 +266,16 @@ struct ServerBehaviourTests {
             #expect(after == before + 11)  // ten PINGs and the INFO itself
             #expect(try stat("connected_clients") == 1)
 
+            // As in Redis: refused commands (unknown, wrong arity) are error replies but not
+            // processed commands; a command that runs and answers an error is both.
+            let errorsBefore = try stat("total_error_replies")
+            let processedBefore = try stat("total_commands_processed")
+            #expect(try client.command("NOSUCH").text?.hasPrefix("ERR unknown command") == true)
+            #expect(try client.command("ECHO", "a", "b").text?.hasPrefix("ERR wrong number") == true)
+            #expect(try client.command("SELECT", "x") == .error("ERR value is not an integer or out of range"))
+            #expect(try stat("total_error_replies") == errorsBefore + 3)
+            #expect(try stat("total_commands_processed") == processedBefore + 3)  // SELECT and two INFOs
+
             let second = try RawClient(port: server.localPort)
             let third = try RawClient(port: server.localPort)
             #expect(try second.command("PING") == .simpleString("PONG"))
@@ -274,7 +285,22 @@ struct ServerBehaviourTests {
             let fourth = try RawClient(port: server.localPort)
             #expect(fourth.readUntilClosed().closed)
             #expect(try stat("rejected_connections") == rejectedBefore + 1)
-            #expect(try stat("total_connections_received") == 4)
+            #expect(try stat("total_connections_received") == 3)  // as Redis: the rejected one is not counted
+        }
+    }
+
+    @Test func commandWithoutSubcommandListsEveryCommand() async throws {
+        try await withGateway { server in
+            let client = try RawClient(port: server.localPort)
+            let all = try client.command("COMMAND")
+            let count = try client.command("COMMAND", "COUNT")
+            guard case .array(let entries) = all, case .integer(let total) = count else {
+                Issue.record("COMMAND: \(all), COMMAND COUNT: \(count)")
+                return
+            }
+            #expect(entries.count == Int(total))
+            #expect(try client.command("CLIENT", "INFO").text?.contains(" cmd=client|info ") == true)
+            #expect(try client.command("PING") == .simpleString("PONG"))
         }
     }
 }

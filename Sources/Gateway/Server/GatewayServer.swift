@@ -80,7 +80,6 @@ public final class GatewayServer: Sendable {
         guard let environment else {
             throw GatewayServerError.notReady  // a connect raced the bind's completion: refuse it
         }
-        environment.stats.connectionsReceived.add(1, ordering: .relaxed)
         let pipeline = channel.pipeline.syncOperations
         guard let record = environment.registry.admit(
             remoteAddress: channel.remoteAddress.map(Self.describe) ?? "?",
@@ -90,6 +89,7 @@ public final class GatewayServer: Sendable {
             try pipeline.addHandler(ConnectionRejector())
             return
         }
+        environment.stats.connectionsReceived.add(1, ordering: .relaxed)  // as Redis: rejected ones not included
         let configuration = environment.configuration
         if configuration.idleTimeoutSeconds > 0 {
             try pipeline.addHandler(IdleStateHandler(allTimeout: .seconds(Int64(configuration.idleTimeoutSeconds))))
