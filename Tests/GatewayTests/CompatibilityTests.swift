@@ -69,6 +69,20 @@ struct RedisCLITests {
         }
     }
 
+    /// redis-cli's mass-insertion mode: 20,000 pipelined commands written while replies are read.
+    @Test func pipeModeCountsEveryReply() async throws {
+        try await withGateway { server in
+            var input = ""
+            for index in 0..<20_000 { input += index % 2 == 0 ? "PING\r\n" : "ECHO pipe-\(index)\r\n" }
+            input += "NOSUCH\r\n"
+            let result = try await runProcess(
+                "/usr/bin/redis-cli", ["-h", "127.0.0.1", "-p", String(server.localPort), "--pipe"], input: input, timeout: .seconds(30))
+            #expect(!result.timedOut)
+            #expect(result.stdout.contains("errors: 1, replies: 20001"), "\(result.stdout)\(result.stderr)")
+            #expect(result.stderr.contains("ERR unknown command 'NOSUCH'"), "\(result.stderr)")
+        }
+    }
+
     @Test func hello3AndIntrospection() async throws {
         let redisPort = try await referenceRedisPort()
         try await withGateway { server in
