@@ -33,9 +33,21 @@ struct BackPressureTests {
                 continue
             }
             if count < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { return (sent, false) }
-            var pollFD = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            let ready = poll(&pollFD, 1, Int32(stall.components.seconds * 1000 + stall.components.attoseconds / 1_000_000_000_000_000))
-            if ready == 0 { return (sent, true) }  // nothing drained for `stall`: the server stopped reading
+            // Blocked: retry every 20 ms (poll's POLLOUT waits for a third of the buffer to free up,
+            // which a slowly draining peer may never reach); no byte accepted for `stall` = stalled.
+            let stallEnd = ContinuousClock.now + stall
+            var progressed = false
+            while ContinuousClock.now < stallEnd {
+                usleep(20_000)
+                let retry = chunk[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if retry > 0 {
+                    sent += retry
+                    offset = (offset + retry) % chunk.count
+                    progressed = true
+                    break
+                }
+            }
+            if !progressed { return (sent, true) }  // the server stopped reading
         }
         return (sent, false)
     }
@@ -85,6 +97,11 @@ struct BackPressureTests {
             }
             let (sent, stalled) = await flood.value
             #expect(stalled, "the sender never blocked after \(sent) bytes of PINGs")
+            // Keep pushing for 3 s: only a trickle gets through (the kernel compacts queued tiny
+            // PONG segments and frees a little receive space now and then), not a stream.
+            let more = Self.floodUntilStalled(
+                fd: fd, request: request, limit: 200 * 1024 * 1024, stall: .seconds(3), deadline: .seconds(3))
+            #expect(more.sent < 4 * 1024 * 1024, "the server kept reading: \(more.sent) more bytes in 3 s")
             #expect(try bystander.command("PING") == .simpleString("PONG"))
         }
     }
