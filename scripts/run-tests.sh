@@ -9,4 +9,5 @@ export QUICKSELL_TEST_POSTGRES_URL="$QUICKSELL_POSTGRES_ADMIN_URL"
 export QUICKSELL_TEST_REDIS_URL="$QUICKSELL_REDIS_URL"
 export QUICKSELL_SCHEMA_DIR="$QUICKSELL_ROOT/config/schema"
 swift build --build-tests
-swift test --skip-build "$@"
+# Serially: the suites measure timeouts and latencies that parallel suites on 2 cores would distort.
+swift test --skip-build --no-parallel "$@"

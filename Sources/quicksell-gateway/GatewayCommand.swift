@@ -82,11 +82,13 @@ struct GatewayCommand: AsyncParsableCommand {
         }
         print("quicksell-gateway listening on \(configuration.server.host):\(gateway.port)")
         print("try: redis-cli -p \(gateway.port) GET user:1")
+        fflush(stdout)  // supervisors read the port from a pipe
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { _ in
-            Task { await gateway.shutdown() }
+            Task { await gateway.server.shutdown() }
         }
         try await gateway.waitUntilStopped()
         signals.cancel()
+        await gateway.shutdown()
     }
 
     /// Flags given on the command line, as configuration keys.

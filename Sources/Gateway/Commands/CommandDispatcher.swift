@@ -9,7 +9,6 @@ struct CommandDispatcher: Sendable {
     func dispatch(_ request: RESPRequest, session: inout ClientSession, eventLoop: any EventLoop) -> CommandOutcome {
         let arguments = request.arguments
         guard let first = arguments.first else { return .reply(Replies.syntax) }
-        environment.stats.commandsProcessed.add(1, ordering: .relaxed)
         let name = first.lowercasedASCII
         guard let spec = CommandTable.spec(name) else {
             return .reply(Replies.unknownCommand(arguments))
@@ -20,8 +19,13 @@ struct CommandDispatcher: Sendable {
         if !session.isAuthenticated && !spec.flags.contains("no_auth") {
             return .reply(Replies.noAuth)
         }
+        // As Redis: commands refused above (unknown, arity, NOAUTH) are not counted as processed.
+        environment.stats.commandsProcessed.add(1, ordering: .relaxed)
+        // CLIENT LIST's `cmd=`: the full name, `client|info` for a subcommand, as Redis shows it.
+        let lastCommand = spec.subcommands.isEmpty || arguments.count < 2 ? spec.name
+            : (spec.subcommand(arguments[1].lowercasedASCII)?.name ?? spec.name)
         session.record.update {
-            $0.lastCommand = name
+            $0.lastCommand = lastCommand
             $0.lastInteraction = .now
         }
         switch name {

@@ -53,7 +53,7 @@ extension CommandDispatcher {
                 ("total_connections_received", String(stats.totalConnectionsReceived)),
                 ("total_commands_processed", String(stats.totalCommandsProcessed)),
                 ("rejected_connections", String(stats.totalRejectedConnections)),
-                ("total_error_replies", "0"),
+                ("total_error_replies", String(stats.totalErrorReplies)),
                 ("protocol_errors", String(stats.totalProtocolErrors)),
                 ("keyspace_hits", String(environment.cache?.stats.totalHits ?? 0)),
                 ("keyspace_misses", String(environment.cache?.stats.totalMisses ?? 0)),

@@ -80,11 +80,15 @@ public final class InvalidationListener: Sendable {
                 try connection.execute("LISTEN \(Self.channel)")
                 let listening = try snapshot(connection)
                 if firstConnect {
-                    watermark = try recoverAtStart(connection)
+                    try recoverAtStart(connection)
                     firstConnect = false
                 } else if let known = watermark {
                     try recover(connection, since: known)
                 }
+                // Everything committed before `listening` is now invalidated; the rest
+                // arrives as notifications.
+                watermark = listening
+                publish(listening)
                 state.withLock {
                     $0.connected = true
                     $0.lastError = nil
@@ -96,7 +100,7 @@ public final class InvalidationListener: Sendable {
                     signalledFirstAttempt = true
                     firstAttempt.signal()
                 }
-                watermark = try listen(connection, processed: watermark, pending: listening) { watermark = $0 }
+                try listen(connection) { watermark = $0 }
             } catch {
                 let reason = "\(error)"
                 state.withLock {
@@ -121,26 +125,23 @@ public final class InvalidationListener: Sendable {
     }
 
     /// Receives notifications until the connection fails or the gateway stops. Every
-    /// tick, the snapshot taken one tick earlier becomes the processed watermark.
-    private func listen(
-        _ connection: PostgresConnection, processed: Watermark?, pending: Watermark,
-        advance: (Watermark) -> Void
-    ) throws -> Watermark? {
-        var pending = pending
+    /// tick, the snapshot taken one tick earlier becomes the processed watermark: the
+    /// reply to the newer snapshot query comes after every notification sent before it.
+    private func listen(_ connection: PostgresConnection, advance: (Watermark) -> Void) throws {
+        var pending: Watermark?
         var lastTick = Date()
         var lastTrim = Date.distantPast
-        var processed = processed
         while !stopping.load(ordering: .relaxed) {
             try waitForInput(connection, timeoutMilliseconds: 50)
             try connection.consumeInput()
             try handle(connection.drainNotifications(), connection)
             if Date().timeIntervalSince(lastTick) >= tick {
-                // The new snapshot's reply comes after every notification sent before it.
                 let next = try snapshot(connection)
                 try handle(connection.drainNotifications(), connection)
-                processed = pending
-                advance(pending)
-                publish(pending)
+                if let pending {
+                    advance(pending)
+                    publish(pending)
+                }
                 pending = next
                 lastTick = Date()
             }
@@ -149,42 +150,43 @@ public final class InvalidationListener: Sendable {
                 lastTrim = Date()
             }
         }
-        return processed
     }
 
+    /// Applies the invalidations of one batch of notifications together (their order
+    /// does not matter: Redis checks every store against the recorded writers).
     private func handle(_ notifications: [PostgresNotification], _ connection: PostgresConnection) throws {
+        var pending: [EventLoopFuture<Void>] = []
         for notification in notifications where notification.channel == Self.channel {
             state.withLock { $0.notifications += 1 }
             guard let message = InvalidationMessage(payload: notification.payload) else {
                 logger.warning("ignoring a malformed invalidation", metadata: ["payload": "\(notification.payload.prefix(200))"])
                 continue
             }
-            if let keys = message.keys {
-                try wait(invalidator.apply(keys: keys, transactionID: message.transactionID,
-                                           triggerMicroseconds: message.triggerMicroseconds))
-            } else {
+            var keys = message.keys
+            if keys == nil {
                 let rows = try connection.query(
                     "SELECT keys FROM cache_invalidations WHERE id BETWEEN $1 AND $2 ORDER BY id",
                     [String(message.firstID), String(message.lastID)])
-                let keys = rows.rows.flatMap { row in Self.parseArray(row.first ?? nil) }
-                try wait(invalidator.apply(keys: keys, transactionID: message.transactionID,
-                                           triggerMicroseconds: message.triggerMicroseconds))
+                keys = rows.rows.flatMap { row in Self.parseArray(row.first ?? nil) }
             }
+            pending.append(invalidator.apply(
+                keys: keys ?? [], transactionID: message.transactionID, triggerMicroseconds: message.triggerMicroseconds))
         }
+        guard !pending.isEmpty else { return }
+        try wait(EventLoopFuture.andAllSucceed(pending, on: eventLoop))
     }
 
     // MARK: - Recovery
 
     /// At start: replay from the watermark a previous gateway left in Redis; without one,
     /// drop whatever Redis holds of the families (it may predate writes nobody saw).
-    private func recoverAtStart(_ connection: PostgresConnection) throws -> Watermark? {
+    private func recoverAtStart(_ connection: PostgresConnection) throws {
         let stored = try wait(redis.send(["GET", Self.watermarkKey], on: eventLoop))
         if case .bulkString(let text) = stored, let watermark = Watermark(stored: String(buffer: text)) {
             try recover(connection, since: watermark)
-            return watermark
+        } else {
+            try flushEverything(reason: "no invalidation watermark in Redis")
         }
-        try flushEverything(reason: "no invalidation watermark in Redis")
-        return nil
     }
 
     /// Replays every outbox row of a transaction not visible in `watermark`.

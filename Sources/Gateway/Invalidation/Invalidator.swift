@@ -48,11 +48,14 @@ public final class Invalidator: Sendable {
         count(immediate + deferred, in: received)
         if !deferred.isEmpty { postpone(deferred, transactionID: transactionID) }
         guard !immediate.isEmpty else { return eventLoop.makeSucceededVoidFuture() }
-        // Bulk writes: several script calls of bounded size, pipelined.
-        let chunks = stride(from: 0, to: immediate.count, by: Self.keysPerCall).map {
-            unlink(Array(immediate[$0..<min($0 + Self.keysPerCall, immediate.count)]), transactionID: transactionID)
+        // Bulk writes: script calls of bounded size, one after another, so that no call
+        // waits behind hundreds of others (and Redis never blocks for long).
+        var chain = eventLoop.makeSucceededVoidFuture()
+        for start in stride(from: 0, to: immediate.count, by: Self.keysPerCall) {
+            let chunk = Array(immediate[start..<min(start + Self.keysPerCall, immediate.count)])
+            chain = chain.flatMap { [self] in unlink(chunk, transactionID: transactionID) }
         }
-        return EventLoopFuture.andAllSucceed(chunks, on: eventLoop).map { [self] in
+        return chain.map { [self] in
             if let triggerMicroseconds {
                 let lag = CommandDispatcher.nowMicroseconds() - Int(triggerMicroseconds)
                 lags.record(microseconds: max(0, lag))

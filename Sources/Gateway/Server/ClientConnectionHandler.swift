@@ -140,6 +140,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
 
     private func write(_ value: RESPValue, closeAfter: Bool, context: ChannelHandlerContext) {
         if output == nil { output = context.channel.allocator.buffer(capacity: 256) }
+        if case .error = value { dispatcher.environment.stats.errorReplies.add(1, ordering: .relaxed) }
         output?.writeRESPValue(value, version: session.protocolVersion)
         if closeAfter {
             flushOutput(context: context)

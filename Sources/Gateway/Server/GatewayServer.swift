@@ -83,7 +83,6 @@ public final class GatewayServer: Sendable {
         guard let environment else {
             throw GatewayServerError.notReady  // a connect raced the bind's completion: refuse it
         }
-        environment.stats.connectionsReceived.add(1, ordering: .relaxed)
         let pipeline = channel.pipeline.syncOperations
         guard let record = environment.registry.admit(
             remoteAddress: channel.remoteAddress.map(Self.describe) ?? "?",
@@ -93,6 +92,7 @@ public final class GatewayServer: Sendable {
             try pipeline.addHandler(ConnectionRejector())
             return
         }
+        environment.stats.connectionsReceived.add(1, ordering: .relaxed)  // as Redis: rejected ones not included
         let configuration = environment.configuration
         if configuration.idleTimeoutSeconds > 0 {
             try pipeline.addHandler(IdleStateHandler(allTimeout: .seconds(Int64(configuration.idleTimeoutSeconds))))
@@ -111,6 +111,7 @@ public final class GatewayServer: Sendable {
 
     /// Stops accepting, closes the listening socket and, if it owns it, the event loops.
     public func shutdown() async {
+        guard channel.isActive else { return }
         try? await channel.close()
         if ownsGroup { try? await group.shutdownGracefully() }
         logger.info("stopped")

@@ -9,6 +9,7 @@ public final class ServerStats: Sendable {
     let rejectedConnections = Atomic<Int>(0)
     let commandsProcessed = Atomic<Int>(0)
     let protocolErrors = Atomic<Int>(0)
+    let errorReplies = Atomic<Int>(0)
 
     public init(startedAtUnixSeconds: Int) {
         self.startedAtUnixSeconds = startedAtUnixSeconds
@@ -18,6 +19,7 @@ public final class ServerStats: Sendable {
     public var totalRejectedConnections: Int { rejectedConnections.load(ordering: .relaxed) }
     public var totalCommandsProcessed: Int { commandsProcessed.load(ordering: .relaxed) }
     public var totalProtocolErrors: Int { protocolErrors.load(ordering: .relaxed) }
+    public var totalErrorReplies: Int { errorReplies.load(ordering: .relaxed) }
 
     /// Whole seconds since the server started.
     public var uptimeSeconds: Int {

@@ -194,6 +194,8 @@ import TestSupport
         _ = try client.command("GET", "user:1")
         _ = try client.command("GET", "user:998")
         let direct = try harness.directRedis()
+        // Values are stored just after the reply: wait for them.
+        #expect(try await eventually(seconds: 2) { (try direct.command("PTTL", "user:998").integerValue ?? -2) > 0 })
         #expect(abs((try direct.command("PTTL", "user:1").integerValue ?? 0) - 120_000) <= 1_000)
         #expect(abs((try direct.command("PTTL", "user:998").integerValue ?? 0) - 7_000) <= 1_000)
         #expect(abs((try client.command("PTTL", "user:1").integerValue ?? 0) - 120_000) <= 1_000)

@@ -1,0 +1,69 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The built `quicksell-gateway` executable running as a child process on a free loopback
+/// port, with its stdout and stderr collected. Stop it with `stop()` (SIGTERM, then SIGKILL,
+/// to this child's pid only).
+final class GatewayProcess: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+    private let output = Pipe()
+    private let errors = Pipe()
+    private let collected = OutputCollector()
+
+    init(arguments: [String]) async throws {
+        let executable = try RepoPaths.gatewayExecutable()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["--host", "127.0.0.1", "--port", "0"] + arguments
+        process.standardOutput = output
+        process.standardError = errors
+        let collected = self.collected
+        output.fileHandleForReading.readabilityHandler = { collected.append($0.availableData, error: false) }
+        errors.fileHandleForReading.readabilityHandler = { collected.append($0.availableData, error: true) }
+        let process = self.process
+        try process.run()
+        // The log line "… port=PORT [Gateway] listening" on stderr. (The executable's stdout line
+        // "listening on HOST:PORT" is block-buffered when stdout is a pipe, so it only shows at exit.)
+        var found: Int?
+        _ = await eventually(timeout: .seconds(10)) {
+            if let match = collected.snapshot.1.firstMatch(of: /port=([0-9]+) .*listening/) { found = Int(match.1) }
+            return found != nil || !process.isRunning
+        }
+        guard let found else {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            throw TestFailure("quicksell-gateway did not report its port: \(collected.snapshot)")
+        }
+        port = found
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    /// Resident memory of the gateway process in KiB (VmRSS).
+    func residentKiB() throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
+        guard let match = status.firstMatch(of: /VmRSS:\s+([0-9]+) kB/), let value = Int(match.1) else {
+            throw TestFailure("no VmRSS in /proc/\(process.processIdentifier)/status")
+        }
+        return value
+    }
+
+    /// Sends SIGTERM, waits up to 5 s for a graceful exit (else SIGKILL), and returns everything
+    /// the process wrote to stdout and stderr, and whether it exited by itself.
+    func stop() async -> (stdout: String, stderr: String, graceful: Bool) {
+        process.terminate()
+        let graceful = await eventually(timeout: .seconds(5)) { !process.isRunning }
+        if !graceful { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        output.fileHandleForReading.readabilityHandler = nil
+        errors.fileHandleForReading.readabilityHandler = nil
+        collected.append(output.fileHandleForReading.readDataToEndOfFile(), error: false)
+        collected.append(errors.fileHandleForReading.readDataToEndOfFile(), error: true)
+        let (out, err) = collected.snapshot
+        return (out, err, graceful)
+    }
+}

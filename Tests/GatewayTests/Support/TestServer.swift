@@ -1,0 +1,86 @@
+import Foundation
+import Gateway
+import Logging
+import NIOCore
+import NIOPosix
+import TestSupport
+
+/// Runs `body` against a fresh in-process gateway bound to 127.0.0.1 on a free port,
+/// and shuts it down afterwards, whether `body` succeeds or throws.
+func withGateway<T>(
+    maxClients: Int = 10_000,
+    idleTimeoutSeconds: Int = 0,
+    users: UserDirectory = UserDirectory(),
+    _ body: (GatewayServer) async throws -> T
+) async throws -> T {
+    var logger = Logger(label: "quicksell.gateway.test")
+    logger.logLevel = .critical
+    let configuration = ServerConfiguration(
+        host: "127.0.0.1", port: 0, eventLoopThreads: 2, maxClients: maxClients,
+        idleTimeoutSeconds: idleTimeoutSeconds, users: users)
+    let server = try await GatewayServer.start(configuration: configuration, logger: logger)
+    do {
+        let result = try await body(server)
+        await server.shutdown()
+        return result
+    } catch {
+        await server.shutdown()
+        throw error
+    }
+}
+
+/// Polls `condition` every 10 ms until it holds or `timeout` passes; returns whether it held.
+func eventually(timeout: Duration = .seconds(3), _ condition: () throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return try condition()
+}
+
+/// The port of the reference Redis 7 that `make test` runs (QUICKSELL_TEST_REDIS_URL),
+/// once it accepts connections (it may be restarting: wait up to 10 s).
+func referenceRedisPort() async throws -> Int {
+    let url = try TestEnvironment.redisURL()
+    guard let components = URLComponents(string: url), let port = components.port else {
+        throw TestFailure("cannot read a port from QUICKSELL_TEST_REDIS_URL=\(url)")
+    }
+    let reachable = await eventually(timeout: .seconds(10)) {
+        (try? RawClient(port: port, receiveTimeout: .seconds(2)).command("PING")) == .simpleString("PONG")
+    }
+    guard reachable else { throw TestFailure("the reference Redis at \(url) does not answer PING") }
+    return port
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Paths inside this checkout, found from this source file's location.
+enum RepoPaths {
+    /// Tests/GatewayTests/Support/TestServer.swift → repository root.
+    static let root: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    static func compatScript(_ name: String) -> String {
+        root.appendingPathComponent("Tests/compat").appendingPathComponent(name).path
+    }
+
+    /// The built `quicksell-gateway` next to the test bundle (same configuration).
+    static func gatewayExecutable() throws -> String {
+        var candidates: [URL] = []
+        // The test runner lives in the build folder (.build/<triple>/debug/…xctest).
+        if let runner = Bundle.main.executableURL {
+            candidates.append(runner.deletingLastPathComponent().appendingPathComponent("quicksell-gateway"))
+        }
+        candidates.append(root.appendingPathComponent(".build/debug/quicksell-gateway"))
+        for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate.path) {
+            return candidate.path
+        }
+        throw TestFailure(
+            "quicksell-gateway executable not found (looked at \(candidates.map(\.path))); run `swift build --build-tests` first")
+    }
+}
