@@ -80,9 +80,12 @@ struct GatewayCommand: AsyncParsableCommand {
         } catch {
             Self.failAndExit("\(error)")
         }
-        print("quicksell-gateway listening on \(configuration.server.host):\(gateway.port)")
-        print("try: redis-cli -p \(gateway.port) GET user:1")
-        fflush(stdout)  // supervisors read the port from a pipe
+        // Written unbuffered: supervisors read the port from a pipe.
+        FileHandle.standardOutput.write(Data("""
+            quicksell-gateway listening on \(configuration.server.host):\(gateway.port)
+            try: redis-cli -p \(gateway.port) GET user:1
+
+            """.utf8))
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { _ in
             Task { await gateway.server.shutdown() }
         }
