@@ -155,7 +155,7 @@ public final class InvalidationListener: Sendable {
     /// Applies the invalidations of one batch of notifications together (their order
     /// does not matter: Redis checks every store against the recorded writers).
     private func handle(_ notifications: [PostgresNotification], _ connection: PostgresConnection) throws {
-        var pending: [EventLoopFuture<Void>] = []
+        var writes: [InvalidationWrite] = []
         for notification in notifications where notification.channel == Self.channel {
             state.withLock { $0.notifications += 1 }
             guard let message = InvalidationMessage(payload: notification.payload) else {
@@ -169,11 +169,11 @@ public final class InvalidationListener: Sendable {
                     [String(message.firstID), String(message.lastID)])
                 keys = rows.rows.flatMap { row in Self.parseArray(row.first ?? nil) }
             }
-            pending.append(invalidator.apply(
+            writes.append(InvalidationWrite(
                 keys: keys ?? [], transactionID: message.transactionID, triggerMicroseconds: message.triggerMicroseconds))
         }
-        guard !pending.isEmpty else { return }
-        try wait(EventLoopFuture.andAllSucceed(pending, on: eventLoop))
+        guard !writes.isEmpty else { return }
+        try wait(invalidator.apply(writes))
     }
 
     // MARK: - Recovery
@@ -200,13 +200,14 @@ public final class InvalidationListener: Sendable {
             WHERE xid >= pg_snapshot_xmin($1::pg_snapshot) AND NOT pg_visible_in_snapshot(xid, $1::pg_snapshot)
             ORDER BY id
             """, [watermark.snapshot])
-        var replayed = 0
+        var writes: [InvalidationWrite] = []
         for row in rows.rows {
             guard let transactionID = row.first ?? nil else { continue }
-            let keys = Self.parseArray(row.count > 1 ? row[1] : nil)
-            replayed += keys.count
-            try wait(invalidator.apply(keys: keys, transactionID: transactionID, triggerMicroseconds: nil))
+            writes.append(InvalidationWrite(
+                keys: Self.parseArray(row.count > 1 ? row[1] : nil), transactionID: transactionID, triggerMicroseconds: nil))
         }
+        let replayed = writes.reduce(0) { $0 + $1.keys.count }
+        try wait(invalidator.apply(writes))
         state.withLock {
             $0.recoveries += 1
             $0.replayedKeys += replayed

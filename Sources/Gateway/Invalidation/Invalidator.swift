@@ -35,30 +35,39 @@ public final class Invalidator: Sendable {
     /// Invalidates `keys` written by transaction `transactionID`. The future completes
     /// once Redis has dropped them (leaderboards may be deferred, see the settings).
     func apply(keys names: [String], transactionID: String, triggerMicroseconds: Int64?) -> EventLoopFuture<Void> {
-        var immediate: [CacheKey] = []
-        var deferred: [CacheKey] = []
-        for name in names {
-            guard case .success(let key) = CacheKey.parse(name) else { continue }
-            if key.family.hasID || settings.leaderboardIntervalSeconds == 0 {
-                immediate.append(key)
-            } else {
-                deferred.append(key)
+        apply([InvalidationWrite(keys: names, transactionID: transactionID, triggerMicroseconds: triggerMicroseconds)])
+    }
+
+    /// Invalidates the keys of several writes together: as few Redis calls as the keys
+    /// allow, each bounded in size, one after another.
+    func apply(_ writes: [InvalidationWrite]) -> EventLoopFuture<Void> {
+        var immediate: [(CacheKey, String)] = []
+        for write in writes {
+            var deferred: [CacheKey] = []
+            for name in write.keys {
+                guard case .success(let key) = CacheKey.parse(name) else { continue }
+                if key.family.hasID || settings.leaderboardIntervalSeconds == 0 {
+                    immediate.append((key, write.transactionID))
+                } else {
+                    deferred.append(key)
+                }
+            }
+            if !deferred.isEmpty {
+                count(deferred, in: received)
+                postpone(deferred, transactionID: write.transactionID)
             }
         }
-        count(immediate + deferred, in: received)
-        if !deferred.isEmpty { postpone(deferred, transactionID: transactionID) }
+        count(immediate.map(\.0), in: received)
         guard !immediate.isEmpty else { return eventLoop.makeSucceededVoidFuture() }
-        // Bulk writes: script calls of bounded size, one after another, so that no call
-        // waits behind hundreds of others (and Redis never blocks for long).
         var chain = eventLoop.makeSucceededVoidFuture()
         for start in stride(from: 0, to: immediate.count, by: Self.keysPerCall) {
             let chunk = Array(immediate[start..<min(start + Self.keysPerCall, immediate.count)])
-            chain = chain.flatMap { [self] in unlink(chunk, transactionID: transactionID) }
+            chain = chain.flatMap { [self] in unlink(chunk) }
         }
         return chain.map { [self] in
-            if let triggerMicroseconds {
-                let lag = CommandDispatcher.nowMicroseconds() - Int(triggerMicroseconds)
-                lags.record(microseconds: max(0, lag))
+            let now = CommandDispatcher.nowMicroseconds()
+            for write in writes {
+                if let trigger = write.triggerMicroseconds { lags.record(microseconds: max(0, now - Int(trigger))) }
             }
         }
     }
@@ -76,19 +85,21 @@ public final class Invalidator: Sendable {
     var receivedCounts: [KeyFamily: Int] { received.withLock { $0 } }
     var appliedCounts: [KeyFamily: Int] { applied.withLock { $0 } }
 
-    private func unlink(_ keys: [CacheKey], transactionID: String) -> EventLoopFuture<Void> {
+    /// One script call: unlink each key and remember its writer.
+    private func unlink(_ pairs: [(CacheKey, String)]) -> EventLoopFuture<Void> {
+        let keys = pairs.map(\.0)
         fills.invalidate(keys)
         var command: [ByteBuffer] = [
-            ByteBuffer(string: "EVAL"), RedisScripts.invalidate, ByteBuffer(string: String(keys.count * 2)),
+            ByteBuffer(string: "EVAL"), RedisScripts.invalidate, ByteBuffer(string: String(pairs.count * 2)),
         ]
-        command.reserveCapacity(3 + keys.count * 2 + 2)
+        command.reserveCapacity(4 + pairs.count * 3)
         for key in keys {
             let name = key.name
             command.append(ByteBuffer(string: name))
             command.append(ByteBuffer(string: RedisScripts.writersKey(name)))
         }
-        command.append(ByteBuffer(string: transactionID))
         command.append(ByteBuffer(string: String(RedisScripts.writerMemoryMilliseconds)))
+        for (_, transactionID) in pairs { command.append(ByteBuffer(string: transactionID)) }
         return redis.send(command, on: eventLoop).flatMapThrowing { [self] reply in
             if case .error(let message) = reply {
                 throw InvalidationError.redisRefused(String(buffer: message))
@@ -123,7 +134,7 @@ public final class Invalidator: Sendable {
         }
         for (key, transactions) in pending {
             for transactionID in transactions {
-                unlink([key], transactionID: transactionID).whenFailure { [logger] error in
+                unlink([(key, transactionID)]).whenFailure { [logger] error in
                     logger.warning("leaderboard invalidation failed", metadata: ["key": "\(key.name)", "error": "\(error)"])
                 }
             }
@@ -135,6 +146,14 @@ public final class Invalidator: Sendable {
             for key in keys { counts[key.family, default: 0] += 1 }
         }
     }
+}
+
+/// The keys one committed write invalidates.
+struct InvalidationWrite: Sendable {
+    let keys: [String]
+    let transactionID: String
+    /// When its trigger ran (µs since the epoch), for the lag; nil when replayed.
+    let triggerMicroseconds: Int64?
 }
 
 /// Why an invalidation could not be applied.

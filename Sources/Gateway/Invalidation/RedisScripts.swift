@@ -36,15 +36,16 @@ enum RedisScripts {
         return 1
         """)
 
-    /// KEYS: key1, writers1, key2, writers2, … ARGV: writer xid, memory ms. Returns keys unlinked.
+    /// KEYS: key1, writers1, key2, writers2, … ARGV: memory ms, then the writer xid of
+    /// each key pair. Returns the keys unlinked.
     static let invalidate = ByteBuffer(string: """
         local now = redis.call('TIME')
         local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-        local memory = tonumber(ARGV[2])
+        local memory = tonumber(ARGV[1])
         local removed = 0
         for i = 1, #KEYS, 2 do
           removed = removed + redis.call('UNLINK', KEYS[i])
-          redis.call('ZADD', KEYS[i + 1], nowMs, ARGV[1])
+          redis.call('ZADD', KEYS[i + 1], nowMs, ARGV[(i + 1) / 2 + 1])
           redis.call('ZREMRANGEBYSCORE', KEYS[i + 1], '-inf', nowMs - memory)
           redis.call('PEXPIRE', KEYS[i + 1], memory)
         end
