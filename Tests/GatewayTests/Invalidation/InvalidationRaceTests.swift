@@ -141,8 +141,11 @@ import TestSupport
                 """)
         }
         defer { Task { await harness.stop() } }
-        let second = try await harness.startAnotherGateway()
-        defer { Task { await second.shutdown() } }
+        // The second gateway is a separate process: the built executable.
+        let second = try await GatewayProcess(arguments: [
+            "--redis-url", harness.configuration.redisURL, "--postgres-url", harness.database.url,
+        ])
+        defer { Task { _ = await second.stop() } }
         try await harness.waitForListener()
         try await harness.waitForListener(port: second.port)
 

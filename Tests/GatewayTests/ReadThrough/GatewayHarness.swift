@@ -73,13 +73,6 @@ final class GatewayHarness: @unchecked Sendable {
         return counters
     }
 
-    /// Another gateway process-alike on the same database and Redis database.
-    func startAnotherGateway(hooks: FillHooks = FillHooks()) async throws -> Gateway {
-        var logger = Logger(label: "test.gateway.2")
-        logger.logLevel = .warning
-        return try await Gateway.start(configuration: configuration, logger: logger, hooks: hooks)
-    }
-
     /// The gateway's `INFO invalidation` fields.
     func invalidationInfo(port: Int? = nil) throws -> [String: String] {
         let client = try RedisTestClient(port: port ?? self.port)
