@@ -110,6 +110,7 @@ let package = Package(
             name: "RESPTests",
             dependencies: [
                 "RESP",
+                "TestSupport",
                 "CHiredis",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

@@ -1,3 +1,4 @@
+import TestSupport
 import NIOCore
 import RESP
 import Testing
@@ -10,7 +11,7 @@ import Testing
     /// plus one bulk payload and its CRLF.
     static let maxHeldBytes = 1 + limits.maxInlineLength + 2 + limits.maxBulkLength + 2
 
-    static func seedInput(_ rng: inout SplitMix64) -> [UInt8] {
+    static func seedInput(_ rng: inout SeededRandom) -> [UInt8] {
         switch rng.int(0...5) {
         case 0, 1:
             var generator = ValueGenerator(rng: rng, resp3: true, maxDepth: 8)
@@ -36,7 +37,7 @@ import Testing
     }
 
     static func chunked<T>(
-        _ input: [UInt8], _ rng: inout SplitMix64, initial: T,
+        _ input: [UInt8], _ rng: inout SeededRandom, initial: T,
         step: (inout T, inout ByteBuffer) throws(RESPProtocolError) -> Bool,
         check: (T, ByteBuffer) -> Void
     ) -> (T, RESPProtocolError?) {
@@ -59,7 +60,7 @@ import Testing
     }
 
     @Test func mutatedAndGarbageInputsNeverCrashAndStayBounded() {
-        var rng = SplitMix64(seed: 0xF022_0001)
+        var rng = SeededRandom(seed: 0xF022_0001)
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: .seconds(20))
         var inputs = 0, valueErrors = 0, requestErrors = 0, values = 0, requests = 0

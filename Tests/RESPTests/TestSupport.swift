@@ -1,24 +1,7 @@
 import NIOCore
 import RESP
+import TestSupport
 
-/// splitmix64: a tiny seeded PRNG, so every random test is reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
-    mutating func chance(_ percent: Int) -> Bool { int(0...99) < percent }
-    mutating func byte() -> UInt8 { UInt8.random(in: 0...255, using: &self) }
-}
 
 func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 func buf(_ s: String) -> ByteBuffer { ByteBuffer(string: s) }
@@ -89,7 +72,7 @@ func multibulk(_ args: [[UInt8]]) -> [UInt8] {
 
 /// Random values for round trips, differential and fuzz tests.
 struct ValueGenerator {
-    var rng: SplitMix64
+    var rng: SeededRandom
     var resp3: Bool
     var maxDepth: Int
 

@@ -30,7 +30,7 @@ import TestSupport
         // Two writers at 250 writes/s each (500/s in all, the rate the performance targets use).
         let writers = BackgroundWorkers(count: 2) { worker in
             let connection = try database.connect()
-            var random = SplitMix(seed: UInt64(worker) + 1)
+            var random = SeededRandom(seed: UInt64(worker) + 1)
             let start = Date()
             var done = 0
             while Date() < deadline && done < 20_000 {
@@ -45,7 +45,7 @@ import TestSupport
         }
         let readers = BackgroundWorkers(count: 4) { worker in
             let client = try harness.client()
-            var random = SplitMix(seed: UInt64(worker) + 100)
+            var random = SeededRandom(seed: UInt64(worker) + 100)
             var lastSeen = [Int: Int]()
             while Date() < deadline && reads.load(ordering: .relaxed) < 2_000_000 {
                 let id = Int(random.next() % UInt64(rows)) + 1
@@ -96,18 +96,5 @@ import TestSupport
             }
         }
         return stale
-    }
-}
-
-/// A tiny deterministic generator for test workloads.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
