@@ -3,20 +3,30 @@ import NIOCore
 import NIOPosix
 import Postgres
 import RedisBackend
+import ServiceLifecycle
 
-/// A running gateway: the server plus its Redis client and PostgreSQL pool, started and
-/// stopped together.
-public final class Gateway: Sendable {
+/// A running gateway: the server plus its Redis client, PostgreSQL pool, invalidation
+/// listener, health probes and metrics endpoint, started and stopped together.
+///
+/// A `Service` for swift-service-lifecycle: on graceful shutdown (SIGTERM, SIGINT) it
+/// stops accepting, answers what clients already sent (bounded by the drain timeout),
+/// then closes its backends.
+public final class Gateway: Service, Sendable {
     public let server: GatewayServer
     public let cache: ReadThroughCache
     public let redis: RedisClient
     public let pool: PostgresPool
     /// Nil when invalidation is turned off in the configuration.
     public let invalidation: InvalidationService?
+    public let metrics: GatewayMetrics
+    public let health: HealthMonitor
+    /// Nil when the metrics port is turned off.
+    public let endpoints: HTTPEndpoints?
+    private let drainTimeout: TimeAmount
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
 
-    /// The port the server listens on.
+    /// The port the Redis-protocol server listens on.
     public var port: Int { server.localPort }
 
     /// Starts the backends and the server. Unreachable backends are logged with the
@@ -41,19 +51,34 @@ public final class Gateway: Sendable {
             } catch {
                 logger.warning("PostgreSQL is not reachable yet; misses will fail until it is", metadata: ["error": "\(error)"])
             }
+            let metrics = GatewayMetrics()
             let cache = ReadThroughCache(
-                redis: redis, pool: pool, settings: configuration.cache, hooks: hooks, logger: logger)
+                redis: redis, pool: pool, settings: configuration.cache, hooks: hooks, metrics: metrics, logger: logger)
             var invalidation: InvalidationService?
             if configuration.invalidation.enabled {
                 invalidation = InvalidationService(
                     postgresURL: configuration.postgres.url, redis: redis, cache: cache,
-                    settings: configuration.invalidation, eventLoop: group.next(), logger: logger)
+                    settings: configuration.invalidation, metrics: metrics, eventLoop: group.next(), logger: logger)
             }
             await invalidation?.start()
+            let health = HealthMonitor(redis: redis, pool: pool, listener: invalidation?.listener, eventLoop: group.next())
+            await health.start()
             let server = try await GatewayServer.start(
-                configuration: configuration.server, group: group, cache: cache, invalidation: invalidation, logger: logger)
-            return Gateway(server: server, cache: cache, redis: redis, pool: pool, invalidation: invalidation,
-                           group: group, logger: logger)
+                configuration: configuration.server, group: group, cache: cache, invalidation: invalidation,
+                metrics: metrics, health: health, logger: logger)
+            var endpoints: HTTPEndpoints?
+            if let metricsPort = configuration.metricsPort {
+                let collector = MetricsCollector(
+                    metrics: metrics, stats: server.stats, registry: server.registry, cache: cache, redis: redis,
+                    pool: pool, invalidation: invalidation, health: health)
+                endpoints = try await HTTPEndpoints.start(
+                    host: configuration.metricsHost, port: metricsPort, group: group, collector: collector,
+                    health: health, logger: logger)
+            }
+            return Gateway(
+                server: server, cache: cache, redis: redis, pool: pool, invalidation: invalidation, metrics: metrics,
+                health: health, endpoints: endpoints,
+                drainTimeout: .seconds(Int64(configuration.drainTimeoutSeconds)), group: group, logger: logger)
         } catch {
             try? await group.shutdownGracefully()
             throw error
@@ -62,24 +87,42 @@ public final class Gateway: Sendable {
 
     private init(
         server: GatewayServer, cache: ReadThroughCache, redis: RedisClient, pool: PostgresPool,
-        invalidation: InvalidationService?, group: MultiThreadedEventLoopGroup, logger: Logger
+        invalidation: InvalidationService?, metrics: GatewayMetrics, health: HealthMonitor, endpoints: HTTPEndpoints?,
+        drainTimeout: TimeAmount, group: MultiThreadedEventLoopGroup, logger: Logger
     ) {
-        self.invalidation = invalidation
         self.server = server
         self.cache = cache
         self.redis = redis
         self.pool = pool
+        self.invalidation = invalidation
+        self.metrics = metrics
+        self.health = health
+        self.endpoints = endpoints
+        self.drainTimeout = drainTimeout
         self.group = group
         self.logger = logger
     }
 
-    /// Stops the server, then the backends.
+    /// Serves until graceful shutdown is requested, then drains and stops.
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            try? await server.waitUntilClosed()
+        } onGracefulShutdown: { [server, drainTimeout] in
+            Task { _ = await server.drain(timeout: drainTimeout) }
+        }
+        await shutdown()
+    }
+
+    /// Stops the server (answering what was already read), then the backends.
     public func shutdown() async {
-        await server.shutdown()
+        _ = await server.drain(timeout: drainTimeout)
+        await endpoints?.stop()
+        health.stop()
         invalidation?.stop()
         await redis.shutdown()
         await pool.shutdown()
         try? await group.shutdownGracefully()
+        logger.info("stopped")
     }
 
     public func waitUntilStopped() async throws {

@@ -28,8 +28,13 @@ final class LoopConnection: @unchecked Sendable {
     private var readyWaiters: [EventLoopPromise<Void>] = []
     private var timeoutTask: RepeatedTask?
     private var backoffTask: Scheduled<Void>?
+    /// The last connection problem logged, so that a repeated one is not logged again.
+    private var lastProblem: String?
 
-    init(eventLoop: any EventLoop, configuration: RedisClientConfiguration, logger: Logger) {
+    private let counters: RedisClientCounters
+
+    init(eventLoop: any EventLoop, configuration: RedisClientConfiguration, counters: RedisClientCounters, logger: Logger) {
+        self.counters = counters
         self.eventLoop = eventLoop
         self.configuration = configuration
         var logger = logger
@@ -139,12 +144,18 @@ final class LoopConnection: @unchecked Sendable {
             backoffTask = nil
             startConnect()
         case .failCommand(let promise, let error):
+            counters.failed.add(1, ordering: .relaxed)
             promise.fail(error)
         case .sendHandshake(let auth, let select, let setName):
             writeHandshake(auth: auth, select: select, setName: setName)
         case .markReady:
             connectedFlag.store(true, ordering: .relaxed)
-            logger.debug("connected to Redis")
+            if lastProblem != nil {
+                logger.notice("Redis connection restored")
+                lastProblem = nil
+            } else {
+                logger.debug("connected to Redis")
+            }
             flushNow()
             let waiters = readyWaiters
             readyWaiters.removeAll()
@@ -164,7 +175,9 @@ final class LoopConnection: @unchecked Sendable {
             handler = nil
             if teardown.closeChannel { current.close() }
         }
-        if teardown.error != .shutDown {
+        // Logged once per cause, not once per attempt or per failed command.
+        if teardown.error != .shutDown, lastProblem != "\(teardown.error)" {
+            lastProblem = "\(teardown.error)"
             logger.warning(
                 "Redis connection problem",
                 metadata: ["error": "\(teardown.error)", "failedCommands": "\(teardown.failing.count)"])
@@ -181,6 +194,7 @@ final class LoopConnection: @unchecked Sendable {
             swap(&waiters, &readyWaiters)
         }
         for waiter in waiters { waiter.fail(teardown.error) }
+        if !teardown.failing.isEmpty { counters.failed.add(teardown.failing.count, ordering: .relaxed) }
         for promise in teardown.failing { promise.fail(teardown.error) }
     }
 

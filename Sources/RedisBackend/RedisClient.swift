@@ -14,6 +14,8 @@ public final class RedisClient: Sendable {
     private let group: any EventLoopGroup
     /// One connection per loop of `group`, fixed at init: lookups need no lock.
     private let connections: [ObjectIdentifier: LoopConnection]
+    /// Round trips and failures so far.
+    public let counters = RedisClientCounters()
 
     public init(
         configuration: RedisClientConfiguration,
@@ -25,7 +27,7 @@ public final class RedisClient: Sendable {
         var connections: [ObjectIdentifier: LoopConnection] = [:]
         for loop in group.makeIterator() {
             connections[ObjectIdentifier(loop)] = LoopConnection(
-                eventLoop: loop, configuration: configuration, logger: logger)
+                eventLoop: loop, configuration: configuration, counters: counters, logger: logger)
         }
         self.connections = connections
     }
@@ -82,6 +84,7 @@ public final class RedisClient: Sendable {
     private func sendCommand<Argument: RedisCommandArgument>(
         _ arguments: [Argument], on eventLoop: any EventLoop
     ) -> EventLoopFuture<RESPValue> {
+        counters.sent.add(1, ordering: .relaxed)
         if let connection = connections[ObjectIdentifier(eventLoop)] {
             let promise = eventLoop.makePromise(of: RESPValue.self)
             if eventLoop.inEventLoop {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gateway
 import Logging
+import ServiceLifecycle
 
 /// `quicksell-gateway`: runs the Redis-compatible caching gateway in the foreground.
 @main
@@ -52,6 +53,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (log.level).")
     var logLevel: String?
 
+    @Option(name: .customLong("metrics-port"), help: "HTTP port of /metrics, /healthz and /readyz (metrics.port).")
+    var metricsPort: String?
+
     @Flag(name: .customLong("check-config"), help: "Validate the configuration, print it with passwords masked, and exit.")
     var checkConfig = false
 
@@ -74,24 +78,24 @@ struct GatewayCommand: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
+        let logger = Logger(label: "quicksell.gateway")
         let gateway: Gateway
         do {
-            gateway = try await Gateway.start(configuration: configuration, logger: Logger(label: "quicksell.gateway"))
+            gateway = try await Gateway.start(configuration: configuration, logger: logger)
         } catch {
             Self.failAndExit("\(error)")
         }
         // Written unbuffered: supervisors read the port from a pipe.
-        FileHandle.standardOutput.write(Data("""
-            quicksell-gateway listening on \(configuration.server.host):\(gateway.port)
-            try: redis-cli -p \(gateway.port) GET user:1
-
-            """.utf8))
-        let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { _ in
-            Task { await gateway.server.shutdown() }
+        var lines = "quicksell-gateway listening on \(configuration.server.host):\(gateway.port)\n"
+        if let endpoints = gateway.endpoints {
+            lines += "metrics on http://\(configuration.metricsHost):\(endpoints.port)/metrics (health: /healthz, /readyz)\n"
         }
-        try await gateway.waitUntilStopped()
-        signals.cancel()
-        await gateway.shutdown()
+        lines += "try: redis-cli -p \(gateway.port) GET user:1\n"
+        FileHandle.standardOutput.write(Data(lines.utf8))
+        // SIGTERM / SIGINT: stop accepting, answer what was read, close the backends, exit 0.
+        let services = ServiceGroup(configuration: .init(
+            services: [gateway], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await services.run()
     }
 
     /// Flags given on the command line, as configuration keys.
@@ -100,6 +104,7 @@ struct GatewayCommand: AsyncParsableCommand {
             ("server.host", host), ("server.port", port), ("redis.url", redisURL), ("postgres.url", postgresURL),
             ("server.threads", threads), ("server.max_clients", maxClients),
             ("server.idle_timeout_seconds", idleTimeout), ("server.requirepass", requirePass), ("log.level", logLevel),
+            ("metrics.port", metricsPort),
         ]
         var result: [String: String] = [:]
         for (key, value) in pairs { if let value { result[key] = value } }

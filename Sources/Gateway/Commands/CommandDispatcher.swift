@@ -6,13 +6,19 @@ import RESP
 struct CommandDispatcher: Sendable {
     let environment: ServerEnvironment
 
-    func dispatch(_ request: RESPRequest, session: inout ClientSession, eventLoop: any EventLoop) -> CommandOutcome {
+    /// `commandName` receives the command's table name (nil for unknown commands), for timing.
+    func dispatch(
+        _ request: RESPRequest, session: inout ClientSession, eventLoop: any EventLoop, commandName: inout String?
+    ) -> CommandOutcome {
         let arguments = request.arguments
         guard let first = arguments.first else { return .reply(Replies.syntax) }
         let name = first.lowercasedASCII
         guard let spec = CommandTable.spec(name) else {
+            environment.metrics?.countRequest("unknown")
             return .reply(Replies.unknownCommand(arguments))
         }
+        commandName = spec.name
+        environment.metrics?.countRequest(spec.name)
         guard spec.accepts(argumentCount: arguments.count) else {
             return .reply(Replies.wrongArity(spec.name))
         }

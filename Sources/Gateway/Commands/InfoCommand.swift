@@ -7,7 +7,7 @@ import Glibc
 
 /// `INFO [section …]` in Redis's text format: `# Section` headers and `key:value` lines.
 extension CommandDispatcher {
-    static let defaultInfoSections = ["server", "clients", "stats", "families", "invalidation"]
+    static let defaultInfoSections = ["server", "clients", "stats", "gateway", "families", "invalidation"]
 
     func info(_ arguments: [ByteBuffer], session: ClientSession) -> RESPValue {
         var wanted = arguments.dropFirst().map(\.lowercasedASCII)
@@ -59,6 +59,8 @@ extension CommandDispatcher {
                 ("keyspace_misses", String(environment.cache?.stats.totalMisses ?? 0)),
                 ("postgres_queries", String(environment.cache?.stats.totalQueries ?? 0)),
             ]
+        case "gateway":
+            return environment.health?.infoLines ?? [("ready", "0"), ("backends", "none")]
         case "invalidation":
             return environment.invalidation?.infoLines ?? [("invalidation_status", "off")]
         case "families":

@@ -12,14 +12,21 @@ final class ServerEnvironment: Sendable {
     let cache: ReadThroughCache?
     /// Invalidation, for `INFO invalidation`; nil when off.
     let invalidation: InvalidationService?
+    /// Prometheus metrics; nil for a server started without them.
+    let metrics: GatewayMetrics?
+    /// Backend health for `INFO gateway`; nil without backends.
+    let health: HealthMonitor?
     let gatewayVersion = "0.1.0"
     /// The Redis version we announce in HELLO and INFO, for clients that check features.
     let compatibleRedisVersion = "7.2.0"
 
     init(
         configuration: ServerConfiguration, registry: ClientRegistry, stats: ServerStats, boundPort: Int,
-        cache: ReadThroughCache?, invalidation: InvalidationService? = nil
+        cache: ReadThroughCache?, invalidation: InvalidationService? = nil, metrics: GatewayMetrics? = nil,
+        health: HealthMonitor? = nil
     ) {
+        self.metrics = metrics
+        self.health = health
         self.cache = cache
         self.invalidation = invalidation
         self.configuration = configuration

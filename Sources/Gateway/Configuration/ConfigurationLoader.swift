@@ -100,14 +100,12 @@ private struct Values {
         guard levels.contains(level) else {
             throw ConfigurationError(key: "log.level", expected: "one of \(levels.joined(separator: ", "))", found: level)
         }
-        let enabledText = try string("invalidation.enabled", default: "true").lowercased()
-        guard ["true", "false", "yes", "no", "1", "0"].contains(enabledText) else {
-            throw ConfigurationError(key: "invalidation.enabled", expected: "true or false", found: enabledText)
-        }
         let invalidation = InvalidationSettings(
-            enabled: ["true", "yes", "1"].contains(enabledText),
+            enabled: try bool("invalidation.enabled", default: true),
             leaderboardIntervalSeconds: try int("invalidation.leaderboard_interval_seconds", default: 60, range: 0...86_400),
             logRetentionSeconds: try int("invalidation.log_retention_seconds", default: 3_600, range: 60...(30 * 86_400)))
+        let metricsEnabled = try bool("metrics.enabled", default: true)
+        let metricsPort = try int("metrics.port", default: 9121, range: 0...65_535)
         return GatewayConfiguration(
             server: server,
             redisURL: redisURL,
@@ -116,6 +114,9 @@ private struct Values {
             postgres: postgres,
             cache: cache,
             invalidation: invalidation,
+            metricsHost: try string("metrics.host", default: "127.0.0.1"),
+            metricsPort: metricsEnabled ? metricsPort : nil,
+            drainTimeoutSeconds: try int("server.drain_timeout_seconds", default: 10, range: 0...3_600),
             logLevel: level)
     }
 
@@ -125,6 +126,15 @@ private struct Values {
 
     func string(_ key: String, default value: String) throws -> String {
         try raw(key) ?? value
+    }
+
+    func bool(_ key: String, default value: Bool) throws -> Bool {
+        guard let text = try raw(key) else { return value }
+        switch text.trimmingWhitespace.lowercased() {
+        case "true", "yes", "on", "1": return true
+        case "false", "no", "off", "0": return false
+        default: throw ConfigurationError(key: key, expected: "true or false", found: text)
+        }
     }
 
     func int(_ key: String, default value: Int, range: ClosedRange<Int>) throws -> Int {

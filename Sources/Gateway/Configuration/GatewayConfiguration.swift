@@ -12,6 +12,11 @@ public struct GatewayConfiguration: Sendable {
     public var postgres: PostgresPool.Configuration
     public var cache: CacheSettings
     public var invalidation: InvalidationSettings
+    /// Address and port of `/metrics`, `/healthz`, `/readyz`; nil port = off.
+    public var metricsHost: String
+    public var metricsPort: Int?
+    /// How long a graceful shutdown waits for clients to receive what they asked for.
+    public var drainTimeoutSeconds: Int
     public var logLevel: String
 
     public init(
@@ -22,8 +27,14 @@ public struct GatewayConfiguration: Sendable {
         postgres: PostgresPool.Configuration = PostgresPool.Configuration(url: "postgresql://postgres@127.0.0.1:5432/quicksell"),
         cache: CacheSettings = CacheSettings(),
         invalidation: InvalidationSettings = InvalidationSettings(),
+        metricsHost: String = "127.0.0.1",
+        metricsPort: Int? = nil,
+        drainTimeoutSeconds: Int = 10,
         logLevel: String = "info"
     ) {
+        self.metricsHost = metricsHost
+        self.metricsPort = metricsPort
+        self.drainTimeoutSeconds = drainTimeoutSeconds
         self.invalidation = invalidation
         self.server = server
         self.redisURL = redisURL
@@ -67,6 +78,10 @@ public struct GatewayConfiguration: Sendable {
             ("invalidation.enabled", invalidation.enabled ? "true" : "false"),
             ("invalidation.leaderboard_interval_seconds", String(invalidation.leaderboardIntervalSeconds)),
             ("invalidation.log_retention_seconds", String(invalidation.logRetentionSeconds)),
+            ("metrics.enabled", metricsPort == nil ? "false" : "true"),
+            ("metrics.host", metricsHost),
+            ("metrics.port", metricsPort.map(String.init) ?? "(off)"),
+            ("server.drain_timeout_seconds", String(drainTimeoutSeconds)),
             ("log.level", logLevel),
         ]
         return lines.map { "\($0.0): \($0.1)" }.joined(separator: "\n")

@@ -10,8 +10,9 @@ public final class InvalidationService: Sendable {
     public let listener: InvalidationListener
 
     init(postgresURL: String, redis: RedisClient, cache: ReadThroughCache, settings: InvalidationSettings,
-         eventLoop: any EventLoop, logger: Logger) {
-        invalidator = Invalidator(redis: redis, fills: cache.fills, settings: settings, eventLoop: eventLoop, logger: logger)
+         metrics: GatewayMetrics? = nil, eventLoop: any EventLoop, logger: Logger) {
+        invalidator = Invalidator(
+            redis: redis, fills: cache.fills, settings: settings, metrics: metrics, eventLoop: eventLoop, logger: logger)
         listener = InvalidationListener(url: postgresURL, invalidator: invalidator, redis: redis, eventLoop: eventLoop,
                                         settings: settings, logger: logger)
     }

@@ -24,7 +24,11 @@ public final class Invalidator: Sendable {
         var scheduled = false
     }
 
-    init(redis: RedisClient, fills: FillCoordinator, settings: InvalidationSettings, eventLoop: any EventLoop, logger: Logger) {
+    private let metrics: GatewayMetrics?
+
+    init(redis: RedisClient, fills: FillCoordinator, settings: InvalidationSettings, metrics: GatewayMetrics?,
+         eventLoop: any EventLoop, logger: Logger) {
+        self.metrics = metrics
         self.redis = redis
         self.fills = fills
         self.settings = settings
@@ -67,7 +71,11 @@ public final class Invalidator: Sendable {
         return chain.map { [self] in
             let now = CommandDispatcher.nowMicroseconds()
             for write in writes {
-                if let trigger = write.triggerMicroseconds { lags.record(microseconds: max(0, now - Int(trigger))) }
+                if let trigger = write.triggerMicroseconds {
+                    let lag = max(0, now - Int(trigger))
+                    lags.record(microseconds: lag)
+                    metrics?.invalidationLag.recordMicroseconds(lag)
+                }
             }
         }
     }
@@ -80,7 +88,7 @@ public final class Invalidator: Sendable {
     }
 
     /// Keys per invalidation script call: keeps each Redis call short.
-    static let keysPerCall = 500
+    static let keysPerCall = 1_000
 
     var receivedCounts: [KeyFamily: Int] { received.withLock { $0 } }
     var appliedCounts: [KeyFamily: Int] { applied.withLock { $0 } }

@@ -49,7 +49,13 @@ final class FillCoordinator: Sendable {
         var nextToken = 0
     }
 
-    init(pool: PostgresPool, settings: CacheSettings, stats: FamilyStats, hooks: FillHooks, logger: Logger) {
+    private let metrics: GatewayMetrics?
+    private let failureLog: LogOnce
+
+    init(pool: PostgresPool, settings: CacheSettings, stats: FamilyStats, hooks: FillHooks, metrics: GatewayMetrics?,
+         logger: Logger) {
+        self.metrics = metrics
+        self.failureLog = LogOnce(logger: logger, subject: "filling from PostgreSQL")
         self.pool = pool
         self.settings = settings
         self.stats = stats
@@ -130,15 +136,18 @@ final class FillCoordinator: Sendable {
             afterQuery?(keys)
             return values
         }.whenComplete { [self] result in
-            let elapsed = (NIODeadline.now() - started).nanoseconds / 1000
+            let nanoseconds = (NIODeadline.now() - started).nanoseconds
+            let elapsed = nanoseconds / 1000
+            metrics?.recordFill(family, nanoseconds: nanoseconds)
             counters.queries.add(1, ordering: .relaxed)
             counters.fillMicroseconds.add(Int(elapsed), ordering: .relaxed)
             switch result {
             case .success(let values):
+                failureLog.success()
                 finish(batch, values: values, store: store)
             case .failure(let error):
                 counters.fillErrors.add(1, ordering: .relaxed)
-                logger.warning("fill failed", metadata: ["family": "\(family.name)", "error": "\(error)"])
+                failureLog.failure(error, metadata: ["family": "\(family.name)"])
                 fail(batch, error: error)
             }
             next(family, on: eventLoop, store: store)

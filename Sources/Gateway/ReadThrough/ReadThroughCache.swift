@@ -17,12 +17,13 @@ public final class ReadThroughCache: Sendable {
     private let logger: Logger
 
     public init(redis: RedisClient, pool: PostgresPool, settings: CacheSettings, hooks: FillHooks = FillHooks(),
-                logger: Logger) {
+                metrics: GatewayMetrics? = nil, logger: Logger) {
         self.redis = redis
         self.settings = settings
         self.stats = FamilyStats()
         self.logger = logger
-        self.fills = FillCoordinator(pool: pool, settings: settings, stats: stats, hooks: hooks, logger: logger)
+        self.fills = FillCoordinator(
+            pool: pool, settings: settings, stats: stats, hooks: hooks, metrics: metrics, logger: logger)
     }
 
     /// The value of `key`: its JSON as a bulk string, or nil for an absent row.

@@ -1,6 +1,9 @@
 import NIOCore
 import RESP
 
+/// Sent to every client connection when the gateway shuts down gracefully.
+struct DrainEvent: Sendable {}
+
 /// One client connection: runs each decoded request, writes replies strictly in
 /// request order (even when a backend answers later), batches the replies of one
 /// read into one write, and stops reading while the client does not read its replies.
@@ -47,17 +50,28 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
         let request = unwrapInboundIn(data)
-        switch dispatcher.dispatch(request, session: &session, eventLoop: context.eventLoop) {
+        let metrics = dispatcher.environment.metrics
+        let started = metrics == nil ? nil : NIODeadline.now()
+        var commandName: String?
+        let outcome = dispatcher.dispatch(request, session: &session, eventLoop: context.eventLoop, commandName: &commandName)
+        switch outcome {
         case .reply(let value):
+            if let metrics, let started, let commandName {
+                metrics.recordRequest(commandName, nanoseconds: (NIODeadline.now() - started).nanoseconds)
+            }
             enqueue(value, closeAfter: false, context: context)
         case .replyAndClose(let value):
             enqueue(value, closeAfter: true, context: context)
         case .deferred(let future):
+            let timedCommand = commandName
             let sequence = firstSequence + queue.count
             queue.append(.waiting)
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             future.hop(to: context.eventLoop).whenComplete { result in
                 let (handler, context) = loopBound.value
+                if let metrics, let started, let timedCommand {
+                    metrics.recordRequest(timedCommand, nanoseconds: (NIODeadline.now() - started).nanoseconds)
+                }
                 let value: RESPValue
                 switch result {
                 case .success(let reply): value = reply
@@ -85,6 +99,16 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is DrainEvent {
+            // Graceful shutdown: read nothing more, answer what was read, then close.
+            closing = true
+            readHeld = true
+            if queue.isEmpty {
+                flushOutput(context: context)
+                context.close(promise: nil)
+            }
+            return
+        }
         if event is IdleStateHandler.IdleStateEvent {
             context.close(promise: nil)  // idle timeout: Redis closes silently
             return
@@ -135,6 +159,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
             write(reply, closeAfter: closeAfter, context: context)
         }
         flushOutput(context: context)
+        if closing && queue.isEmpty && context.channel.isActive {
+            context.close(promise: nil)  // draining: the last awaited reply is out
+        }
         resumeReadingIfPossible(context: context)
     }
 

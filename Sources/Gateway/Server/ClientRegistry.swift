@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 
 /// Every connected client, for `CLIENT LIST`, `INFO clients` and the client limit.
@@ -12,11 +13,11 @@ public final class ClientRegistry: Sendable {
     }
 
     /// Registers a new client, or returns nil when the limit is reached.
-    func admit(remoteAddress: String, localAddress: String) -> ClientRecord? {
+    func admit(channel: any Channel, remoteAddress: String, localAddress: String) -> ClientRecord? {
         clients.withLock { clients in
             guard clients.count < maxClients else { return nil }
             let id = nextID.add(1, ordering: .relaxed).oldValue
-            let record = ClientRecord(id: id, remoteAddress: remoteAddress, localAddress: localAddress)
+            let record = ClientRecord(id: id, channel: channel, remoteAddress: remoteAddress, localAddress: localAddress)
             clients[id] = record
             return record
         }
@@ -38,6 +39,8 @@ public final class ClientRegistry: Sendable {
 /// event loop, read by whichever connection asks.
 public final class ClientRecord: Sendable {
     public let id: Int
+    /// The connection, for draining it at shutdown.
+    let channel: any Channel
     public let remoteAddress: String
     public let localAddress: String
     let createdAt = ContinuousClock.now
@@ -53,8 +56,9 @@ public final class ClientRecord: Sendable {
         var lastInteraction = ContinuousClock.now
     }
 
-    init(id: Int, remoteAddress: String, localAddress: String) {
+    init(id: Int, channel: any Channel, remoteAddress: String, localAddress: String) {
         self.id = id
+        self.channel = channel
         self.remoteAddress = remoteAddress
         self.localAddress = localAddress
     }

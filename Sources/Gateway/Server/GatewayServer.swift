@@ -22,6 +22,7 @@ public final class GatewayServer: Sendable {
     private let channel: any Channel
     /// The address actually bound; its port differs from the configuration's when that was 0.
     public let localPort: Int
+    private let draining = Atomic<Bool>(false)
 
     /// Binds and starts serving; returns once the listening socket is open.
     public static func start(
@@ -29,6 +30,8 @@ public final class GatewayServer: Sendable {
         group: MultiThreadedEventLoopGroup? = nil,
         cache: ReadThroughCache? = nil,
         invalidation: InvalidationService? = nil,
+        metrics: GatewayMetrics? = nil,
+        health: HealthMonitor? = nil,
         logger: Logger = Logger(label: "quicksell.gateway")
     ) async throws -> GatewayServer {
         let ownsGroup = group == nil
@@ -58,7 +61,7 @@ public final class GatewayServer: Sendable {
         let localPort = channel.localAddress?.port ?? configuration.port
         environmentBox.environment = ServerEnvironment(
             configuration: configuration, registry: registry, stats: stats, boundPort: localPort, cache: cache,
-            invalidation: invalidation)
+            invalidation: invalidation, metrics: metrics, health: health)
         logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(localPort)"])
         return GatewayServer(
             configuration: configuration, stats: stats, registry: registry, group: group,
@@ -85,6 +88,7 @@ public final class GatewayServer: Sendable {
         }
         let pipeline = channel.pipeline.syncOperations
         guard let record = environment.registry.admit(
+            channel: channel,
             remoteAddress: channel.remoteAddress.map(Self.describe) ?? "?",
             localAddress: channel.localAddress.map(Self.describe) ?? "?")
         else {
@@ -107,6 +111,30 @@ public final class GatewayServer: Sendable {
 
     private static func describe(_ address: SocketAddress) -> String {
         "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
+    }
+
+    /// Graceful stop: no new connections; every connection reads nothing more, gets the
+    /// replies to what it already sent, then is closed. Connections still open after
+    /// `timeout` are closed anyway. Returns the number of connections cut off.
+    public func drain(timeout: TimeAmount) async -> Int {
+        guard draining.exchange(true, ordering: .relaxed) == false else {
+            // Already draining (both the signal handler and the shutdown ask): wait for it.
+            while registry.count > 0 { try? await Task.sleep(for: .milliseconds(10)) }
+            return 0
+        }
+        if channel.isActive { try? await channel.close() }
+        for record in registry.all {
+            record.channel.pipeline.fireUserInboundEventTriggered(DrainEvent())
+        }
+        let deadline = NIODeadline.now() + timeout
+        while registry.count > 0 && NIODeadline.now() < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        let remaining = registry.all
+        for record in remaining { record.channel.close(promise: nil) }
+        logger.info("drained", metadata: [
+            "commands_processed": "\(stats.totalCommandsProcessed)", "cut_off": "\(remaining.count)"])
+        return remaining.count
     }
 
     /// Stops accepting, closes the listening socket and, if it owns it, the event loops.

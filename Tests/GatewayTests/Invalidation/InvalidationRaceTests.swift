@@ -66,7 +66,7 @@ import TestSupport
 
         try harness.database.connect().execute("UPDATE listings SET title = 'after'")
 
-        let allFresh = try await eventually(seconds: 10) {
+        let allFresh = try await eventually(seconds: 30) {
             try harness.directRedis().command(["EXISTS"] + ids.map { "listing:\($0)" }) == .integer(0)
         }
         #expect(allFresh, "cached listings survived the bulk update")

@@ -16,6 +16,7 @@ final class GatewayHarness: @unchecked Sendable {
 
     init(label: String, cache: CacheSettings = CacheSettings(), hooks: FillHooks = FillHooks(),
          invalidation: InvalidationSettings = InvalidationSettings(leaderboardIntervalSeconds: 0),
+         metricsPort: Int? = nil, redisURL: String? = nil,
          setUp: (PostgresConnection) throws -> Void = { _ in }) async throws {
         database = try TestDatabase(label: label)
         do {
@@ -24,12 +25,14 @@ final class GatewayHarness: @unchecked Sendable {
             var configuration = GatewayConfiguration()
             configuration.server.port = 0
             configuration.server.eventLoopThreads = 2
-            configuration.redisURL = try TestEnvironment.redisURL() + "/\(redisDatabase)"
+            let baseURL = try redisURL ?? TestEnvironment.redisURL()
+            configuration.redisURL = baseURL + "/\(redisDatabase)"
+            configuration.metricsPort = metricsPort
             configuration.postgres = PostgresPool.Configuration(url: database.url, size: 4)
             configuration.cache = cache
             configuration.invalidation = invalidation
             self.configuration = configuration
-            let redis = try Self.directRedis(database: redisDatabase)
+            let redis = try Self.directRedis(database: redisDatabase, url: redisURL)
             _ = try redis.command("FLUSHDB")
             var logger = Logger(label: "test.gateway")
             logger.logLevel = .warning
@@ -49,11 +52,12 @@ final class GatewayHarness: @unchecked Sendable {
 
     /// A client of the Redis behind the gateway, on the gateway's database index.
     func directRedis() throws -> RedisTestClient {
-        try Self.directRedis(database: redisDatabase)
+        try Self.directRedis(database: redisDatabase, url: configuration.redisURL.components(separatedBy: "/").prefix(3)
+            .joined(separator: "/"))
     }
 
-    static func directRedis(database: Int) throws -> RedisTestClient {
-        let url = try TestEnvironment.redisURL()
+    static func directRedis(database: Int, url: String? = nil) throws -> RedisTestClient {
+        let url = try url ?? TestEnvironment.redisURL()
         let port = Int(url.split(separator: ":").last ?? "6379") ?? 6379
         let client = try RedisTestClient(port: port)
         _ = try client.command("SELECT", String(database))

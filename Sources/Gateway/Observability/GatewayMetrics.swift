@@ -1,0 +1,86 @@
+import CoreMetrics
+import Prometheus
+import Synchronization
+
+/// The gateway's Prometheus metrics, through swift-metrics with swift-prometheus as the
+/// backend. Each gateway has its own registry (no global bootstrap), so several gateways
+/// can live in one process (tests) without mixing their figures.
+///
+/// The request counter and the latency histograms are recorded as things happen. The
+/// counters the gateway already keeps for `INFO` (hits, misses, fills, invalidations, …)
+/// are carried over at scrape time, by the amount they grew since the last scrape, so that
+/// the hit path pays for one atomic add, not two.
+public final class GatewayMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+    private let requests: [String: CoreMetrics.Counter]
+    private let requestDurations: [String: CoreMetrics.Timer]
+    private let fillDurations: [KeyFamily: CoreMetrics.Timer]
+    let invalidationLag: CoreMetrics.Timer
+    /// Counters carried over from `INFO`'s figures, by name and labels.
+    private let carried = Mutex<[String: (counter: CoreMetrics.Counter, last: Int)]>([:])
+    private let gauges = Mutex<[String: CoreMetrics.Gauge]>([:])
+
+    public init() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5),
+        ]
+        self.factory = factory
+        var requests: [String: CoreMetrics.Counter] = [:]
+        var durations: [String: CoreMetrics.Timer] = [:]
+        for spec in CommandTable.all {
+            requests[spec.name] = CoreMetrics.Counter(
+                label: "quicksell_requests_total", dimensions: [("command", spec.name)], factory: factory)
+            durations[spec.name] = CoreMetrics.Timer(
+                label: "quicksell_request_duration_seconds", dimensions: [("command", spec.name)], factory: factory)
+        }
+        requests["unknown"] = CoreMetrics.Counter(
+            label: "quicksell_requests_total", dimensions: [("command", "unknown")], factory: factory)
+        self.requests = requests
+        self.requestDurations = durations
+        var fills: [KeyFamily: CoreMetrics.Timer] = [:]
+        for family in KeyFamily.allCases {
+            fills[family] = CoreMetrics.Timer(
+                label: "quicksell_fill_duration_seconds", dimensions: [("family", family.name)], factory: factory)
+        }
+        self.fillDurations = fills
+        invalidationLag = CoreMetrics.Timer(label: "quicksell_invalidation_lag_seconds", factory: factory)
+    }
+
+    /// One request of `command` (lowercase name; unknown names are counted together).
+    func countRequest(_ command: String) {
+        (requests[command] ?? requests["unknown"])?.increment()
+    }
+
+    /// How long a request took from decoding to its reply.
+    func recordRequest(_ command: String, nanoseconds: Int64) {
+        requestDurations[command]?.recordNanoseconds(nanoseconds)
+    }
+
+    func recordFill(_ family: KeyFamily, nanoseconds: Int64) {
+        fillDurations[family]?.recordNanoseconds(nanoseconds)
+    }
+
+    /// Carries a monotonic figure over into a Prometheus counter.
+    func carry(_ name: String, labels: [(String, String)] = [], total: Int) {
+        let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
+        carried.withLock { carried in
+            let entry = carried[key] ?? (CoreMetrics.Counter(label: name, dimensions: labels, factory: factory), 0)
+            if total > entry.last { entry.counter.increment(by: total - entry.last) }
+            carried[key] = (entry.counter, max(total, entry.last))
+        }
+    }
+
+    /// Sets a gauge to its current value.
+    func gauge(_ name: String, labels: [(String, String)] = [], value: Double) {
+        let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
+        gauges.withLock { gauges in
+            let gauge = gauges[key] ?? CoreMetrics.Gauge(label: name, dimensions: labels, factory: factory)
+            gauges[key] = gauge
+            gauge.record(value)
+        }
+    }
+}

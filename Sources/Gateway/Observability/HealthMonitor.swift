@@ -1,0 +1,126 @@
+import Logging
+import NIOCore
+import Postgres
+import RedisBackend
+import RESP
+import Synchronization
+
+/// Probes the backends in the background (Redis every 250 ms, PostgreSQL every second)
+/// so that `/readyz` and `INFO gateway` answer at once from the latest result, and a
+/// stopped Redis shows as down within a second.
+public final class HealthMonitor: Sendable {
+    public struct Health: Sendable, Equatable {
+        public var redisUp = false
+        public var postgresUp = false
+        public var listenerUp = false
+        /// What is wrong, by backend; empty when all is well.
+        public var problems: [String: String] = [:]
+
+        public var ready: Bool { redisUp && postgresUp && listenerUp }
+    }
+
+    private let redis: RedisClient
+    private let pool: PostgresPool
+    private let listener: InvalidationListener?
+    private let eventLoop: any EventLoop
+    private let state = Mutex(Health())
+    private let tasks = Mutex<[RepeatedTask]>([])
+    private let probeTimeout: TimeAmount = .milliseconds(500)
+
+    init(redis: RedisClient, pool: PostgresPool, listener: InvalidationListener?, eventLoop: any EventLoop) {
+        self.redis = redis
+        self.pool = pool
+        self.listener = listener
+        self.eventLoop = eventLoop
+    }
+
+    /// `INFO gateway` lines: backends, their traffic and the listener.
+    var infoLines: [(String, String)] {
+        let health = self.health
+        return [
+            ("ready", health.ready ? "1" : "0"),
+            ("redis_status", health.redisUp ? "up" : "down"),
+            ("redis_address", redis.configuration.address),
+            ("redis_round_trips", String(redis.counters.commandsSent)),
+            ("redis_errors", String(redis.counters.commandsFailed)),
+            ("postgres_status", health.postgresUp ? "up" : "down"),
+            ("postgres_pool_size", String(pool.configuration.size)),
+            ("postgres_queries", String(pool.queryCount)),
+            ("postgres_errors", String(pool.failureCount)),
+            ("listener_status", listener == nil ? "off" : (health.listenerUp ? "up" : "down")),
+        ]
+    }
+
+    public var health: Health {
+        var health = state.withLock { $0 }
+        if let listener {
+            let status = listener.status
+            health.listenerUp = status.connected
+            if !status.connected {
+                health.problems["listener"] = status.lastError ?? "not connected"
+            }
+        } else {
+            health.listenerUp = true
+        }
+        return health
+    }
+
+    /// Runs the first probes and starts the periodic ones.
+    func start() async {
+        probeRedis()
+        probePostgres()
+        let redisTask = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(250), delay: .milliseconds(250)) { [self] _ in
+            probeRedis()
+        }
+        let postgresTask = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
+            probePostgres()
+        }
+        tasks.withLock { $0 = [redisTask, postgresTask] }
+    }
+
+    func stop() {
+        tasks.withLock { tasks in
+            tasks.forEach { $0.cancel() }
+            tasks.removeAll()
+        }
+    }
+
+    private func probeRedis() {
+        let deadline = eventLoop.scheduleTask(in: probeTimeout) { [self] in
+            record(redis: false, problem: "no answer to PING within \(probeTimeout.nanoseconds / 1_000_000) ms")
+        }
+        redis.send(["PING"], on: eventLoop).whenComplete { [self] result in
+            deadline.cancel()
+            switch result {
+            case .success(.simpleString): record(redis: true, problem: nil)
+            case .success(let other): record(redis: false, problem: "unexpected reply to PING: \(other)")
+            case .failure(let error): record(redis: false, problem: "\(error)")
+            }
+        }
+    }
+
+    private func probePostgres() {
+        pool.run(on: eventLoop) { connection in
+            try connection.connection.execute("SELECT 1")
+        }.whenComplete { [self] result in
+            switch result {
+            case .success: record(postgres: true, problem: nil)
+            case .failure(let error): record(postgres: false, problem: "\(error)")
+            }
+        }
+    }
+
+    private func record(redis up: Bool, problem: String?) {
+        state.withLock {
+            $0.redisUp = up
+            $0.problems["redis"] = problem
+        }
+    }
+
+    private func record(postgres up: Bool, problem: String?) {
+        state.withLock {
+            $0.postgresUp = up
+            $0.problems["postgres"] = problem
+        }
+    }
+}

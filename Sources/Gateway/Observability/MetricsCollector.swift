@@ -1,0 +1,52 @@
+import Postgres
+import RedisBackend
+
+/// Brings every figure the gateway keeps into its Prometheus registry, at scrape time.
+struct MetricsCollector: Sendable {
+    let metrics: GatewayMetrics
+    let stats: ServerStats
+    let registry: ClientRegistry
+    let cache: ReadThroughCache
+    let redis: RedisClient
+    let pool: PostgresPool
+    let invalidation: InvalidationService?
+    let health: HealthMonitor
+
+    /// The Prometheus text exposition of every metric.
+    func scrape() -> [UInt8] {
+        metrics.gauge("quicksell_connected_clients", value: Double(registry.count))
+        metrics.carry("quicksell_connections_total", total: stats.totalConnectionsReceived)
+        metrics.carry("quicksell_rejected_connections_total", total: stats.totalRejectedConnections)
+        metrics.carry("quicksell_protocol_errors_total", total: stats.totalProtocolErrors)
+        for family in KeyFamily.allCases {
+            let counters = cache.stats[family]
+            let labels = [("family", family.name)]
+            metrics.carry("quicksell_cache_hits_total", labels: labels, total: counters.hitCount)
+            metrics.carry("quicksell_cache_misses_total", labels: labels, total: counters.missCount)
+            metrics.carry("quicksell_cache_negative_hits_total", labels: labels, total: counters.negativeHitCount)
+            metrics.carry("quicksell_cache_fills_total", labels: labels, total: counters.fillCount + counters.absentFillCount)
+            metrics.carry("quicksell_postgres_queries_total", labels: labels, total: counters.queryCount)
+            metrics.carry("quicksell_postgres_errors_total", labels: labels, total: counters.fillErrorCount)
+        }
+        metrics.carry("quicksell_redis_round_trips_total", total: redis.counters.commandsSent)
+        metrics.carry("quicksell_redis_errors_total", total: redis.counters.commandsFailed)
+        if let invalidation {
+            let received = invalidation.invalidator.receivedCounts
+            let applied = invalidation.invalidator.appliedCounts
+            for family in KeyFamily.allCases {
+                let labels = [("family", family.name)]
+                metrics.carry("quicksell_invalidations_received_total", labels: labels, total: received[family] ?? 0)
+                metrics.carry("quicksell_invalidations_applied_total", labels: labels, total: applied[family] ?? 0)
+            }
+            let status = invalidation.listener.status
+            metrics.carry("quicksell_listener_reconnects_total", total: status.reconnects)
+            metrics.carry("quicksell_listener_recoveries_total", total: status.recoveries)
+            metrics.carry("quicksell_invalidation_notifications_total", total: status.notifications)
+        }
+        let health = health.health
+        metrics.gauge("quicksell_backend_up", labels: [("backend", "redis")], value: health.redisUp ? 1 : 0)
+        metrics.gauge("quicksell_backend_up", labels: [("backend", "postgres")], value: health.postgresUp ? 1 : 0)
+        metrics.gauge("quicksell_backend_up", labels: [("backend", "listener")], value: health.listenerUp ? 1 : 0)
+        return metrics.registry.emitToBuffer()
+    }
+}
