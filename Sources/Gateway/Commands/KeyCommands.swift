@@ -15,6 +15,17 @@ extension CommandDispatcher {
             case .failure(let error): return .reply(.error(error.description))
             }
         }
+        let outcome = readThrough(name, keys, cache: cache, eventLoop: eventLoop)
+        // A miss that PostgreSQL cannot fill fails fast with a retryable error.
+        guard case .deferred(let future) = outcome else { return outcome }
+        return .deferred(future.recover { error in
+            .error("TRYAGAIN the value is not cached and could not be read from PostgreSQL: \(error)")
+        })
+    }
+
+    private func readThrough(
+        _ name: String, _ keys: [CacheKey], cache: ReadThroughCache, eventLoop: any EventLoop
+    ) -> CommandOutcome {
         switch name {
         case "get":
             return .deferred(cache.get(keys[0], on: eventLoop).map { value in

@@ -16,7 +16,7 @@ final class GatewayHarness: @unchecked Sendable {
 
     init(label: String, cache: CacheSettings = CacheSettings(), hooks: FillHooks = FillHooks(),
          invalidation: InvalidationSettings = InvalidationSettings(leaderboardIntervalSeconds: 0),
-         metricsPort: Int? = nil, redisURL: String? = nil,
+         metricsPort: Int? = nil, redisURL: String? = nil, postgresURL: String? = nil,
          setUp: (PostgresConnection) throws -> Void = { _ in }) async throws {
         database = try TestDatabase(label: label)
         do {
@@ -28,7 +28,7 @@ final class GatewayHarness: @unchecked Sendable {
             let baseURL = try redisURL ?? TestEnvironment.redisURL()
             configuration.redisURL = baseURL + "/\(redisDatabase)"
             configuration.metricsPort = metricsPort
-            configuration.postgres = PostgresPool.Configuration(url: database.url, size: 4)
+            configuration.postgres = PostgresPool.Configuration(url: postgresURL ?? database.url, size: 4)
             configuration.cache = cache
             configuration.invalidation = invalidation
             self.configuration = configuration
