@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: ["YAML"]),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // C libraries from Debian's packages (libpq-dev, libhiredis-dev).
@@ -87,7 +88,11 @@ let package = Package(
         // Load generator and data seeder.
         .target(
             name: "LoadTest",
-            dependencies: ["Postgres", "CHiredis"],
+            dependencies: [
+                "Postgres",
+                "CHiredis",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
             path: "loadtest/LoadTest"
         ),
         .executableTarget(
@@ -123,6 +128,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "Gateway",
+                "LoadTest",
                 "RESP",
                 "CHiredis",
                 "TestSupport",

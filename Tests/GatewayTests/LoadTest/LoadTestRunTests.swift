@@ -1,0 +1,85 @@
+import Foundation
+import Gateway
+import LoadTest
+import Postgres
+import TestSupport
+import Testing
+
+/// `quicksell-loadtest run` driven in-process against a real gateway on a seeded database:
+/// hit rate, per-family agreement with the gateway's own counters, zero stale reads.
+@Suite(.serialized) struct LoadTestRunTests {
+    @Test func tenSecondRunWithWritesHitsCacheMatchesGatewayCountersAndFindsNothingStale() async throws {
+        let harness = try await GatewayHarness(label: "loadrun") { connection in
+            let options = SeedOptions(users: 2_000, seed: 11, referenceTime: Int64(Date().timeIntervalSince1970))
+            _ = try Seeder(connection: connection, options: options).run()
+        }
+        defer { Task { await harness.stop() } }
+        try await harness.waitForListener()
+
+        var options = RunOptions(port: harness.port, postgresURL: harness.database.url, durationSeconds: 2,
+                                 warmupSeconds: 0, connections: 4, threads: 2, pipelineDepth: 4, writeRate: 50,
+                                 seed: 5, verifyFraction: 0.02, progress: false)
+        // Warm first (2 s, not measured by the test), then measure 10 s.
+        _ = try await Self.run(options)
+        let before = try Self.counters(harness)
+        options.durationSeconds = 10
+        let report = try await Self.run(options)
+        let after = try Self.counters(harness)
+
+        print(ReportTable.render(report))
+        #expect(report.requests > 1_000)
+        let hitRate = try #require(report.gatewayHitRate)
+        #expect(hitRate > 0.90, "hit rate \(hitRate)")
+        #expect(report.errorCount == 0, "errors \(report.errors)")
+        #expect(report.postgres.writesApplied > 300, "writes \(report.postgres.writesApplied)")
+
+        for family in report.families {
+            let gateway = try #require(family.gateway, "no INFO families counters for \(family.family)")
+            let own = try #require(after[family.family.infoName]).minus(try #require(before[family.family.infoName]))
+            let reported = try #require(family.gatewayHitRate)
+            let direct = own.hitRate
+            print("\(family.family.rawValue): client \(family.client.requests) requests, gateway \(gateway.lookups) lookups, "
+                + "report hit \(reported), gateway counters hit \(direct)")
+            #expect(abs(reported - direct) <= 0.01, "\(family.family): report \(reported) vs gateway \(direct)")
+            let requests = Double(family.client.requests)
+            #expect(abs(Double(gateway.lookups) - requests) <= 0.01 * requests,
+                    "\(family.family): client \(family.client.requests) vs gateway lookups \(gateway.lookups)")
+        }
+
+        let staleness = try #require(report.staleness)
+        print("staleness: \(staleness)")
+        #expect(staleness.verified > 100, "verified \(staleness.verified)")
+        #expect(staleness.stale == 0, "stale keys \(staleness.staleKeys)")
+    }
+
+    private static func run(_ options: RunOptions) async throws -> RunReport {
+        try await Task.detached { try LoadRunner(options: options).run() }.value
+    }
+
+    /// The gateway's own counters, read straight from INFO families by the test.
+    private static func counters(_ harness: GatewayHarness) throws -> [String: FamilyCount] {
+        var all: [String: FamilyCount] = [:]
+        for family in KeyFamily.allCases {
+            let fields = try harness.familyCounters(family)
+            all[family.infoName] = FamilyCount(hits: fields["hits"] ?? 0, negativeHits: fields["negative_hits"] ?? 0,
+                                               misses: fields["misses"] ?? 0)
+        }
+        return all
+    }
+}
+
+/// Hit counters of one family as the gateway reports them.
+struct FamilyCount {
+    var hits: Int
+    var negativeHits: Int
+    var misses: Int
+
+    func minus(_ other: FamilyCount) -> FamilyCount {
+        FamilyCount(hits: hits - other.hits, negativeHits: negativeHits - other.negativeHits, misses: misses - other.misses)
+    }
+
+    var hitRate: Double {
+        let lookups = hits + negativeHits + misses
+        return lookups == 0 ? 0 : Double(hits + negativeHits) / Double(lookups)
+    }
+}
