@@ -82,6 +82,12 @@ struct KeyChooser: Sendable {
         return (family, family.key(id), id)
     }
 
+    /// An id of `source` drawn uniformly (writes spread over all rows, as real edits do).
+    func uniformID(for source: IDSource, _ random: inout SplitMix64) -> Int {
+        let ids = universe.ids(source)
+        return ids.isEmpty ? 0 : ids[random.int(0...(ids.count - 1))]
+    }
+
     /// A Zipf-popular id of `source` (0 for the leaderboards).
     func id(for source: IDSource?, _ random: inout SplitMix64) -> Int {
         switch source {

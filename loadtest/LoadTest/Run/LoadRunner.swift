@@ -12,11 +12,16 @@ public struct LoadRunner {
     private let options: RunOptions
     private let interrupt: StopFlag
     private let log: @Sendable (String) -> Void
+    private let onMeasure: @Sendable () -> Void
 
-    public init(options: RunOptions, interrupt: StopFlag = StopFlag(), log: @escaping @Sendable (String) -> Void = { _ in }) {
+    /// `onMeasure` runs when the warm-up ends, right after the "before" `INFO` (tests read
+    /// the gateway's own counters there).
+    public init(options: RunOptions, interrupt: StopFlag = StopFlag(), log: @escaping @Sendable (String) -> Void = { _ in },
+                onMeasure: @escaping @Sendable () -> Void = {}) {
         self.options = options
         self.interrupt = interrupt
         self.log = log
+        self.onMeasure = onMeasure
     }
 
     public func run() throws(RunError) -> RunReport {
@@ -68,6 +73,7 @@ public struct LoadRunner {
         }
         if options.warmupSeconds == 0 {
             infoBefore = lastInfo
+            onMeasure()
             workers.forEach { $0.stats.startMeasuring() }
             _ = writer?.takeCounts()
             measureStart = clock.now
@@ -78,6 +84,7 @@ public struct LoadRunner {
             let elapsed = seconds(clock.now - start)
             if measureStart == nil, elapsed >= options.warmupSeconds {
                 infoBefore = InfoSnapshot.fetch(host: options.host, port: options.port)
+                onMeasure()
                 workers.forEach { $0.stats.startMeasuring() }
                 _ = writer?.takeCounts()
                 measureStart = clock.now

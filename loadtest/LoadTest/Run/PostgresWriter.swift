@@ -75,7 +75,7 @@ final class PostgresWriter: Sendable {
             }
             if wait < -1 { done = Int(Date().timeIntervalSince(start) * rate) }  // never bunch more than 1 s
             let kind = WriteKind.allCases[done % WriteKind.allCases.count]
-            let id = chooser.id(for: kind.idSource, &random)
+            let id = chooser.uniformID(for: kind.idSource, &random)
             done += 1
             do {
                 try connection.executePrepared(name: "qs_load_\(kind.rawValue)", [String(id)])

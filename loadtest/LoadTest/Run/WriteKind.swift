@@ -1,6 +1,6 @@
 /// The writes the load generator applies to PostgreSQL, one statement each, so that the
-/// gateway's triggers and invalidation are part of every mixed run. `$1` is a Zipf-popular
-/// user or listing id, so writes land on the keys that are cached.
+/// gateway's triggers and invalidation are part of every mixed run. `$1` is a user or listing
+/// id drawn uniformly from the key universe.
 public enum WriteKind: String, CaseIterable, Sendable, Codable {
     case user, listing, photo, marketplaceCopy = "marketplace_copy", stats, badge, sale
 
