@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // C libraries from Debian's packages (libpq-dev, libhiredis-dev).
@@ -95,7 +96,11 @@ let package = Package(
         // Load generator and data seeder.
         .target(
             name: "LoadTest",
-            dependencies: ["Postgres", "CHiredis"],
+            dependencies: [
+                "Postgres",
+                "CHiredis",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
             path: "loadtest/LoadTest"
         ),
         .executableTarget(
@@ -131,6 +136,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "Gateway",
+                "LoadTest",
                 "RESP",
                 "CHiredis",
                 "TestSupport",

@@ -2,7 +2,7 @@
 # Installs the Debian packages the project needs, only those that are missing.
 set -euo pipefail
 
-packages=(redis-server redis-tools libpq-dev libhiredis-dev postgresql postgresql-contrib pkg-config)
+packages=(redis-server redis-tools libpq-dev libhiredis-dev postgresql postgresql-contrib pkg-config nutcracker)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 
-/// The load-test tool: seeds sample data now; traffic generation comes next.
+/// The load-test tool: seeds sample data and drives load (`run`).
 ///
 /// `main()` is our own so that every failure, argument errors included, is one line
 /// `quicksell-loadtest: error: …` and a non-zero exit, as scripts and `make` expect.
@@ -10,7 +10,7 @@ struct QuicksellLoadtest: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quicksell-loadtest",
         abstract: "Seed QuickSell sample data and drive load against the cache gateway.",
-        subcommands: [SeedCommand.self]
+        subcommands: [SeedCommand.self, RunCommand.self]
     )
 
     static func main() {

@@ -63,6 +63,9 @@ public struct Seeder {
             }
             try advanceSequences()
             try connection.execute("COMMIT")
+            // Fresh planner statistics: without them the first queries on COPY-loaded tables
+            // (the gateway's fills, leaderboards) pick plans hundreds of times slower.
+            try connection.execute("ANALYZE \(tables)")
             report.totalSeconds = seconds(since: start)
             return .seeded(report)
         } catch {
