@@ -7,7 +7,7 @@ import Glibc
 
 /// `INFO [section …]` in Redis's text format: `# Section` headers and `key:value` lines.
 extension CommandDispatcher {
-    static let defaultInfoSections = ["server", "clients", "stats", "families", "invalidation"]
+    static let defaultInfoSections = ["server", "clients", "stats", "families", "invalidation", "operator"]
 
     func info(_ arguments: [ByteBuffer], session: ClientSession) -> RESPValue {
         var wanted = arguments.dropFirst().map(\.lowercasedASCII)
@@ -61,6 +61,8 @@ extension CommandDispatcher {
             ]
         case "invalidation":
             return environment.invalidation?.infoLines ?? [("invalidation_status", "off")]
+        case "operator":
+            return environment.operations?.progress.infoLines ?? []
         case "families":
             // One line per family, in the style of Redis's keyspace section.
             guard let familyStats = environment.cache?.stats else { return [] }

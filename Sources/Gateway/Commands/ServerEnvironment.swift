@@ -12,6 +12,8 @@ final class ServerEnvironment: Sendable {
     let cache: ReadThroughCache?
     /// Invalidation, for `INFO invalidation`; nil when off.
     let invalidation: InvalidationService?
+    /// The operator commands (`QUICKSELL …`, `DEL`); nil without backends.
+    let operations: OperatorService?
     let gatewayVersion = "0.1.0"
     /// The Redis version we announce in HELLO and INFO, for clients that check features.
     let compatibleRedisVersion = "7.2.0"
@@ -22,6 +24,7 @@ final class ServerEnvironment: Sendable {
     ) {
         self.cache = cache
         self.invalidation = invalidation
+        self.operations = cache.map { OperatorService(cache: $0) }
         self.configuration = configuration
         self.registry = registry
         self.stats = stats

@@ -3,38 +3,64 @@ import RedisBackend
 import RESP
 
 /// Walks Redis with `SCAN` and unlinks family keys in batches, so that even a million
-/// keys never block Redis and reads keep being served meanwhile.
+/// keys never block Redis and reads keep being served meanwhile: one `SCAN … COUNT`
+/// and one `UNLINK` of what it found at a time, each a short Redis call, interleaved with
+/// the clients' reads on the same pipelined connection.
 struct FamilyKeyScanner: Sendable {
     let redis: RedisClient
     let eventLoop: any EventLoop
     /// Keys asked for per SCAN step.
     var batchSize = 1_000
+    /// Only this family's keys (`SCAN MATCH <family>:*`); nil: every family.
+    var family: KeyFamily?
+    /// Called with each batch of keys just before they are unlinked (to detach their fills).
+    var willUnlink: @Sendable ([CacheKey]) -> Void = { _ in }
+    /// Called after each step with the keys removed so far.
+    var progress: @Sendable (Int) -> Void = { _ in }
 
-    /// Unlinks every key of every family; returns how many were removed.
+    /// Unlinks every key of the family (or of every family); returns how many were removed.
     func unlinkAll() -> EventLoopFuture<Int> {
         step(cursor: "0", removed: 0)
     }
 
+    /// The SCAN pattern: `user:*` does not match `user_stats:1`; a leaderboard is one key.
+    private var pattern: String? {
+        guard let family else { return nil }
+        return family.hasID ? "\(family.rawValue):*" : family.rawValue
+    }
+
     private func step(cursor: String, removed: Int) -> EventLoopFuture<Int> {
-        redis.send(["SCAN", cursor, "COUNT", String(batchSize)], on: eventLoop).flatMap { reply in
+        var command = ["SCAN", cursor]
+        if let pattern { command += ["MATCH", pattern] }
+        command += ["COUNT", String(batchSize)]
+        return redis.send(command, on: eventLoop).flatMap { reply in
             guard case .array(let parts) = reply, parts.count == 2,
                   case .bulkString(let next) = parts[0], case .array(let found) = parts[1]
             else {
                 return eventLoop.makeFailedFuture(InvalidationError.redisRefused("unexpected SCAN reply \(reply)"))
             }
-            let keys: [ByteBuffer] = found.compactMap { item in
-                guard case .bulkString(let name) = item, case .success = CacheKey.parse(name) else { return nil }
-                return name
+            var names: [ByteBuffer] = []
+            var keys: [CacheKey] = []
+            for item in found {
+                guard case .bulkString(let name) = item, case .success(let key) = CacheKey.parse(name),
+                      family == nil || key.family == family else { continue }
+                names.append(name)
+                keys.append(key)
             }
             let nextCursor = String(buffer: next)
-            let unlinked: EventLoopFuture<Int> = keys.isEmpty
-                ? eventLoop.makeSucceededFuture(0)
-                : redis.send([ByteBuffer(string: "UNLINK")] + keys, on: eventLoop).map { reply in
+            let unlinked: EventLoopFuture<Int>
+            if names.isEmpty {
+                unlinked = eventLoop.makeSucceededFuture(0)
+            } else {
+                willUnlink(keys)
+                unlinked = redis.send([ByteBuffer(string: "UNLINK")] + names, on: eventLoop).map { reply in
                     if case .integer(let count) = reply { return Int(count) }
                     return 0
                 }
+            }
             return unlinked.flatMap { count in
-                nextCursor == "0"
+                progress(removed + count)
+                return nextCursor == "0"
                     ? eventLoop.makeSucceededFuture(removed + count)
                     : step(cursor: nextCursor, removed: removed + count)
             }

@@ -14,6 +14,8 @@ public final class Invalidator: Sendable {
     private let eventLoop: any EventLoop
     private let logger: Logger
     let lags = LagRecorder()
+    /// The same lags by the families each write touched, for `QUICKSELL STATS`.
+    let familyLags: [KeyFamily: LagRecorder] = Dictionary(uniqueKeysWithValues: KeyFamily.allCases.map { ($0, LagRecorder()) })
     private let received = Mutex<[KeyFamily: Int]>([:])
     private let applied = Mutex<[KeyFamily: Int]>([:])
     private let leaderboards = Mutex(LeaderboardState())
@@ -67,7 +69,11 @@ public final class Invalidator: Sendable {
         return chain.map { [self] in
             let now = CommandDispatcher.nowMicroseconds()
             for write in writes {
-                if let trigger = write.triggerMicroseconds { lags.record(microseconds: max(0, now - Int(trigger))) }
+                guard let trigger = write.triggerMicroseconds else { continue }
+                let lag = max(0, now - Int(trigger))
+                lags.record(microseconds: lag)
+                let families = Set(write.keys.compactMap { try? CacheKey.parse($0).get().family })
+                for family in families { familyLags[family]?.record(microseconds: lag) }
             }
         }
     }
@@ -75,7 +81,7 @@ public final class Invalidator: Sendable {
     /// Drops every cached key of every family (recovery when replay is impossible).
     /// Returns how many keys were removed.
     func flushAllFamilies() -> EventLoopFuture<Int> {
-        let scanner = FamilyKeyScanner(redis: redis, eventLoop: eventLoop)
+        let scanner = FamilyKeyScanner(redis: redis, eventLoop: eventLoop, willUnlink: { [fills] in fills.invalidate($0) })
         return scanner.unlinkAll()
     }
 
