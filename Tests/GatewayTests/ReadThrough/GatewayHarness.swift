@@ -16,6 +16,7 @@ final class GatewayHarness: @unchecked Sendable {
 
     init(label: String, cache: CacheSettings = CacheSettings(), hooks: FillHooks = FillHooks(),
          invalidation: InvalidationSettings = InvalidationSettings(leaderboardIntervalSeconds: 0),
+         users: UserDirectory = UserDirectory(),
          setUp: (PostgresConnection) throws -> Void = { _ in }) async throws {
         database = try TestDatabase(label: label)
         do {
@@ -24,6 +25,7 @@ final class GatewayHarness: @unchecked Sendable {
             var configuration = GatewayConfiguration()
             configuration.server.port = 0
             configuration.server.eventLoopThreads = 2
+            configuration.server.users = users
             configuration.redisURL = try TestEnvironment.redisURL() + "/\(redisDatabase)"
             configuration.postgres = PostgresPool.Configuration(url: database.url, size: 4)
             configuration.cache = cache
