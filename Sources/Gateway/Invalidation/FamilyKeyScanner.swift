@@ -3,8 +3,8 @@ import RedisBackend
 import RESP
 
 /// Walks Redis with `SCAN` and unlinks family keys in batches, so that even a million
-/// keys never block Redis and reads keep being served meanwhile: one `SCAN … COUNT`
-/// and one `UNLINK` of what it found at a time, each a short Redis call, interleaved with
+/// keys never block Redis and reads keep being served meanwhile: one `SCAN … COUNT` step
+/// and the `UNLINK` of what it found at a time, each a short Redis call, interleaved with
 /// the clients' reads on the same pipelined connection.
 struct FamilyKeyScanner: Sendable {
     let redis: RedisClient
@@ -13,7 +13,8 @@ struct FamilyKeyScanner: Sendable {
     var batchSize = 1_000
     /// Only this family's keys (`SCAN MATCH <family>:*`); nil: every family.
     var family: KeyFamily?
-    /// Called with each batch of keys just before they are unlinked (to detach their fills).
+    /// Every family: called with each batch of keys just before they are unlinked (to detach
+    /// their fills). A family flush detaches the whole family's fills instead.
     var willUnlink: @Sendable ([CacheKey]) -> Void = { _ in }
     /// Called after each step with the keys removed so far.
     var progress: @Sendable (Int) -> Void = { _ in }
@@ -30,9 +31,32 @@ struct FamilyKeyScanner: Sendable {
     }
 
     private func step(cursor: String, removed: Int) -> EventLoopFuture<Int> {
-        var command = ["SCAN", cursor]
-        if let pattern { command += ["MATCH", pattern] }
-        command += ["COUNT", String(batchSize)]
+        guard let pattern else { return scanAndUnlink(cursor: cursor, removed: removed) }
+        // One family: the SCAN step and its UNLINK run in Redis as one short script call, so
+        // the keys never travel to the gateway (little work on the event loop, one round trip).
+        let command = [ByteBuffer(string: "EVAL"), RedisScripts.scanUnlink, ByteBuffer(string: "0"),
+                       ByteBuffer(string: cursor), ByteBuffer(string: pattern), ByteBuffer(string: String(batchSize))]
+        let started = NIODeadline.now()
+        return redis.send(command, on: eventLoop).flatMap { reply in
+            guard case .array(let parts) = reply, parts.count == 2,
+                  case .bulkString(let next) = parts[0], case .integer(let count) = parts[1]
+            else {
+                return eventLoop.makeFailedFuture(InvalidationError.redisRefused("unexpected scan-unlink reply \(reply)"))
+            }
+            let nextCursor = String(buffer: next)
+            let total = removed + Int(count)
+            progress(total)
+            if nextCursor == "0" { return eventLoop.makeSucceededFuture(total) }
+            // Pause as long as the step took: Redis stays free at least half the time, so
+            // reads never queue behind a run of back-to-back flush calls.
+            let pause = min(NIODeadline.now() - started, .milliseconds(50))
+            return eventLoop.flatScheduleTask(in: pause) { step(cursor: nextCursor, removed: total) }.futureResult
+        }
+    }
+
+    /// Every family: SCAN, keep the keys that parse as family keys, detach their fills, UNLINK them.
+    private func scanAndUnlink(cursor: String, removed: Int) -> EventLoopFuture<Int> {
+        let command = ["SCAN", cursor, "COUNT", String(batchSize)]
         return redis.send(command, on: eventLoop).flatMap { reply in
             guard case .array(let parts) = reply, parts.count == 2,
                   case .bulkString(let next) = parts[0], case .array(let found) = parts[1]
@@ -42,8 +66,7 @@ struct FamilyKeyScanner: Sendable {
             var names: [ByteBuffer] = []
             var keys: [CacheKey] = []
             for item in found {
-                guard case .bulkString(let name) = item, case .success(let key) = CacheKey.parse(name),
-                      family == nil || key.family == family else { continue }
+                guard case .bulkString(let name) = item, case .success(let key) = CacheKey.parse(name) else { continue }
                 names.append(name)
                 keys.append(key)
             }
@@ -62,7 +85,7 @@ struct FamilyKeyScanner: Sendable {
                 progress(removed + count)
                 return nextCursor == "0"
                     ? eventLoop.makeSucceededFuture(removed + count)
-                    : step(cursor: nextCursor, removed: removed + count)
+                    : scanAndUnlink(cursor: nextCursor, removed: removed + count)
             }
         }
     }

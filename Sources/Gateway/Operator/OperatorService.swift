@@ -13,6 +13,9 @@ final class OperatorService: Sendable {
     let progress = FlushProgress()
     private let logger: Logger
 
+    /// Keys per step of a family flush (SCAN COUNT, then UNLINK, in one script call): each
+    /// call keeps Redis busy about a millisecond, so reads queued behind it barely notice.
+    static let flushBatch = 500
     /// Keys per UNLINK when flushing named keys: keeps each Redis call short.
     static let keysPerUnlink = 500
     /// Keys filled per step of a warm-up (one MGET-sized batch through the read-through path).
@@ -63,12 +66,14 @@ final class OperatorService: Sendable {
         let progress = self.progress
         let logger = self.logger
         let scanner = FamilyKeyScanner(
-            redis: cache.redis, eventLoop: eventLoop, family: family,
-            willUnlink: { fills.invalidate($0) },
+            redis: cache.redis, eventLoop: eventLoop, batchSize: Self.flushBatch, family: family,
             progress: { removed in
                 if progress.advanced(family.name, removed: removed, logEvery: Self.logEvery) { logger.info("family flush progress", metadata: ["family": "\(family.name)", "removed": "\(removed)"]) }
             })
         return scanner.unlinkAll().always { result in
+            // Fills that started during the flush read current data; detach them anyway so
+            // that nothing from before the flush's end is reused.
+            fills.invalidate(family: family)
             let milliseconds = Int((NIODeadline.now() - started).nanoseconds / 1_000_000)
             switch result {
             case .success(let removed):

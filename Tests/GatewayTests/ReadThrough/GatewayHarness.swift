@@ -16,22 +16,22 @@ final class GatewayHarness: @unchecked Sendable {
 
     init(label: String, cache: CacheSettings = CacheSettings(), hooks: FillHooks = FillHooks(),
          invalidation: InvalidationSettings = InvalidationSettings(leaderboardIntervalSeconds: 0),
-         users: UserDirectory = UserDirectory(),
+         users: UserDirectory = UserDirectory(), redisDatabase: Int? = nil,
          setUp: (PostgresConnection) throws -> Void = { _ in }) async throws {
         database = try TestDatabase(label: label)
         do {
             try setUp(try database.connect())
-            redisDatabase = RedisDatabases.next()
+            self.redisDatabase = redisDatabase ?? RedisDatabases.next()
             var configuration = GatewayConfiguration()
             configuration.server.port = 0
             configuration.server.eventLoopThreads = 2
             configuration.server.users = users
-            configuration.redisURL = try TestEnvironment.redisURL() + "/\(redisDatabase)"
+            configuration.redisURL = try TestEnvironment.redisURL() + "/\(self.redisDatabase)"
             configuration.postgres = PostgresPool.Configuration(url: database.url, size: 4)
             configuration.cache = cache
             configuration.invalidation = invalidation
             self.configuration = configuration
-            let redis = try Self.directRedis(database: redisDatabase)
+            let redis = try Self.directRedis(database: self.redisDatabase)
             _ = try redis.command("FLUSHDB")
             var logger = Logger(label: "test.gateway")
             logger.logLevel = .warning
