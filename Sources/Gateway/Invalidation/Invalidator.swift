@@ -44,10 +44,14 @@ public final class Invalidator: Sendable {
     /// allow, each bounded in size, one after another.
     func apply(_ writes: [InvalidationWrite]) -> EventLoopFuture<Void> {
         var immediate: [(CacheKey, String)] = []
+        var familiesByWrite: [Set<KeyFamily>] = []
         for write in writes {
             var deferred: [CacheKey] = []
+            var families: Set<KeyFamily> = []
+            defer { familiesByWrite.append(families) }
             for name in write.keys {
                 guard case .success(let key) = CacheKey.parse(name) else { continue }
+                families.insert(key.family)
                 if key.family.hasID || settings.leaderboardIntervalSeconds == 0 {
                     immediate.append((key, write.transactionID))
                 } else {
@@ -66,13 +70,12 @@ public final class Invalidator: Sendable {
             let chunk = Array(immediate[start..<min(start + Self.keysPerCall, immediate.count)])
             chain = chain.flatMap { [self] in unlink(chunk) }
         }
-        return chain.map { [self] in
+        return chain.map { [self, familiesByWrite] in
             let now = CommandDispatcher.nowMicroseconds()
-            for write in writes {
+            for (write, families) in zip(writes, familiesByWrite) {
                 guard let trigger = write.triggerMicroseconds else { continue }
                 let lag = max(0, now - Int(trigger))
                 lags.record(microseconds: lag)
-                let families = Set(write.keys.compactMap { try? CacheKey.parse($0).get().family })
                 for family in families { familyLags[family]?.record(microseconds: lag) }
             }
         }

@@ -35,7 +35,8 @@ import TestSupport
         let redis = try harness.directRedis()
         #expect(try client.command("GET", "user:1").string != nil)
         #expect(try client.command("GET", "listing:10").string != nil)
-        #expect(try redis.command("EXISTS", "user:1", "listing:10") == .integer(2))
+        // The fill stores in the background: wait for it.
+        #expect(try await eventually(timeout: .seconds(3)) { try redis.command("EXISTS", "user:1", "listing:10") == .integer(2) })
         #expect(try client.command("DEL", "user:1", "user:2") == .integer(1))
         #expect(try client.command("UNLINK", "listing:10") == .integer(1))
         #expect(try redis.command("EXISTS", "user:1", "listing:10") == .integer(0))
