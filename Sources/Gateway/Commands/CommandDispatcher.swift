@@ -2,7 +2,7 @@ import NIOCore
 import RESP
 
 /// Turns one request into its outcome, with Redis's order of checks: unknown command,
-/// then arity, then authentication, then the command itself.
+/// then arity, then authentication, then permission (admin commands), then the command itself.
 struct CommandDispatcher: Sendable {
     let environment: ServerEnvironment
 
@@ -25,6 +25,7 @@ struct CommandDispatcher: Sendable {
         if !session.isAuthenticated && !spec.flags.contains("no_auth") {
             return .reply(Replies.noAuth)
         }
+        if let denied = permissionDenied(spec, arguments, session: session) { return .reply(denied) }
         // As Redis: commands refused above (unknown, arity, NOAUTH) are not counted as processed.
         environment.stats.commandsProcessed.add(1, ordering: .relaxed)
         // CLIENT LIST's `cmd=`: the full name, `client|info` for a subcommand, as Redis shows it.
@@ -47,6 +48,8 @@ struct CommandDispatcher: Sendable {
         case "command": return .reply(command(arguments, spec: spec))
         case "info": return .reply(info(arguments, session: session))
         case "config": return .reply(config(arguments, spec: spec, session: session))
+        case "quicksell": return quicksell(arguments, spec: spec, session: session, eventLoop: eventLoop)
+        case "del", "unlink": return deleteKeys(arguments, eventLoop: eventLoop)
         case "get", "mget", "exists", "strlen", "type", "ttl", "pttl":
             return keyCommand(name, arguments, eventLoop: eventLoop)
         default:

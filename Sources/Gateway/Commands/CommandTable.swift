@@ -70,19 +70,47 @@ enum CommandTable {
                     summary: "Returns the remaining milliseconds of the cached copy (-2 when not cached).", since: "2.6.0"),
     ]
 
-    /// Writes, all refused with -READONLY (PostgreSQL is the only writer).
+    /// Writes, all refused with -READONLY (PostgreSQL is the only writer; DEL/UNLINK invalidate, see `operatorCommands`).
     static let writes: [CommandSpec] = [
         ("set", -3), ("setex", 4), ("psetex", 4), ("setnx", 3), ("setrange", 4), ("getset", 3), ("getdel", 2),
         ("getex", -2), ("append", 3), ("incr", 2), ("decr", 2), ("incrby", 3), ("decrby", 3), ("incrbyfloat", 3),
         ("mset", -3), ("msetnx", -3), ("expire", -3), ("pexpire", -3), ("expireat", -3), ("pexpireat", -3),
-        ("persist", 2), ("rename", 3), ("renamenx", 3), ("copy", -3), ("del", -2), ("unlink", -2),
+        ("persist", 2), ("rename", 3), ("renamenx", 3), ("copy", -3),
         ("flushdb", -1), ("flushall", -1),
     ].map { name, arity in
         CommandSpec(name, arity: arity, flags: ["write"], keys: (1, 1, 1), group: "string",
                     summary: "Refused: PostgreSQL is the only writer.")
     }
 
-    static let all: [CommandSpec] = connection + keys + writes
+    /// Operator commands: invalidation by key (DEL/UNLINK) and the QUICKSELL container.
+    /// Admin-only when users are configured.
+    static let operatorCommands: [CommandSpec] = [
+        CommandSpec("del", arity: -2, flags: ["write"], keys: (1, -1, 1), group: "keyspace",
+                    summary: "Invalidates family keys (admin); returns how many were cached."),
+        CommandSpec("unlink", arity: -2, flags: ["write", "fast"], keys: (1, -1, 1), group: "keyspace",
+                    summary: "Invalidates family keys (admin); returns how many were cached.", since: "4.0.0"),
+        CommandSpec("quicksell", arity: -2, flags: [], group: "server",
+                    summary: "A container for the gateway's operator commands.", subcommands: [
+                        CommandSpec("quicksell|help", arity: 2, flags: ["loading", "stale"], group: "server",
+                                    summary: "Returns helpful text about the different subcommands."),
+                        CommandSpec("quicksell|flush", arity: -3, flags: ["admin", "write"], keys: (2, -1, 1), group: "server",
+                                    summary: "Invalidates family keys; returns how many were cached."),
+                        CommandSpec("quicksell|flushfamily", arity: -3, flags: ["admin", "write"], group: "server",
+                                    summary: "Invalidates every cached key of a family (SCAN + UNLINK in batches), or some ids of it."),
+                        CommandSpec("quicksell|flushall", arity: 2, flags: ["admin", "write"], group: "server",
+                                    summary: "Invalidates every cached key of every family."),
+                        CommandSpec("quicksell|stats", arity: 2, flags: ["admin"], group: "server",
+                                    summary: "Returns per-family counters, fill latency, invalidation lag and health as JSON."),
+                        CommandSpec("quicksell|get", arity: 3, flags: ["admin"], keys: (2, 2, 1), group: "server",
+                                    summary: "Returns a key's value, its remaining TTL in ms and whether it was a hit."),
+                        CommandSpec("quicksell|warm", arity: -3, flags: ["admin"], group: "server",
+                                    summary: "Fills the top keys of a family ahead of traffic; returns how many."),
+                        CommandSpec("quicksell|warmids", arity: -3, flags: ["admin"], group: "server",
+                                    summary: "Returns the keys QUICKSELL WARM would fill, in ranking order."),
+                    ]),
+    ]
+
+    static let all: [CommandSpec] = connection + keys + operatorCommands + writes
     static let byName: [String: CommandSpec] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
 
     static func spec(_ lowercaseName: String) -> CommandSpec? { byName[lowercaseName] }

@@ -7,7 +7,7 @@ import Glibc
 
 /// `INFO [section …]` in Redis's text format: `# Section` headers and `key:value` lines.
 extension CommandDispatcher {
-    static let defaultInfoSections = ["server", "clients", "stats", "gateway", "families", "invalidation"]
+    static let defaultInfoSections = ["server", "clients", "stats", "gateway", "families", "invalidation", "operator"]
 
     func info(_ arguments: [ByteBuffer], session: ClientSession) -> RESPValue {
         var wanted = arguments.dropFirst().map(\.lowercasedASCII)
@@ -63,6 +63,8 @@ extension CommandDispatcher {
             return environment.health?.infoLines ?? [("ready", "0"), ("backends", "none")]
         case "invalidation":
             return environment.invalidation?.infoLines ?? [("invalidation_status", "off")]
+        case "operator":
+            return environment.operations?.progress.infoLines ?? []
         case "families":
             // One line per family, in the style of Redis's keyspace section.
             guard let familyStats = environment.cache?.stats else { return [] }

@@ -16,6 +16,8 @@ final class ServerEnvironment: Sendable {
     let metrics: GatewayMetrics?
     /// Backend health for `INFO gateway`; nil without backends.
     let health: HealthMonitor?
+    /// The operator commands (`QUICKSELL …`, `DEL`); nil without backends.
+    let operations: OperatorService?
     let gatewayVersion = "0.1.0"
     /// The Redis version we announce in HELLO and INFO, for clients that check features.
     let compatibleRedisVersion = "7.2.0"
@@ -29,6 +31,7 @@ final class ServerEnvironment: Sendable {
         self.health = health
         self.cache = cache
         self.invalidation = invalidation
+        self.operations = cache.map { OperatorService(cache: $0) }
         self.configuration = configuration
         self.registry = registry
         self.stats = stats

@@ -34,7 +34,7 @@ public enum ConfigurationLoader {
     }
 
     static func isSecret(_ key: String) -> Bool {
-        key.hasSuffix("pass") || key.hasSuffix("password") || key.hasSuffix(".url")
+        key.hasSuffix("pass") || key.hasSuffix("password") || key.hasSuffix(".url") || key == "server.users"
     }
 }
 
@@ -54,6 +54,13 @@ private struct Values {
                                      range: 16...(1024 * 1024)))
         let threads = try int("server.threads", default: 0, range: 0...256)
         let password = try string("server.requirepass", default: "")
+        let users: [(name: String, password: String, role: UserDirectory.Role)]
+        switch UserDirectory.parseUsers(try string("server.users", default: "")) {
+        case .success(let parsed): users = parsed
+        case .failure(let error):
+            throw ConfigurationError(key: "server.users", expected: "comma-separated name:password:role entries with role admin or read",
+                                     found: "a malformed entry for user '\(error.entry)'")
+        }
         let server = ServerConfiguration(
             host: try string("server.host", default: defaults.server.host),
             port: try int("server.port", default: defaults.server.port, range: 0...65_535),
@@ -61,7 +68,7 @@ private struct Values {
             maxClients: try int("server.max_clients", default: defaults.server.maxClients, range: 1...1_000_000),
             idleTimeoutSeconds: try int("server.idle_timeout_seconds", default: 0, range: 0...(365 * 86_400)),
             limits: limits,
-            users: UserDirectory(requirePass: password.isEmpty ? nil : password))
+            users: UserDirectory(requirePass: password.isEmpty ? nil : password, users: users))
 
         let redisURL = try string("redis.url", default: defaults.redisURL)
         guard redisURL.hasPrefix("redis://") else {

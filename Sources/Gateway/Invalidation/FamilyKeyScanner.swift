@@ -3,40 +3,90 @@ import RedisBackend
 import RESP
 
 /// Walks Redis with `SCAN` and unlinks family keys in batches, so that even a million
-/// keys never block Redis and reads keep being served meanwhile.
+/// keys never block Redis and reads keep being served meanwhile: one `SCAN … COUNT` step
+/// and the `UNLINK` of what it found at a time, each a short Redis call, interleaved with
+/// the clients' reads on the same pipelined connection. A one-family flush also pauses
+/// between steps as long as each took, so Redis is free at least half the time.
 struct FamilyKeyScanner: Sendable {
     let redis: RedisClient
     let eventLoop: any EventLoop
     /// Keys asked for per SCAN step.
     var batchSize = 1_000
+    /// Only this family's keys (`SCAN MATCH <family>:*`); nil: every family.
+    var family: KeyFamily?
+    /// Every family: called with each batch of keys just before they are unlinked (to detach
+    /// their fills). A family flush detaches the whole family's fills instead.
+    var willUnlink: @Sendable ([CacheKey]) -> Void = { _ in }
+    /// Called after each step with the keys removed so far.
+    var progress: @Sendable (Int) -> Void = { _ in }
 
-    /// Unlinks every key of every family; returns how many were removed.
+    /// Unlinks every key of the family (or of every family); returns how many were removed.
     func unlinkAll() -> EventLoopFuture<Int> {
         step(cursor: "0", removed: 0)
     }
 
+    /// The SCAN pattern: `user:*` does not match `user_stats:1`; a leaderboard is one key.
+    private var pattern: String? {
+        guard let family else { return nil }
+        return family.hasID ? "\(family.rawValue):*" : family.rawValue
+    }
+
     private func step(cursor: String, removed: Int) -> EventLoopFuture<Int> {
-        redis.send(["SCAN", cursor, "COUNT", String(batchSize)], on: eventLoop).flatMap { reply in
+        guard let pattern else { return scanAndUnlink(cursor: cursor, removed: removed) }
+        // One family: the SCAN step and its UNLINK run in Redis as one short script call, so
+        // the keys never travel to the gateway (little work on the event loop, one round trip).
+        let command = [ByteBuffer(string: "EVAL"), RedisScripts.scanUnlink, ByteBuffer(string: "0"),
+                       ByteBuffer(string: cursor), ByteBuffer(string: pattern), ByteBuffer(string: String(batchSize))]
+        let started = NIODeadline.now()
+        return redis.send(command, on: eventLoop).flatMap { reply in
+            guard case .array(let parts) = reply, parts.count == 2,
+                  case .bulkString(let next) = parts[0], case .integer(let count) = parts[1]
+            else {
+                return eventLoop.makeFailedFuture(InvalidationError.redisRefused("unexpected scan-unlink reply \(reply)"))
+            }
+            let nextCursor = String(buffer: next)
+            let total = removed + Int(count)
+            progress(total)
+            if nextCursor == "0" { return eventLoop.makeSucceededFuture(total) }
+            // Pause as long as the step took: Redis stays free at least half the time, so
+            // reads never queue behind a run of back-to-back flush calls.
+            let pause = min(NIODeadline.now() - started, .milliseconds(50))
+            return eventLoop.flatScheduleTask(in: pause) { step(cursor: nextCursor, removed: total) }.futureResult
+        }
+    }
+
+    /// Every family: SCAN, keep the keys that parse as family keys, detach their fills, UNLINK them.
+    private func scanAndUnlink(cursor: String, removed: Int) -> EventLoopFuture<Int> {
+        let command = ["SCAN", cursor, "COUNT", String(batchSize)]
+        return redis.send(command, on: eventLoop).flatMap { reply in
             guard case .array(let parts) = reply, parts.count == 2,
                   case .bulkString(let next) = parts[0], case .array(let found) = parts[1]
             else {
                 return eventLoop.makeFailedFuture(InvalidationError.redisRefused("unexpected SCAN reply \(reply)"))
             }
-            let keys: [ByteBuffer] = found.compactMap { item in
-                guard case .bulkString(let name) = item, case .success = CacheKey.parse(name) else { return nil }
-                return name
+            var names: [ByteBuffer] = []
+            var keys: [CacheKey] = []
+            for item in found {
+                guard case .bulkString(let name) = item, case .success(let key) = CacheKey.parse(name) else { continue }
+                names.append(name)
+                keys.append(key)
             }
             let nextCursor = String(buffer: next)
-            let unlinked: EventLoopFuture<Int> = keys.isEmpty
-                ? eventLoop.makeSucceededFuture(0)
-                : redis.send([ByteBuffer(string: "UNLINK")] + keys, on: eventLoop).map { reply in
+            let unlinked: EventLoopFuture<Int>
+            if names.isEmpty {
+                unlinked = eventLoop.makeSucceededFuture(0)
+            } else {
+                willUnlink(keys)
+                unlinked = redis.send([ByteBuffer(string: "UNLINK")] + names, on: eventLoop).map { reply in
                     if case .integer(let count) = reply { return Int(count) }
                     return 0
                 }
+            }
             return unlinked.flatMap { count in
-                nextCursor == "0"
+                progress(removed + count)
+                return nextCursor == "0"
                     ? eventLoop.makeSucceededFuture(removed + count)
-                    : step(cursor: nextCursor, removed: removed + count)
+                    : scanAndUnlink(cursor: nextCursor, removed: removed + count)
             }
         }
     }

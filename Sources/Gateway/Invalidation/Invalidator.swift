@@ -14,6 +14,8 @@ public final class Invalidator: Sendable {
     private let eventLoop: any EventLoop
     private let logger: Logger
     let lags = LagRecorder()
+    /// The same lags by the families each write touched, for `QUICKSELL STATS`.
+    let familyLags: [KeyFamily: LagRecorder] = Dictionary(uniqueKeysWithValues: KeyFamily.allCases.map { ($0, LagRecorder()) })
     private let received = Mutex<[KeyFamily: Int]>([:])
     private let applied = Mutex<[KeyFamily: Int]>([:])
     private let leaderboards = Mutex(LeaderboardState())
@@ -46,10 +48,14 @@ public final class Invalidator: Sendable {
     /// allow, each bounded in size, one after another.
     func apply(_ writes: [InvalidationWrite]) -> EventLoopFuture<Void> {
         var immediate: [(CacheKey, String)] = []
+        var familiesByWrite: [Set<KeyFamily>] = []
         for write in writes {
             var deferred: [CacheKey] = []
+            var families: Set<KeyFamily> = []
+            defer { familiesByWrite.append(families) }
             for name in write.keys {
                 guard case .success(let key) = CacheKey.parse(name) else { continue }
+                families.insert(key.family)
                 if key.family.hasID || settings.leaderboardIntervalSeconds == 0 {
                     immediate.append((key, write.transactionID))
                 } else {
@@ -68,14 +74,14 @@ public final class Invalidator: Sendable {
             let chunk = Array(immediate[start..<min(start + Self.keysPerCall, immediate.count)])
             chain = chain.flatMap { [self] in unlink(chunk) }
         }
-        return chain.map { [self] in
+        return chain.map { [self, familiesByWrite] in
             let now = CommandDispatcher.nowMicroseconds()
-            for write in writes {
-                if let trigger = write.triggerMicroseconds {
-                    let lag = max(0, now - Int(trigger))
-                    lags.record(microseconds: lag)
-                    metrics?.invalidationLag.recordMicroseconds(lag)
-                }
+            for (write, families) in zip(writes, familiesByWrite) {
+                guard let trigger = write.triggerMicroseconds else { continue }
+                let lag = max(0, now - Int(trigger))
+                lags.record(microseconds: lag)
+                metrics?.invalidationLag.recordMicroseconds(lag)
+                for family in families { familyLags[family]?.record(microseconds: lag) }
             }
         }
     }
@@ -83,7 +89,7 @@ public final class Invalidator: Sendable {
     /// Drops every cached key of every family (recovery when replay is impossible).
     /// Returns how many keys were removed.
     func flushAllFamilies() -> EventLoopFuture<Int> {
-        let scanner = FamilyKeyScanner(redis: redis, eventLoop: eventLoop)
+        let scanner = FamilyKeyScanner(redis: redis, eventLoop: eventLoop, willUnlink: { [fills] in fills.invalidate($0) })
         return scanner.unlinkAll()
     }
 

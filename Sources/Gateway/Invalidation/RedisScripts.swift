@@ -51,4 +51,17 @@ enum RedisScripts {
         end
         return removed
         """)
+
+    /// One step of a family flush. ARGV: cursor, MATCH pattern, COUNT. Unlinks the keys
+    /// that step found; returns {next cursor, keys unlinked}. Each call is short (one
+    /// SCAN step), so Redis keeps serving everyone else between calls.
+    static let scanUnlink = ByteBuffer(string: """
+        local step = redis.call('SCAN', ARGV[1], 'MATCH', ARGV[2], 'COUNT', ARGV[3])
+        local keys = step[2]
+        local removed = 0
+        for i = 1, #keys, 500 do
+          removed = removed + redis.call('UNLINK', unpack(keys, i, math.min(i + 499, #keys)))
+        end
+        return {step[1], removed}
+        """)
 }

@@ -116,6 +116,13 @@ final class FillCoordinator: Sendable {
         }
     }
 
+    /// Detaches every fill of `family` (a family flush).
+    func invalidate(family: KeyFamily) {
+        state.withLock { state in
+            state.entries = state.entries.filter { $0.key.family != family }
+        }
+    }
+
     private static func takeBatch(_ family: KeyFamily, from state: inout State, max: Int) -> [Item]? {
         guard var queue = state.queued[family], !queue.isEmpty else { return nil }
         let batch = Array(queue.prefix(family.hasID ? max : 1))

@@ -13,13 +13,15 @@ public final class ReadThroughCache: Sendable {
     let redis: RedisClient
     let fills: FillCoordinator
     let settings: CacheSettings
+    let pool: PostgresPool
     public let stats: FamilyStats
-    private let logger: Logger
+    let logger: Logger
 
     public init(redis: RedisClient, pool: PostgresPool, settings: CacheSettings, hooks: FillHooks = FillHooks(),
                 metrics: GatewayMetrics? = nil, logger: Logger) {
         self.redis = redis
         self.settings = settings
+        self.pool = pool
         self.stats = FamilyStats()
         self.logger = logger
         self.fills = FillCoordinator(
@@ -36,6 +38,19 @@ public final class ReadThroughCache: Sendable {
         }.flatMapError { [self] error in
             // Redis unreachable: answer from PostgreSQL (single flight keeps it calm).
             if error is RedisClientError { return fill(key, on: eventLoop) }
+            return eventLoop.makeFailedFuture(error)
+        }
+    }
+
+    /// The value of `key` and whether Redis had it (for `QUICKSELL GET`); counted as `get`.
+    func lookup(_ key: CacheKey, on eventLoop: any EventLoop) -> EventLoopFuture<(value: ByteBuffer?, hit: Bool)> {
+        redis.send([Self.get, ByteBuffer(string: key.name)], on: eventLoop).flatMap { [self] reply in
+            switch classify(reply, key: key) {
+            case .hit(let value): return eventLoop.makeSucceededFuture((value, true))
+            case .miss: return fill(key, on: eventLoop).map { ($0, false) }
+            }
+        }.flatMapError { [self] error in
+            if error is RedisClientError { return fill(key, on: eventLoop).map { ($0, false) } }
             return eventLoop.makeFailedFuture(error)
         }
     }

@@ -17,22 +17,24 @@ final class GatewayHarness: @unchecked Sendable {
     init(label: String, cache: CacheSettings = CacheSettings(), hooks: FillHooks = FillHooks(),
          invalidation: InvalidationSettings = InvalidationSettings(leaderboardIntervalSeconds: 0),
          metricsPort: Int? = nil, redisURL: String? = nil, postgresURL: String? = nil,
+         users: UserDirectory = UserDirectory(), redisDatabase: Int? = nil,
          setUp: (PostgresConnection) throws -> Void = { _ in }) async throws {
         database = try TestDatabase(label: label)
         do {
             try setUp(try database.connect())
-            redisDatabase = RedisDatabases.next()
+            self.redisDatabase = redisDatabase ?? RedisDatabases.next()
             var configuration = GatewayConfiguration()
             configuration.server.port = 0
             configuration.server.eventLoopThreads = 2
+            configuration.server.users = users
             let baseURL = try redisURL ?? TestEnvironment.redisURL()
-            configuration.redisURL = baseURL + "/\(redisDatabase)"
+            configuration.redisURL = baseURL + "/\(self.redisDatabase)"
             configuration.metricsPort = metricsPort
             configuration.postgres = PostgresPool.Configuration(url: postgresURL ?? database.url, size: 4)
             configuration.cache = cache
             configuration.invalidation = invalidation
             self.configuration = configuration
-            let redis = try Self.directRedis(database: redisDatabase, url: redisURL)
+            let redis = try Self.directRedis(database: self.redisDatabase, url: redisURL)
             _ = try redis.command("FLUSHDB")
             var logger = Logger(label: "test.gateway")
             logger.logLevel = .warning

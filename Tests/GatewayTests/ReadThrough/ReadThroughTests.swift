@@ -290,7 +290,7 @@ import TestSupport
             #expect(message.hasPrefix("ERR unknown key family"), "\(message)")
             #expect(message.contains("user_badges:{id}"))
         }
-        for write in [["SET", "user:1", "x"], ["EXPIRE", "user:1", "10"], ["DEL", "listing:10"], ["SETEX", "user:1", "5", "x"],
+        for write in [["SET", "user:1", "x"], ["EXPIRE", "user:1", "10"], ["GETDEL", "listing:10"], ["SETEX", "user:1", "5", "x"],
                       ["INCR", "user:1"], ["MSET", "user:1", "a", "user:2", "b"], ["FLUSHALL"]] {
             let reply = try client.command(write)
             guard case .error(let message) = reply else {

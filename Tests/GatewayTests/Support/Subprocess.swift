@@ -11,11 +11,13 @@ struct SubprocessResult: Sendable {
 /// Runs `executable` with `arguments`, feeding `input` on stdin, and kills it if it runs
 /// longer than `timeout`. Output is drained concurrently so a chatty child never blocks.
 func runProcess(
-    _ executable: String, _ arguments: [String], input: String? = nil, timeout: Duration = .seconds(20)
+    _ executable: String, _ arguments: [String], input: String? = nil, timeout: Duration = .seconds(20),
+    environment: [String: String]? = nil
 ) async throws -> SubprocessResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if let environment { process.environment = environment }
     let outPipe = Pipe(), errPipe = Pipe(), inPipe = Pipe()
     process.standardOutput = outPipe
     process.standardError = errPipe
