@@ -97,6 +97,7 @@ let package = Package(
         .target(
             name: "LoadTest",
             dependencies: [
+                "Gateway",
                 "Postgres",
                 "CHiredis",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

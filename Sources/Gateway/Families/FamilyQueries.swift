@@ -6,7 +6,7 @@
 /// for; leaderboards return `(json, seconds until the period ends, snapshot)`. The
 /// snapshot (`pg_current_snapshot()`) tells which writes the value already contains, so
 /// that a value read before a write is never stored after that write's invalidation.
-enum FamilyQueries {
+public enum FamilyQueries {
     /// Columns that never leave PostgreSQL.
     static let secretUserColumns = ["password_hash", "google_id", "facebook_id", "apple_id"]
 
@@ -14,7 +14,7 @@ enum FamilyQueries {
         "qs_fill_" + String(family.rawValue.map { $0 == ":" ? "_" : $0 })
     }
 
-    static func sql(_ family: KeyFamily) -> String {
+    public static func sql(_ family: KeyFamily) -> String {
         switch family {
         case .user:
             return """
