@@ -136,7 +136,7 @@ public enum PostgresPoolError: Error, CustomStringConvertible, Sendable {
 
     public var description: String {
         switch self {
-        case .overloaded(let queued): return "PostgreSQL pool overloaded (\(queued) queries waiting)"
+        case .overloaded(let queued): return "PostgreSQL overloaded (\(queued) requests already waiting)"
         }
     }
 }

@@ -73,7 +73,8 @@ extension CommandDispatcher {
                 return ("family_\(family.infoName)", "hits=\(counters.hitCount),misses=\(counters.missCount),"
                     + "negative_hits=\(counters.negativeHitCount),fills=\(counters.fillCount),"
                     + "absent_fills=\(counters.absentFillCount),queries=\(counters.queryCount),"
-                    + "fill_errors=\(counters.fillErrorCount),query_usec_avg=\(counters.meanQueryMicroseconds)")
+                    + "fill_errors=\(counters.fillErrorCount),query_usec_avg=\(counters.meanQueryMicroseconds),"
+                    + "shed=\(counters.shedCount)")
             }
         default:
             return nil

@@ -27,6 +27,7 @@ struct MetricsCollector: Sendable {
             metrics.carry("quicksell_cache_fills_total", labels: labels, total: counters.fillCount + counters.absentFillCount)
             metrics.carry("quicksell_postgres_queries_total", labels: labels, total: counters.queryCount)
             metrics.carry("quicksell_postgres_errors_total", labels: labels, total: counters.fillErrorCount)
+            metrics.carry("quicksell_fills_shed_total", labels: labels, total: counters.shedCount)
         }
         metrics.carry("quicksell_redis_round_trips_total", total: redis.counters.commandsSent)
         metrics.carry("quicksell_redis_errors_total", total: redis.counters.commandsFailed)

@@ -11,6 +11,8 @@ public final class FamilyStats: Sendable {
         let absentFills = Atomic<Int>(0)
         let queries = Atomic<Int>(0)
         let fillErrors = Atomic<Int>(0)
+        /// Misses refused at once because too many fills were already waiting.
+        let shed = Atomic<Int>(0)
         let fillMicroseconds = Atomic<Int>(0)
 
         public var hitCount: Int { hits.load(ordering: .relaxed) }
@@ -20,6 +22,7 @@ public final class FamilyStats: Sendable {
         public var absentFillCount: Int { absentFills.load(ordering: .relaxed) }
         public var queryCount: Int { queries.load(ordering: .relaxed) }
         public var fillErrorCount: Int { fillErrors.load(ordering: .relaxed) }
+        public var shedCount: Int { shed.load(ordering: .relaxed) }
         /// Mean time of one fill query, in microseconds.
         public var meanQueryMicroseconds: Int {
             let count = queryCount

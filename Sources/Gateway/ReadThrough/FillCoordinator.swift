@@ -23,6 +23,9 @@ final class FillCoordinator: Sendable {
     private let grace: TimeAmount = .seconds(1)
     /// Queries of one family that may run at once.
     private let concurrencyPerFamily: Int
+    /// Misses that may wait for a query slot (`postgres.max_queued`); beyond that a miss
+    /// is refused at once, so a slow PostgreSQL sheds load instead of piling up requests.
+    private let maxWaiting: Int
 
     /// Called with each filled key on the loop of the key's first requester, to store it.
     typealias Store = @Sendable (CacheKey, FilledValue, any EventLoop) -> Void
@@ -46,6 +49,8 @@ final class FillCoordinator: Sendable {
         var entries: [CacheKey: Entry] = [:]
         var queued: [KeyFamily: [Item]] = [:]
         var running: [KeyFamily: Int] = [:]
+        /// Keys in `queued`, all families together.
+        var waiting = 0
         var nextToken = 0
     }
 
@@ -62,6 +67,7 @@ final class FillCoordinator: Sendable {
         self.hooks = hooks
         self.logger = logger
         self.concurrencyPerFamily = max(1, pool.configuration.size)
+        self.maxWaiting = pool.configuration.maxQueued
     }
 
     /// The value of `key` from PostgreSQL (shared with concurrent fills of the same key).
@@ -72,6 +78,7 @@ final class FillCoordinator: Sendable {
     /// Fills several keys; misses of one family submitted together leave in one query.
     func fill(_ keys: [CacheKey], on eventLoop: any EventLoop, store: @escaping Store) -> [EventLoopFuture<FilledValue>] {
         let now = NIODeadline.now()
+        let maxWaiting = self.maxWaiting
         let (futures, batches) = state.withLock { state -> ([EventLoopFuture<FilledValue>], [[Item]]) in
             var futures: [EventLoopFuture<FilledValue>] = []
             futures.reserveCapacity(keys.count)
@@ -87,7 +94,15 @@ final class FillCoordinator: Sendable {
                         continue
                     }
                 }
+                // A free query slot takes the key at once; otherwise it waits, if there is room.
+                let slotFree = state.running[key.family, default: 0] < concurrencyPerFamily
+                if !slotFree && state.waiting >= maxWaiting {
+                    stats[key.family].shed.add(1, ordering: .relaxed)
+                    futures.append(eventLoop.makeFailedFuture(PostgresPoolError.overloaded(queued: state.waiting)))
+                    continue
+                }
                 let promise = eventLoop.makePromise(of: FilledValue.self)
+                state.waiting += 1
                 state.nextToken += 1
                 state.entries[key] = Entry(token: state.nextToken, promise: promise)
                 state.queued[key.family, default: []].append(Item(key: key, token: state.nextToken, promise: promise))
@@ -127,6 +142,7 @@ final class FillCoordinator: Sendable {
         guard var queue = state.queued[family], !queue.isEmpty else { return nil }
         let batch = Array(queue.prefix(family.hasID ? max : 1))
         queue.removeFirst(batch.count)
+        state.waiting -= batch.count
         state.queued[family] = queue.isEmpty ? nil : queue
         return batch
     }

@@ -18,7 +18,8 @@ final class GatewayHarness: @unchecked Sendable {
          invalidation: InvalidationSettings = InvalidationSettings(leaderboardIntervalSeconds: 0),
          metricsPort: Int? = nil, redisURL: String? = nil, postgresURL: String? = nil,
          users: UserDirectory = UserDirectory(), redisDatabase: Int? = nil,
-         setUp: (PostgresConnection) throws -> Void = { _ in }) async throws {
+         setUp: (PostgresConnection) throws -> Void = { _ in },
+         configure: (inout GatewayConfiguration) -> Void = { _ in }) async throws {
         database = try TestDatabase(label: label)
         do {
             try setUp(try database.connect())
@@ -33,6 +34,7 @@ final class GatewayHarness: @unchecked Sendable {
             configuration.postgres = PostgresPool.Configuration(url: postgresURL ?? database.url, size: 4)
             configuration.cache = cache
             configuration.invalidation = invalidation
+            configure(&configuration)
             self.configuration = configuration
             let redis = try Self.directRedis(database: self.redisDatabase, url: redisURL)
             _ = try redis.command("FLUSHDB")
