@@ -44,7 +44,7 @@ final class PrivateRedis: @unchecked Sendable {
         self.process = nil
     }
 
-    private static func freePort() throws -> Int {
+    static func freePort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw TestFailure("socket() failed") }
         defer { close(descriptor) }

@@ -1,0 +1,87 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Postgres
+import TestSupport
+
+/// A PostgreSQL server of the test's own (initdb into a temporary folder, run as the
+/// `postgres` user on a free loopback port), which the test may stop and start again
+/// without disturbing the shared test PostgreSQL. Call `remove()` at the end.
+final class PrivatePostgres: @unchecked Sendable {
+    let port: Int
+    private let folder: String
+    private static let binaries = "/usr/lib/postgresql/15/bin"
+
+    init() throws {
+        port = try PrivateRedis.freePort()
+        folder = NSTemporaryDirectory() + "quicksell-pg-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.ownerAccountName: "postgres"], ofItemAtPath: folder)
+        try Self.asPostgres("initdb", ["-D", "\(folder)/data", "-U", "postgres", "--auth=trust", "--no-sync",
+                                       "-E", "UTF8"])
+        try start()
+        let migrations = try Migration.load(from: try TestEnvironment.schemaDirectory())
+        _ = try Migrator(connection: try connect()).migrate(migrations)
+    }
+
+    var url: String { "postgresql://postgres@127.0.0.1:\(port)/postgres" }
+
+    func connect() throws -> PostgresConnection {
+        try PostgresConnection(url: url, applicationName: "quicksell-tests")
+    }
+
+    /// Starts the server and waits until it accepts connections.
+    func start() throws {
+        try Self.asPostgres("pg_ctl", [
+            "-D", "\(folder)/data", "-l", "\(folder)/log", "-w", "-t", "20", "-o",
+            "-p \(port) -k \(folder) -c listen_addresses=127.0.0.1 -c fsync=off", "start",
+        ])
+    }
+
+    /// Stops it the way an operator restarting it would (fast: sessions are cut).
+    func stop() throws {
+        try Self.asPostgres("pg_ctl", ["-D", "\(folder)/data", "-m", "fast", "-w", "-t", "20", "stop"])
+    }
+
+    /// Stops the server (if running) and deletes its folder.
+    func remove() {
+        try? Self.asPostgres("pg_ctl", ["-D", "\(folder)/data", "-m", "immediate", "-w", "stop"])
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    /// Runs a PostgreSQL tool as `postgres` (posix_spawn and waitpid: Foundation's
+    /// `Process` never saw `pg_ctl start` end, whose server outlives it). Output goes to
+    /// a file, not a pipe, which the server would keep open.
+    private static func asPostgres(_ tool: String, _ arguments: [String]) throws {
+        let outputPath = NSTemporaryDirectory() + "quicksell-pg-\(tool)-\(UUID().uuidString.prefix(8)).out"
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = ["/usr/sbin/runuser", "-u", "postgres", "--", "\(binaries)/\(tool)"] + arguments
+        var cArguments = argv.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, argv[0], &actions, nil, &cArguments, environ)
+        guard spawned == 0 else { throw TestFailure("cannot start \(tool): errno \(spawned)") }
+        var status: Int32 = 0
+        let deadline = Date().addingTimeInterval(30)
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            guard Date() < deadline else {
+                kill(pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                throw TestFailure("\(tool) did not finish within 30 s")
+            }
+            usleep(20_000)
+        }
+        // Exited normally with status 0 (the wait status keeps the exit code in bits 8-15).
+        guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
+            let message = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+            throw TestFailure("\(tool) failed (wait status \(status)): \(message.prefix(500))")
+        }
+    }
+}
