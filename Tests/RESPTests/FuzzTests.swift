@@ -1,3 +1,4 @@
+import Foundation
 import TestSupport
 import NIOCore
 import RESP
@@ -59,12 +60,35 @@ import Testing
         return (state, nil)
     }
 
+    /// How long a run may be: `make test` runs a bounded one (200,000 inputs or 20 s);
+    /// `make fuzz` sets `QUICKSELL_FUZZ_INPUTS` (1,000,000) and `QUICKSELL_FUZZ_SECONDS`,
+    /// and `QUICKSELL_FUZZ_SEED` picks other inputs.
+    struct Budget {
+        var inputs = 200_000
+        var seconds = 20
+        var seed: UInt64 = 0xF022_0001
+
+        static var current: Budget {
+            let environment = ProcessInfo.processInfo.environment
+            var budget = Budget()
+            if let inputs = environment["QUICKSELL_FUZZ_INPUTS"].flatMap({ Int($0) }) {
+                budget.inputs = inputs
+                budget.seconds = 3_600
+            }
+            if let seconds = environment["QUICKSELL_FUZZ_SECONDS"].flatMap({ Int($0) }) { budget.seconds = seconds }
+            if let seed = environment["QUICKSELL_FUZZ_SEED"].flatMap({ UInt64($0) }) { budget.seed = seed }
+            return budget
+        }
+    }
+
     @Test func mutatedAndGarbageInputsNeverCrashAndStayBounded() {
-        var rng = SeededRandom(seed: 0xF022_0001)
+        let budget = Budget.current
+        var rng = SeededRandom(seed: budget.seed)
         let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: .seconds(20))
+        let started = clock.now
+        let deadline = clock.now.advanced(by: .seconds(budget.seconds))
         var inputs = 0, valueErrors = 0, requestErrors = 0, values = 0, requests = 0
-        while inputs < 200_000 && clock.now < deadline {
+        while inputs < budget.inputs && clock.now < deadline {
             inputs += 1
             var input = Self.seedInput(&rng)
             for _ in 0..<rng.int(0...4) { HiredisDifferentialTests.mutate(&input, &rng) }
@@ -110,8 +134,8 @@ import Testing
             requests += requestState.items.count
             if requestError != nil { requestErrors += 1 }
         }
-        #expect(inputs >= 10_000)
+        #expect(inputs >= min(10_000, budget.inputs))
         #expect(valueErrors > 0 && requestErrors > 0 && values > 0 && requests > 0)
-        print("fuzz: \(inputs) inputs, \(values) values, \(valueErrors) value errors, \(requests) requests, \(requestErrors) request errors")
+        print("fuzz: seed \(budget.seed), \(inputs) of \(budget.inputs) inputs in \(clock.now - started), \(values) values, \(valueErrors) value errors, \(requests) requests, \(requestErrors) request errors")
     }
 }
