@@ -61,7 +61,12 @@ public final class Gateway: Service, Sendable {
                     settings: configuration.invalidation, metrics: metrics, eventLoop: group.next(), logger: logger)
             }
             await invalidation?.start()
-            let health = HealthMonitor(redis: redis, pool: pool, listener: invalidation?.listener, eventLoop: group.next())
+            var onRedisRunID: (@Sendable (String) -> Void)?
+            if let restartGuard = invalidation?.restartGuard {
+                onRedisRunID = { restartGuard.observe(runID: $0) }
+            }
+            let health = HealthMonitor(redis: redis, pool: pool, listener: invalidation?.listener, eventLoop: group.next(),
+                                       onRedisRunID: onRedisRunID)
             await health.start()
             let server = try await GatewayServer.start(
                 configuration: configuration.server, group: group, cache: cache, invalidation: invalidation,

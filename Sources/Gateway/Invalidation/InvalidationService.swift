@@ -8,6 +8,7 @@ import RedisBackend
 public final class InvalidationService: Sendable {
     public let invalidator: Invalidator
     public let listener: InvalidationListener
+    let restartGuard: RedisRestartGuard
 
     init(postgresURL: String, redis: RedisClient, cache: ReadThroughCache, settings: InvalidationSettings,
          metrics: GatewayMetrics? = nil, eventLoop: any EventLoop, logger: Logger) {
@@ -15,6 +16,7 @@ public final class InvalidationService: Sendable {
             redis: redis, fills: cache.fills, settings: settings, metrics: metrics, eventLoop: eventLoop, logger: logger)
         listener = InvalidationListener(url: postgresURL, invalidator: invalidator, redis: redis, eventLoop: eventLoop,
                                         settings: settings, logger: logger)
+        restartGuard = RedisRestartGuard(invalidator: invalidator, logger: logger)
     }
 
     func start() async {
@@ -40,6 +42,7 @@ public final class InvalidationService: Sendable {
             ("recoveries", String(status.recoveries)),
             ("recovered_keys", String(status.replayedKeys)),
             ("recovery_flushes", String(status.flushes)),
+            ("redis_restarts", String(restartGuard.restartCount)),
         ]
         let lags = invalidator.lags.percentiles([50, 99, 100])
         lines.append(("invalidation_lag_samples", String(invalidator.lags.count)))

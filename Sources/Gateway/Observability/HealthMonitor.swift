@@ -23,11 +23,15 @@ public final class HealthMonitor: Sendable {
     private let pool: PostgresPool
     private let listener: InvalidationListener?
     private let eventLoop: any EventLoop
+    /// Told Redis's `run_id` after each successful probe (restart detection).
+    private let onRedisRunID: (@Sendable (String) -> Void)?
     private let state = Mutex(Health())
     private let tasks = Mutex<[RepeatedTask]>([])
     private let probeTimeout: TimeAmount = .milliseconds(500)
 
-    init(redis: RedisClient, pool: PostgresPool, listener: InvalidationListener?, eventLoop: any EventLoop) {
+    init(redis: RedisClient, pool: PostgresPool, listener: InvalidationListener?, eventLoop: any EventLoop,
+         onRedisRunID: (@Sendable (String) -> Void)? = nil) {
+        self.onRedisRunID = onRedisRunID
         self.redis = redis
         self.pool = pool
         self.listener = listener
@@ -87,13 +91,15 @@ public final class HealthMonitor: Sendable {
 
     private func probeRedis() {
         let deadline = eventLoop.scheduleTask(in: probeTimeout) { [self] in
-            record(redis: false, problem: "no answer to PING within \(probeTimeout.nanoseconds / 1_000_000) ms")
+            record(redis: false, problem: "no answer to INFO server within \(probeTimeout.nanoseconds / 1_000_000) ms")
         }
-        redis.send(["PING"], on: eventLoop).whenComplete { [self] result in
+        redis.send(["INFO", "server"], on: eventLoop).whenComplete { [self] result in
             deadline.cancel()
             switch result {
-            case .success(.simpleString): record(redis: true, problem: nil)
-            case .success(let other): record(redis: false, problem: "unexpected reply to PING: \(other)")
+            case .success(.bulkString(let text)):
+                record(redis: true, problem: nil)
+                if let runID = RedisRestartGuard.runID(inInfo: String(buffer: text)) { onRedisRunID?(runID) }
+            case .success(let other): record(redis: false, problem: "unexpected reply to INFO server: \(other)")
             case .failure(let error): record(redis: false, problem: "\(error)")
             }
         }

@@ -8,10 +8,13 @@ import Glibc
 /// start again (on the same port) without disturbing the shared test Redis.
 final class PrivateRedis: @unchecked Sendable {
     let port: Int
+    /// Where `SAVE` writes and a restart loads `dump.rdb` from; nil: nothing persists.
+    let dataDirectory: String?
     private var process: Process?
 
-    init() throws {
+    init(dataDirectory: String? = nil) throws {
         port = try Self.freePort()
+        self.dataDirectory = dataDirectory
         try start()
     }
 
@@ -22,6 +25,7 @@ final class PrivateRedis: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
         process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                              "--databases", "64"]
+        if let dataDirectory { process.arguments? += ["--dir", dataDirectory, "--dbfilename", "dump.rdb"] }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
