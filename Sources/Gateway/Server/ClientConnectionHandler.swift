@@ -103,10 +103,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
             // Graceful shutdown: read nothing more, answer what was read, then close.
             closing = true
             readHeld = true
-            if queue.isEmpty {
-                flushOutput(context: context)
-                context.close(promise: nil)
-            }
+            if queue.isEmpty { closeAfterPendingWrites(context: context) }
             return
         }
         if event is IdleStateHandler.IdleStateEvent {
@@ -158,9 +155,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
             firstSequence += 1
             write(reply, closeAfter: closeAfter, context: context)
         }
-        flushOutput(context: context)
         if closing && queue.isEmpty && context.channel.isActive {
-            context.close(promise: nil)  // draining: the last awaited reply is out
+            closeAfterPendingWrites(context: context)  // draining: the last awaited reply is out
+        } else {
+            flushOutput(context: context)
         }
         resumeReadingIfPossible(context: context)
     }
@@ -169,9 +167,17 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         if output == nil { output = context.channel.allocator.buffer(capacity: 256) }
         if case .error = value { dispatcher.environment.stats.errorReplies.add(1, ordering: .relaxed) }
         output?.writeRESPValue(value, version: session.protocolVersion)
-        if closeAfter {
-            flushOutput(context: context)
-            context.close(promise: nil)
+        if closeAfter { closeAfterPendingWrites(context: context) }
+    }
+
+    /// Closes once every reply written so far has reached the socket: closing at once
+    /// would drop replies still queued in the channel (NIO fails pending writes on close).
+    private func closeAfterPendingWrites(context: ChannelHandlerContext) {
+        let buffer = output ?? context.channel.allocator.buffer(capacity: 0)
+        output = nil
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in
+            channel.close(promise: nil)
         }
     }
 

@@ -24,6 +24,7 @@ final class PrivateRedis: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
         process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--enable-debug-command", "local",
                              "--databases", "64"]
         if let dataDirectory { process.arguments? += ["--dir", dataDirectory, "--dbfilename", "dump.rdb"] }
         process.standardOutput = FileHandle.nullDevice
