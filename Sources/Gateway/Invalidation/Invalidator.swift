@@ -86,6 +86,11 @@ public final class Invalidator: Sendable {
         }
     }
 
+    /// Detaches every fill in flight and keeps it from storing (Redis restarted).
+    func detachAllFills() {
+        fills.invalidateAll()
+    }
+
     /// Drops every cached key of every family (recovery when replay is impossible).
     /// Returns how many keys were removed.
     func flushAllFamilies() -> EventLoopFuture<Int> {

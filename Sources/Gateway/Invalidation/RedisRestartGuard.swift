@@ -29,6 +29,7 @@ final class RedisRestartGuard: Sendable {
             return known
         }
         guard let previous, previous != runID else { return }
+        invalidator.detachAllFills()
         restarts.add(1, ordering: .relaxed)
         logger.notice("Redis restarted; flushing every family, its content may predate invalidations",
                       metadata: ["run_id": "\(runID)"])

@@ -19,6 +19,9 @@ final class FillCoordinator: Sendable {
     private let hooks: FillHooks
     private let logger: Logger
     private let state = Mutex(State())
+    /// Bumped when Redis restarted: fills that began before must not store what they
+    /// read, since the writers recorded in the old Redis (the stale-set guard) are gone.
+    private let storeEpoch = Atomic<Int>(0)
     /// How long a finished fill keeps answering misses of its key.
     private let grace: TimeAmount = .seconds(1)
     /// Queries of one family that may run at once.
@@ -138,6 +141,13 @@ final class FillCoordinator: Sendable {
         }
     }
 
+    /// Detaches every fill and keeps the ones in flight from storing their values
+    /// (called when Redis restarted and lost its record of recent writers).
+    func invalidateAll() {
+        storeEpoch.add(1, ordering: .sequentiallyConsistent)
+        state.withLock { $0.entries.removeAll() }
+    }
+
     private static func takeBatch(_ family: KeyFamily, from state: inout State, max: Int) -> [Item]? {
         guard var queue = state.queued[family], !queue.isEmpty else { return nil }
         let batch = Array(queue.prefix(family.hasID ? max : 1))
@@ -154,6 +164,7 @@ final class FillCoordinator: Sendable {
         let started = NIODeadline.now()
         let keys = batch.map(\.key)
         let afterQuery = hooks.afterQuery
+        let epoch = storeEpoch.load(ordering: .sequentiallyConsistent)
         pool.run(on: eventLoop) { connection -> [CacheKey: FilledValue] in
             let values = try Self.query(keys, family: family, settings: settings, connection: connection)
             afterQuery?(keys)
@@ -167,7 +178,7 @@ final class FillCoordinator: Sendable {
             switch result {
             case .success(let values):
                 failureLog.success()
-                finish(batch, values: values, store: store)
+                finish(batch, values: values, epoch: epoch, store: store)
             case .failure(let error):
                 counters.fillErrors.add(1, ordering: .relaxed)
                 failureLog.failure(error, metadata: ["family": "\(family.name)"])
@@ -204,7 +215,7 @@ final class FillCoordinator: Sendable {
         return values
     }
 
-    private func finish(_ batch: [Item], values: [CacheKey: FilledValue], store: @escaping Store) {
+    private func finish(_ batch: [Item], values: [CacheKey: FilledValue], epoch: Int, store: @escaping Store) {
         guard let family = batch.first?.key.family else { return }
         let counters = stats[family]
         let finishedAt = NIODeadline.now()
@@ -230,8 +241,11 @@ final class FillCoordinator: Sendable {
             } else {
                 counters.fills.add(1, ordering: .relaxed)
             }
-            // Redis refuses the value if a write it predates has been invalidated meanwhile.
-            store(item.key, value, item.promise.futureResult.eventLoop)
+            // Redis refuses the value if a write it predates has been invalidated meanwhile;
+            // across a Redis restart that record is lost, so such fills do not store at all.
+            if storeEpoch.load(ordering: .sequentiallyConsistent) == epoch {
+                store(item.key, value, item.promise.futureResult.eventLoop)
+            }
             item.promise.succeed(value)
         }
         // Forget the finished entries once the grace has passed.
