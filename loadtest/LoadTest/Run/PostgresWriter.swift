@@ -30,16 +30,12 @@ final class PostgresWriter: Sendable {
     func start(postgresURL: String) throws(RunError) {
         let connection: PostgresConnection
         do {
-            connection = try PostgresConnection(url: postgresURL, applicationName: "quicksell-loadtest writer",
-                                                statementTimeoutMilliseconds: 5_000)
-            for kind in WriteKind.allCases {
-                try connection.prepare(name: "qs_load_\(kind.rawValue)", sql: kind.sql, parameterCount: 1)
-            }
+            connection = try Self.connect(postgresURL)
         } catch {
             throw .postgres("\(error)")
         }
         let thread = Thread { [self] in
-            run(connection)
+            run(connection, url: postgresURL)
             finished.store(true, ordering: .releasing)
         }
         thread.name = "loadtest-writer"
@@ -62,7 +58,18 @@ final class PostgresWriter: Sendable {
         while !finished.load(ordering: .acquiring), Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
     }
 
-    private func run(_ connection: PostgresConnection) {
+    /// A writer connection with every write statement prepared.
+    private static func connect(_ url: String) throws -> PostgresConnection {
+        let connection = try PostgresConnection(url: url, applicationName: "quicksell-loadtest writer",
+                                                connectTimeoutSeconds: 2, statementTimeoutMilliseconds: 5_000)
+        for kind in WriteKind.allCases {
+            try connection.prepare(name: "qs_load_\(kind.rawValue)", sql: kind.sql, parameterCount: 1)
+        }
+        return connection
+    }
+
+    private func run(_ connection: PostgresConnection, url: String) {
+        var connection = connection
         var random = SplitMix64(seed: seed, stream: 0x3717E)
         let start = Date()
         var done = 0
@@ -82,6 +89,8 @@ final class PostgresWriter: Sendable {
                 state.withLock { $0.applied[kind, default: 0] += 1 }
             } catch {
                 state.withLock { $0.errors += 1 }
+                // PostgreSQL went away (restart, failover): reconnect, counting the writes missed.
+                if !connection.isHealthy, let fresh = try? Self.connect(url) { connection = fresh }
             }
         }
     }
