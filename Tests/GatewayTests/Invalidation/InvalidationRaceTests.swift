@@ -145,7 +145,7 @@ import TestSupport
         let second = try await GatewayProcess(arguments: [
             "--redis-url", harness.configuration.redisURL, "--postgres-url", harness.database.url,
         ])
-        defer { Task { _ = await second.stop() } }
+        // (If the test fails early, GatewayProcess's deinit kills the process.)
         try await harness.waitForListener()
         try await harness.waitForListener(port: second.port)
 
@@ -179,6 +179,7 @@ import TestSupport
         }
         stop.store(true, ordering: .relaxed)
         try readers.join()
+        _ = await second.stop()
         let found = violations.withLock { $0 }
         #expect(found.isEmpty, "stale reads: \(found.prefix(5))")
     }
