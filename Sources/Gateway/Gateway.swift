@@ -129,8 +129,4 @@ public final class Gateway: Service, Sendable {
         try? await group.shutdownGracefully()
         logger.info("stopped")
     }
-
-    public func waitUntilStopped() async throws {
-        try await server.waitUntilClosed()
-    }
 }

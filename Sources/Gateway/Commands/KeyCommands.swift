@@ -15,7 +15,7 @@ extension CommandDispatcher {
             case .failure(let error): return .reply(.error(error.description))
             }
         }
-        let outcome = readThrough(name, keys, cache: cache, eventLoop: eventLoop)
+        let outcome = readThrough(name, keys, arguments: arguments, cache: cache, eventLoop: eventLoop)
         // A miss that PostgreSQL cannot fill fails fast with a retryable error.
         guard case .deferred(let future) = outcome else { return outcome }
         return .deferred(future.recover { error in
@@ -24,15 +24,15 @@ extension CommandDispatcher {
     }
 
     private func readThrough(
-        _ name: String, _ keys: [CacheKey], cache: ReadThroughCache, eventLoop: any EventLoop
+        _ name: String, _ keys: [CacheKey], arguments: [ByteBuffer], cache: ReadThroughCache, eventLoop: any EventLoop
     ) -> CommandOutcome {
         switch name {
         case "get":
-            return .deferred(cache.get(keys[0], on: eventLoop).map { value in
+            return .deferred(cache.get(keys[0], name: arguments[1], on: eventLoop).map { value in
                 value.map(RESPValue.bulkString) ?? .nullBulkString
             })
         case "mget":
-            return .deferred(cache.get(keys, on: eventLoop).map { values in
+            return .deferred(cache.get(keys, names: arguments.dropFirst(), on: eventLoop).map { values in
                 .array(values.map { $0.map(RESPValue.bulkString) ?? .nullBulkString })
             })
         case "exists":

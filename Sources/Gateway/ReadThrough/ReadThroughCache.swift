@@ -29,8 +29,10 @@ public final class ReadThroughCache: Sendable {
     }
 
     /// The value of `key`: its JSON as a bulk string, or nil for an absent row.
-    func get(_ key: CacheKey, on eventLoop: any EventLoop) -> EventLoopFuture<ByteBuffer?> {
-        redis.send([Self.get, ByteBuffer(string: key.name)], on: eventLoop).flatMap { [self] reply in
+    /// `name` is the key's bytes as the client sent them (canonical, since `key` parsed
+    /// from them), so the hit path builds no new name.
+    func get(_ key: CacheKey, name: ByteBuffer? = nil, on eventLoop: any EventLoop) -> EventLoopFuture<ByteBuffer?> {
+        redis.send([Self.get, name ?? ByteBuffer(string: key.name)], on: eventLoop).flatMap { [self] reply in
             switch classify(reply, key: key) {
             case .hit(let value): return eventLoop.makeSucceededFuture(value)
             case .miss: return fill(key, on: eventLoop)
@@ -56,10 +58,15 @@ public final class ReadThroughCache: Sendable {
     }
 
     /// The values of `keys`, in order (one Redis round trip, one query per family of misses).
-    func get(_ keys: [CacheKey], on eventLoop: any EventLoop) -> EventLoopFuture<[ByteBuffer?]> {
+    /// `names`, when given, are the keys' bytes as the client sent them.
+    func get(_ keys: [CacheKey], names: ArraySlice<ByteBuffer>? = nil, on eventLoop: any EventLoop) -> EventLoopFuture<[ByteBuffer?]> {
         var command = [Self.mget]
         command.reserveCapacity(keys.count + 1)
-        for key in keys { command.append(ByteBuffer(string: key.name)) }
+        if let names, names.count == keys.count {
+            command.append(contentsOf: names)
+        } else {
+            for key in keys { command.append(ByteBuffer(string: key.name)) }
+        }
         return redis.send(command, on: eventLoop).flatMap { [self] reply in
             guard case .array(let replies) = reply, replies.count == keys.count else {
                 return fillAll(keys, indices: Array(keys.indices), known: Array(repeating: nil, count: keys.count),

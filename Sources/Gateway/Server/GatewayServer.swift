@@ -36,7 +36,7 @@ public final class GatewayServer: Sendable {
     ) async throws -> GatewayServer {
         let ownsGroup = group == nil
         let group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
-        let stats = ServerStats(startedAtUnixSeconds: Int(time(nil)))
+        let stats = ServerStats()
         let registry = ClientRegistry(maxClients: configuration.maxClients)
         let environmentBox = EnvironmentBox()
 

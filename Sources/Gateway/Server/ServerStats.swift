@@ -4,16 +4,13 @@ import Synchronization
 /// Lock-free so that the hit path pays one relaxed atomic add per command.
 public final class ServerStats: Sendable {
     public let startedAt: ContinuousClock.Instant = .now
-    public let startedAtUnixSeconds: Int
     let connectionsReceived = Atomic<Int>(0)
     let rejectedConnections = Atomic<Int>(0)
     let commandsProcessed = Atomic<Int>(0)
     let protocolErrors = Atomic<Int>(0)
     let errorReplies = Atomic<Int>(0)
 
-    public init(startedAtUnixSeconds: Int) {
-        self.startedAtUnixSeconds = startedAtUnixSeconds
-    }
+    public init() {}
 
     public var totalConnectionsReceived: Int { connectionsReceived.load(ordering: .relaxed) }
     public var totalRejectedConnections: Int { rejectedConnections.load(ordering: .relaxed) }

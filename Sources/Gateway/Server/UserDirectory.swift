@@ -55,9 +55,6 @@ public struct UserDirectory: Sendable {
         return entries[user]?.role == .admin
     }
 
-    /// Names of the configured users, for configuration dumps (never their passwords).
-    public var userNames: [String] { entries.keys.sorted() }
-
     /// `name:role` of each user, for configuration dumps.
     public var userRoles: [String] { entries.keys.sorted().map { "\($0):\(entries[$0]?.role.rawValue ?? "")" } }
 
