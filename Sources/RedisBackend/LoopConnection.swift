@@ -10,7 +10,7 @@ import Synchronization
 /// All mutable state is touched only on `eventLoop` (that is what makes `@unchecked Sendable`
 /// sound); only `isConnected` is read from other threads, through an atomic.
 final class LoopConnection: @unchecked Sendable {
-    typealias Machine = ConnectionStateMachine<EventLoopPromise<RESPValue>>
+    typealias Machine = ConnectionStateMachine<ReplyTarget>
 
     let eventLoop: any EventLoop
     private let configuration: RedisClientConfiguration
@@ -66,15 +66,30 @@ final class LoopConnection: @unchecked Sendable {
             promise.fail(RedisClientError.emptyCommand)
             return
         }
-        let action = machine.sendRequested(promise, now: .now())
+        enqueue(.promise(promise)) { $0.writeRedisCommand(arguments) }
+    }
+
+    /// Queues `command key` (GET, PTTL, …); `callback` runs on this loop with the reply. The
+    /// hit path's form: no argument array, no promise.
+    func send(_ command: ByteBuffer, key: ByteBuffer, callback: @escaping (Result<RESPValue, any Error>) -> Void) {
+        eventLoop.assertInEventLoop()
+        enqueue(.callback(callback)) { output in
+            output.writeRESPArrayHeader(2)
+            output.writeRESPBulkString(command)
+            output.writeRESPBulkString(key)
+        }
+    }
+
+    private func enqueue(_ target: ReplyTarget, encode: (inout ByteBuffer) -> Void) {
+        let action = machine.sendRequested(target, now: .now())
         switch action {
         case .write:
-            output.writeRedisCommand(arguments)
+            encode(&output)
             scheduleFlush()
         case .queue:
-            output.writeRedisCommand(arguments)
+            encode(&output)
         case .connect:
-            output.writeRedisCommand(arguments)
+            encode(&output)
             run(action)
         default:
             run(action)
@@ -143,9 +158,9 @@ final class LoopConnection: @unchecked Sendable {
             backoffTask?.cancel()
             backoffTask = nil
             startConnect()
-        case .failCommand(let promise, let error):
+        case .failCommand(let target, let error):
             counters.failed.add(1, ordering: .relaxed)
-            promise.fail(error)
+            target.fail(error)
         case .sendHandshake(let auth, let select, let setName):
             writeHandshake(auth: auth, select: select, setName: setName)
         case .markReady:
@@ -160,8 +175,8 @@ final class LoopConnection: @unchecked Sendable {
             let waiters = readyWaiters
             readyWaiters.removeAll()
             for waiter in waiters { waiter.succeed() }
-        case .succeed(let promise, let value):
-            promise.succeed(value)
+        case .succeed(let target, let value):
+            target.succeed(value)
         case .teardown(let teardown):
             runTeardown(teardown)
         }
@@ -195,7 +210,7 @@ final class LoopConnection: @unchecked Sendable {
         }
         for waiter in waiters { waiter.fail(teardown.error) }
         if !teardown.failing.isEmpty { counters.failed.add(teardown.failing.count, ordering: .relaxed) }
-        for promise in teardown.failing { promise.fail(teardown.error) }
+        for target in teardown.failing { target.fail(teardown.error) }
     }
 
     // MARK: - I/O

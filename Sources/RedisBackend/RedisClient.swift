@@ -38,6 +38,22 @@ public final class RedisClient: Sendable {
         sendCommand(arguments, on: eventLoop)
     }
 
+    /// Sends `command key` and runs `callback` with the reply on `eventLoop`, which must be the
+    /// current loop. The hit path's form: when `eventLoop` is one of the client's own loops (the
+    /// gateway's case) it allocates no promise and no future.
+    public func send(
+        _ command: ByteBuffer, key: ByteBuffer, on eventLoop: any EventLoop,
+        callback: @escaping (Result<RESPValue, any Error>) -> Void
+    ) {
+        eventLoop.preconditionInEventLoop()
+        if let connection = connections[ObjectIdentifier(eventLoop)] {
+            counters.sent.add(1, ordering: .relaxed)
+            connection.send(command, key: key, callback: callback)
+        } else {
+            sendCommand([command, key], on: eventLoop).assumeIsolated().whenComplete(callback)
+        }
+    }
+
     /// Convenience for strings.
     public func send(_ arguments: [String], on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
         sendCommand(arguments, on: eventLoop)

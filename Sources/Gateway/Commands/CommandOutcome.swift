@@ -7,6 +7,28 @@ enum CommandOutcome {
     case reply(RESPValue)
     case replyAndClose(RESPValue)
     case deferred(EventLoopFuture<RESPValue>)
+    /// A GET for the connection to start with a callback: the hit path, without futures.
+    case cacheGet(CacheGet)
+}
+
+/// One read-through GET, described by the dispatcher and run by the connection handler, which
+/// owns the reply's place in the output order.
+struct CacheGet {
+    let cache: ReadThroughCache
+    let key: CacheKey
+    /// The key as the client sent it.
+    let name: ByteBuffer
+
+    /// Starts the read; `completion` runs on `eventLoop` with the reply for the client.
+    func start(on eventLoop: any EventLoop, completion: @escaping (RESPValue) -> Void) {
+        cache.get(key, name: name, on: eventLoop) { result in
+            switch result {
+            case .success(let value?): completion(.bulkString(value))
+            case .success(nil): completion(.nullBulkString)
+            case .failure(let error): completion(Replies.fillFailed(error))
+            }
+        }
+    }
 }
 
 /// Redis's standard error replies, word for word.
@@ -15,6 +37,11 @@ enum Replies {
     static let noAuth = RESPValue.error("NOAUTH Authentication required.")
     static let wrongPass = RESPValue.error("WRONGPASS invalid username-password pair or user is disabled.")
     static let syntax = RESPValue.error("ERR syntax error")
+
+    /// A miss that PostgreSQL could not fill: fails fast with a retryable error.
+    static func fillFailed(_ error: any Error) -> RESPValue {
+        .error("TRYAGAIN the value is not cached and could not be read from PostgreSQL: \(error)")
+    }
 
     static func wrongArity(_ fullName: String) -> RESPValue {
         .error("ERR wrong number of arguments for '\(fullName)' command")

@@ -15,22 +15,17 @@ extension CommandDispatcher {
             case .failure(let error): return .reply(.error(error.description))
             }
         }
+        if name == "get" { return .cacheGet(CacheGet(cache: cache, key: keys[0], name: arguments[1])) }
         let outcome = readThrough(name, keys, arguments: arguments, cache: cache, eventLoop: eventLoop)
         // A miss that PostgreSQL cannot fill fails fast with a retryable error.
         guard case .deferred(let future) = outcome else { return outcome }
-        return .deferred(future.recover { error in
-            .error("TRYAGAIN the value is not cached and could not be read from PostgreSQL: \(error)")
-        })
+        return .deferred(future.recover(Replies.fillFailed))
     }
 
     private func readThrough(
         _ name: String, _ keys: [CacheKey], arguments: [ByteBuffer], cache: ReadThroughCache, eventLoop: any EventLoop
     ) -> CommandOutcome {
         switch name {
-        case "get":
-            return .deferred(cache.get(keys[0], name: arguments[1], on: eventLoop).map { value in
-                value.map(RESPValue.bulkString) ?? .nullBulkString
-            })
         case "mget":
             return .deferred(cache.get(keys, names: arguments.dropFirst(), on: eventLoop).map { values in
                 .array(values.map { $0.map(RESPValue.bulkString) ?? .nullBulkString })

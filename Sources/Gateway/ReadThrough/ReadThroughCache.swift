@@ -28,20 +28,40 @@ public final class ReadThroughCache: Sendable {
             pool: pool, settings: settings, stats: stats, hooks: hooks, metrics: metrics, logger: logger)
     }
 
-    /// The value of `key`: its JSON as a bulk string, or nil for an absent row.
-    /// `name` is the key's bytes as the client sent them (canonical, since `key` parsed
-    /// from them), so the hit path builds no new name.
-    func get(_ key: CacheKey, name: ByteBuffer? = nil, on eventLoop: any EventLoop) -> EventLoopFuture<ByteBuffer?> {
-        redis.send([Self.get, name ?? ByteBuffer(string: key.name)], on: eventLoop).flatMap { [self] reply in
-            switch classify(reply, key: key) {
-            case .hit(let value): return eventLoop.makeSucceededFuture(value)
-            case .miss: return fill(key, on: eventLoop)
+    /// The value of `key`: its JSON as a bulk string, or nil for an absent row. `name` is the
+    /// key's bytes as the client sent them (canonical, since `key` parsed from them), so the hit
+    /// path builds no new name. Must be called on `eventLoop`; `completion` runs there. A hit
+    /// costs one Redis round trip and no future.
+    func get(
+        _ key: CacheKey, name: ByteBuffer, on eventLoop: any EventLoop,
+        completion: @escaping (Result<ByteBuffer?, any Error>) -> Void
+    ) {
+        redis.send(Self.get, key: name, on: eventLoop) { [self] result in
+            switch result {
+            case .success(let reply):
+                switch classify(reply, key: key) {
+                case .hit(let value): completion(.success(value))
+                case .miss: fill(key, on: eventLoop).assumeIsolated().whenComplete(completion)
+                }
+            case .failure(let error) where error is RedisClientError:
+                // Redis unreachable: answer from PostgreSQL (single flight keeps it calm).
+                fill(key, on: eventLoop).assumeIsolated().whenComplete(completion)
+            case .failure(let error):
+                completion(.failure(error))
             }
-        }.flatMapError { [self] error in
-            // Redis unreachable: answer from PostgreSQL (single flight keeps it calm).
-            if error is RedisClientError { return fill(key, on: eventLoop) }
-            return eventLoop.makeFailedFuture(error)
         }
+    }
+
+    /// The value of `key` as a future (for callers off the hit path).
+    func get(_ key: CacheKey, on eventLoop: any EventLoop) -> EventLoopFuture<ByteBuffer?> {
+        let promise = eventLoop.makePromise(of: ByteBuffer?.self)
+        let name = ByteBuffer(string: key.name)
+        if eventLoop.inEventLoop {
+            get(key, name: name, on: eventLoop) { promise.completeWith($0) }
+        } else {
+            eventLoop.execute { [self] in get(key, name: name, on: eventLoop) { promise.completeWith($0) } }
+        }
+        return promise.futureResult
     }
 
     /// The value of `key` and whether Redis had it (for `QUICKSELL GET`); counted as `get`.

@@ -27,6 +27,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private var closing = false
     /// A `read` was held back because of back-pressure.
     private var readHeld = false
+    /// A flush is due at the end of the current event-loop tick.
+    private var flushScheduled = false
 
     private enum Slot {
         case waiting
@@ -63,22 +65,31 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         case .replyAndClose(let value):
             enqueue(value, closeAfter: true, context: context)
         case .deferred(let future):
-            let timedCommand = commandName
-            let sequence = firstSequence + queue.count
-            queue.append(.waiting)
-            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            future.hop(to: context.eventLoop).whenComplete { result in
-                let (handler, context) = loopBound.value
-                if let metrics, let started, let timedCommand {
-                    metrics.recordRequest(timedCommand, nanoseconds: (NIODeadline.now() - started).nanoseconds)
-                }
-                let value: RESPValue
+            let completion = awaitReply(context: context, commandName: commandName, started: started)
+            future.hop(to: context.eventLoop).assumeIsolated().whenComplete { result in
                 switch result {
-                case .success(let reply): value = reply
-                case .failure(let error): value = .error("ERR \(error)")
+                case .success(let reply): completion(reply)
+                case .failure(let error): completion(.error("ERR \(error)"))
                 }
-                handler.complete(sequence: sequence, with: value, context: context)
             }
+        case .cacheGet(let get):
+            get.start(on: context.eventLoop,
+                      completion: awaitReply(context: context, commandName: commandName, started: started))
+        }
+    }
+
+    /// Reserves the next reply's place; the returned closure fills it (on this loop).
+    private func awaitReply(
+        context: ChannelHandlerContext, commandName: String?, started: NIODeadline?
+    ) -> (RESPValue) -> Void {
+        let sequence = firstSequence + queue.count
+        queue.append(.waiting)
+        let metrics = dispatcher.environment.metrics
+        return { value in
+            if let metrics, let started, let commandName {
+                metrics.recordRequest(commandName, nanoseconds: (NIODeadline.now() - started).nanoseconds)
+            }
+            self.complete(sequence: sequence, with: value, context: context)
         }
     }
 
@@ -158,7 +169,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         if closing && queue.isEmpty && context.channel.isActive {
             closeAfterPendingWrites(context: context)  // draining: the last awaited reply is out
         } else {
-            flushOutput(context: context)
+            scheduleFlush(context: context)
         }
         resumeReadingIfPossible(context: context)
     }
@@ -178,6 +189,17 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in
             channel.close(promise: nil)
+        }
+    }
+
+    /// Flushes once at the end of this event-loop tick: the replies that one Redis read
+    /// completes for this client leave in one write, not one write each.
+    private func scheduleFlush(context: ChannelHandlerContext) {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute {
+            self.flushScheduled = false
+            self.flushOutput(context: context)
         }
     }
 
