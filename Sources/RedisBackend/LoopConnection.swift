@@ -261,7 +261,6 @@ final class LoopConnection: @unchecked Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(ByteToMessageHandler(RESPValueDecoder()))
                     try sync.addHandler(RedisChannelHandler(connection: self, epoch: epoch))
                 }
             }

@@ -1,17 +1,22 @@
 import NIOCore
 import RESP
 
-/// The pipeline end of one TCP connection to Redis: it forwards decoded replies and the
-/// channel's life events to its `LoopConnection`, and writes what the connection gives it.
-/// It decides nothing itself; a handler whose connection has moved on is simply ignored.
+/// The pipeline end of one TCP connection to Redis: it decodes replies from the bytes read and
+/// forwards them and the channel's life events to its `LoopConnection`, and writes what the
+/// connection gives it. It decides nothing itself; a handler whose connection has moved on is
+/// simply ignored.
 final class RedisChannelHandler: ChannelInboundHandler {
-    typealias InboundIn = RESPValue
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let connection: LoopConnection
     /// Which connect attempt of `connection` created this handler.
     let epoch: UInt64
     private var context: ChannelHandlerContext?
+    private var decoder = RESPValueDecoder()
+    private var cumulation = ReceiveCumulation()
+    /// Set once the reply stream could not be decoded: nothing more is read from it.
+    private var failed = false
 
     init(connection: LoopConnection, epoch: UInt64) {
         self.connection = connection
@@ -35,7 +40,19 @@ final class RedisChannelHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        connection.replyReceived(unwrapInboundIn(data), from: self)
+        guard !failed else { return }
+        var buffer = cumulation.merged(with: unwrapInboundIn(data))
+        do {
+            while let value = try decoder.decode(buffer: &buffer) {
+                connection.replyReceived(value, from: self)
+            }
+            cumulation.keep(buffer)
+        } catch {
+            failed = true
+            cumulation.keep(ByteBuffer())
+            connection.channelFailed(self, error: error)
+            context.close(promise: nil)
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -1,3 +1,4 @@
+import CoreMetrics
 import NIOCore
 import RESP
 
@@ -6,19 +7,19 @@ import RESP
 struct CommandDispatcher: Sendable {
     let environment: ServerEnvironment
 
-    /// `commandName` receives the command's table name (nil for unknown commands), for timing.
+    /// `timer` receives where to record the request's duration (nil for unknown commands or
+    /// without metrics).
     func dispatch(
-        _ request: RESPRequest, session: inout ClientSession, eventLoop: any EventLoop, commandName: inout String?
+        _ request: RESPRequest, session: inout ClientSession, eventLoop: any EventLoop, timer: inout CoreMetrics.Timer?
     ) -> CommandOutcome {
         let arguments = request.arguments
         guard let first = arguments.first else { return .reply(Replies.syntax) }
         let name = first.lowercasedASCII
         guard let spec = CommandTable.spec(name) else {
-            environment.metrics?.countRequest("unknown")
+            _ = environment.metrics?.requestStarted(nil)
             return .reply(Replies.unknownCommand(arguments))
         }
-        commandName = spec.name
-        environment.metrics?.countRequest(spec.name)
+        timer = environment.metrics?.requestStarted(spec.name)
         guard spec.accepts(argumentCount: arguments.count) else {
             return .reply(Replies.wrongArity(spec.name))
         }
@@ -31,9 +32,9 @@ struct CommandDispatcher: Sendable {
         // CLIENT LIST's `cmd=`: the full name, `client|info` for a subcommand, as Redis shows it.
         let lastCommand = spec.subcommands.isEmpty || arguments.count < 2 ? spec.name
             : (spec.subcommand(arguments[1].lowercasedASCII)?.name ?? spec.name)
-        session.record.update {
-            $0.lastCommand = lastCommand
-            $0.lastInteraction = .now
+        if lastCommand != session.lastCommand {  // published on change only: no lock per GET of a GET stream
+            session.lastCommand = lastCommand
+            session.record.update { $0.lastCommand = lastCommand }
         }
         switch name {
         case "ping": return .reply(ping(arguments, session: session))

@@ -13,8 +13,9 @@ import Synchronization
 public final class GatewayMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
-    private let requests: [String: CoreMetrics.Counter]
-    private let requestDurations: [String: CoreMetrics.Timer]
+    /// Per command: its request counter and latency histogram, found with one lookup.
+    private let requests: [String: RequestMetrics]
+    private let unknownRequests: CoreMetrics.Counter
     private let fillDurations: [KeyFamily: CoreMetrics.Timer]
     let invalidationLag: CoreMetrics.Timer
     /// Counters carried over from `INFO`'s figures, by name and labels.
@@ -29,18 +30,17 @@ public final class GatewayMetrics: Sendable {
             .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5),
         ]
         self.factory = factory
-        var requests: [String: CoreMetrics.Counter] = [:]
-        var durations: [String: CoreMetrics.Timer] = [:]
+        var requests: [String: RequestMetrics] = [:]
         for spec in CommandTable.all {
-            requests[spec.name] = CoreMetrics.Counter(
-                label: "quicksell_requests_total", dimensions: [("command", spec.name)], factory: factory)
-            durations[spec.name] = CoreMetrics.Timer(
-                label: "quicksell_request_duration_seconds", dimensions: [("command", spec.name)], factory: factory)
+            requests[spec.name] = RequestMetrics(
+                counter: CoreMetrics.Counter(
+                    label: "quicksell_requests_total", dimensions: [("command", spec.name)], factory: factory),
+                duration: CoreMetrics.Timer(
+                    label: "quicksell_request_duration_seconds", dimensions: [("command", spec.name)], factory: factory))
         }
-        requests["unknown"] = CoreMetrics.Counter(
-            label: "quicksell_requests_total", dimensions: [("command", "unknown")], factory: factory)
         self.requests = requests
-        self.requestDurations = durations
+        unknownRequests = CoreMetrics.Counter(
+            label: "quicksell_requests_total", dimensions: [("command", "unknown")], factory: factory)
         var fills: [KeyFamily: CoreMetrics.Timer] = [:]
         for family in KeyFamily.allCases {
             fills[family] = CoreMetrics.Timer(
@@ -50,14 +50,15 @@ public final class GatewayMetrics: Sendable {
         invalidationLag = CoreMetrics.Timer(label: "quicksell_invalidation_lag_seconds", factory: factory)
     }
 
-    /// One request of `command` (lowercase name; unknown names are counted together).
-    func countRequest(_ command: String) {
-        (requests[command] ?? requests["unknown"])?.increment()
-    }
-
-    /// How long a request took from decoding to its reply.
-    func recordRequest(_ command: String, nanoseconds: Int64) {
-        requestDurations[command]?.recordNanoseconds(nanoseconds)
+    /// Counts one request of `command` (its table name) and returns where to record its
+    /// duration; nil counts it as unknown.
+    func requestStarted(_ command: String?) -> CoreMetrics.Timer? {
+        guard let command, let metrics = requests[command] else {
+            unknownRequests.increment()
+            return nil
+        }
+        metrics.counter.increment()
+        return metrics.duration
     }
 
     func recordFill(_ family: KeyFamily, nanoseconds: Int64) {
@@ -83,4 +84,10 @@ public final class GatewayMetrics: Sendable {
             gauge.record(value)
         }
     }
+}
+
+/// The metrics of one command.
+struct RequestMetrics: Sendable {
+    let counter: CoreMetrics.Counter
+    let duration: CoreMetrics.Timer
 }

@@ -1,14 +1,16 @@
+import CoreMetrics
 import NIOCore
 import RESP
 
 /// Sent to every client connection when the gateway shuts down gracefully.
 struct DrainEvent: Sendable {}
 
-/// One client connection: runs each decoded request, writes replies strictly in
-/// request order (even when a backend answers later), batches the replies of one
-/// read into one write, and stops reading while the client does not read its replies.
+/// One client connection: decodes requests from the bytes read, runs each one, writes replies
+/// strictly in request order (even when a backend answers later), batches the replies of one
+/// read (or of one event-loop tick) into one write, and stops reading while the client does
+/// not read its replies.
 final class ClientConnectionHandler: ChannelDuplexHandler {
-    typealias InboundIn = RESPRequest
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -16,6 +18,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private let registry: ClientRegistry
     private var session: ClientSession
     private let maxPendingReplies: Int
+    private var decoder: RESPRequestDecoder
+    private var cumulation = ReceiveCumulation()
 
     /// Replies waiting for an earlier deferred one, in request order.
     private var queue = CircularBuffer<Slot>()
@@ -37,6 +41,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
 
     init(dispatcher: CommandDispatcher, registry: ClientRegistry, record: ClientRecord, maxPendingReplies: Int) {
         self.dispatcher = dispatcher
+        self.decoder = RESPRequestDecoder(limits: dispatcher.environment.configuration.limits)
         self.registry = registry
         self.maxPendingReplies = maxPendingReplies
         self.session = ClientSession(
@@ -50,22 +55,32 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !closing else { return }
-        let request = unwrapInboundIn(data)
+        var buffer = cumulation.merged(with: unwrapInboundIn(data))
+        session.record.update { $0.lastInteraction = .now }  // once per read, not per command
+        do {
+            while !closing, let request = try decoder.decode(buffer: &buffer) {
+                run(request, context: context)
+            }
+        } catch {
+            protocolError(error, context: context)
+            return
+        }
+        cumulation.keep(closing ? ByteBuffer() : buffer)
+    }
+
+    private func run(_ request: RESPRequest, context: ChannelHandlerContext) {
         let metrics = dispatcher.environment.metrics
         let started = metrics == nil ? nil : NIODeadline.now()
-        var commandName: String?
-        let outcome = dispatcher.dispatch(request, session: &session, eventLoop: context.eventLoop, commandName: &commandName)
+        var timer: CoreMetrics.Timer?
+        let outcome = dispatcher.dispatch(request, session: &session, eventLoop: context.eventLoop, timer: &timer)
         switch outcome {
         case .reply(let value):
-            if let metrics, let started, let commandName {
-                metrics.recordRequest(commandName, nanoseconds: (NIODeadline.now() - started).nanoseconds)
-            }
+            if let timer, let started { timer.recordNanoseconds((NIODeadline.now() - started).nanoseconds) }
             enqueue(value, closeAfter: false, context: context)
         case .replyAndClose(let value):
             enqueue(value, closeAfter: true, context: context)
         case .deferred(let future):
-            let completion = awaitReply(context: context, commandName: commandName, started: started)
+            let completion = awaitReply(context: context, timer: timer, started: started)
             future.hop(to: context.eventLoop).assumeIsolated().whenComplete { result in
                 switch result {
                 case .success(let reply): completion(reply)
@@ -74,21 +89,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
             }
         case .cacheGet(let get):
             get.start(on: context.eventLoop,
-                      completion: awaitReply(context: context, commandName: commandName, started: started))
+                      completion: awaitReply(context: context, timer: timer, started: started))
         }
     }
 
     /// Reserves the next reply's place; the returned closure fills it (on this loop).
     private func awaitReply(
-        context: ChannelHandlerContext, commandName: String?, started: NIODeadline?
+        context: ChannelHandlerContext, timer: CoreMetrics.Timer?, started: NIODeadline?
     ) -> (RESPValue) -> Void {
         let sequence = firstSequence + queue.count
         queue.append(.waiting)
-        let metrics = dispatcher.environment.metrics
         return { value in
-            if let metrics, let started, let commandName {
-                metrics.recordRequest(commandName, nanoseconds: (NIODeadline.now() - started).nanoseconds)
-            }
+            if let timer, let started { timer.recordNanoseconds((NIODeadline.now() - started).nanoseconds) }
             self.complete(sequence: sequence, with: value, context: context)
         }
     }
@@ -98,14 +110,15 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         context.fireChannelReadComplete()
     }
 
+    private func protocolError(_ error: RESPProtocolError, context: ChannelHandlerContext) {
+        dispatcher.environment.stats.protocolErrors.add(1, ordering: .relaxed)
+        cumulation.keep(ByteBuffer())
+        // Redis answers the garbage with an error, then closes once the replies are out.
+        if !closing { enqueue(.error("ERR \(error.message)"), closeAfter: true, context: context) }
+        flushOutput(context: context)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let protocolError = error as? RESPProtocolError {
-            dispatcher.environment.stats.protocolErrors.add(1, ordering: .relaxed)
-            // Redis answers the garbage with an error, then closes once the replies are out.
-            if !closing { enqueue(.error("ERR \(protocolError.message)"), closeAfter: true, context: context) }
-            flushOutput(context: context)
-            return
-        }
         context.close(promise: nil)
     }
 

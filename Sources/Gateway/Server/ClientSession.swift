@@ -7,6 +7,8 @@ struct ClientSession {
     var protocolVersion: RESPVersion = .resp2
     /// The user it authenticated as; nil until it does (when authentication is required).
     var authenticatedUser: String?
+    /// The last command run, as CLIENT LIST's `cmd=` shows it (mirrored into `record` when it changes).
+    var lastCommand = "NULL"
 
     init(record: ClientRecord, requiresAuthentication: Bool) {
         self.record = record

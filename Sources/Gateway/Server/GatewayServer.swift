@@ -101,7 +101,6 @@ public final class GatewayServer: Sendable {
         if configuration.idleTimeoutSeconds > 0 {
             try pipeline.addHandler(IdleStateHandler(allTimeout: .seconds(Int64(configuration.idleTimeoutSeconds))))
         }
-        try pipeline.addHandler(ByteToMessageHandler(RESPRequestDecoder(limits: configuration.limits)))
         try pipeline.addHandler(ClientConnectionHandler(
             dispatcher: CommandDispatcher(environment: environment),
             registry: environment.registry,
