@@ -25,6 +25,8 @@ final class LoopConnection: @unchecked Sendable {
     /// Encoded commands not yet written: a batch to flush, or the queue while connecting.
     private var output: ByteBuffer
     private var flushScheduled = false
+    /// When the current tick's first command was queued.
+    private var tickTime = NIODeadline.uptimeNanoseconds(0)
     private var readyWaiters: [EventLoopPromise<Void>] = []
     private var timeoutTask: RepeatedTask?
     private var backoffTask: Scheduled<Void>?
@@ -81,7 +83,9 @@ final class LoopConnection: @unchecked Sendable {
     }
 
     private func enqueue(_ target: ReplyTarget, encode: (inout ByteBuffer) -> Void) {
-        let action = machine.sendRequested(target, now: .now())
+        // Commands of one tick share one clock reading (they leave in one write anyway).
+        if !flushScheduled { tickTime = .now() }
+        let action = machine.sendRequested(target, now: tickTime)
         switch action {
         case .write:
             encode(&output)

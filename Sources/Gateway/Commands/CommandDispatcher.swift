@@ -36,7 +36,9 @@ struct CommandDispatcher: Sendable {
             session.lastCommand = lastCommand
             session.record.update { $0.lastCommand = lastCommand }
         }
-        switch name {
+        switch name {  // the key commands first: a String switch tries its cases in order
+        case "get", "mget", "exists", "strlen", "type", "ttl", "pttl":
+            return keyCommand(name, arguments, eventLoop: eventLoop)
         case "ping": return .reply(ping(arguments, session: session))
         case "echo": return .reply(.bulkString(arguments[1]))
         case "hello": return hello(arguments, session: &session)
@@ -51,8 +53,6 @@ struct CommandDispatcher: Sendable {
         case "config": return .reply(config(arguments, spec: spec, session: session))
         case "quicksell": return quicksell(arguments, spec: spec, session: session, eventLoop: eventLoop)
         case "del", "unlink": return deleteKeys(arguments, eventLoop: eventLoop)
-        case "get", "mget", "exists", "strlen", "type", "ttl", "pttl":
-            return keyCommand(name, arguments, eventLoop: eventLoop)
         default:
             if spec.flags.contains("write") { return refuseWrite(name, arguments) }
             return .reply(Replies.unknownCommand(arguments))

@@ -1,6 +1,7 @@
 /// What `COMMAND`, `COMMAND INFO` and `COMMAND DOCS` say about a command, and its arity
 /// (Redis's convention: n exactly n arguments including the name, -n at least n).
-struct CommandSpec: Sendable {
+/// A class: looking a command up per request then costs one reference, not a copy of every field.
+final class CommandSpec: Sendable {
     let name: String
     let arity: Int
     let flags: [String]

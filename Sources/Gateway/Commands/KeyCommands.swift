@@ -7,6 +7,12 @@ extension CommandDispatcher {
         guard let cache = environment.cache else {
             return .reply(.error("ERR the gateway has no backends configured"))
         }
+        if name == "get" {  // the hit path: no key array
+            switch CacheKey.parse(arguments[1]) {
+            case .success(let key): return .cacheGet(CacheGet(cache: cache, key: key, name: arguments[1]))
+            case .failure(let error): return .reply(.error(error.description))
+            }
+        }
         var keys: [CacheKey] = []
         keys.reserveCapacity(arguments.count - 1)
         for argument in arguments.dropFirst() {
@@ -15,7 +21,6 @@ extension CommandDispatcher {
             case .failure(let error): return .reply(.error(error.description))
             }
         }
-        if name == "get" { return .cacheGet(CacheGet(cache: cache, key: keys[0], name: arguments[1])) }
         let outcome = readThrough(name, keys, arguments: arguments, cache: cache, eventLoop: eventLoop)
         // A miss that PostgreSQL cannot fill fails fast with a retryable error.
         guard case .deferred(let future) = outcome else { return outcome }

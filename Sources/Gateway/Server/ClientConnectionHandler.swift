@@ -57,9 +57,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = cumulation.merged(with: unwrapInboundIn(data))
         session.record.update { $0.lastInteraction = .now }  // once per read, not per command
+        // Requests that arrived in one read are timed from that read.
+        let started = dispatcher.environment.metrics == nil ? nil : NIODeadline.now()
         do {
             while !closing, let request = try decoder.decode(buffer: &buffer) {
-                run(request, context: context)
+                run(request, started: started, context: context)
             }
         } catch {
             protocolError(error, context: context)
@@ -68,9 +70,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         cumulation.keep(closing ? ByteBuffer() : buffer)
     }
 
-    private func run(_ request: RESPRequest, context: ChannelHandlerContext) {
-        let metrics = dispatcher.environment.metrics
-        let started = metrics == nil ? nil : NIODeadline.now()
+    private func run(_ request: RESPRequest, started: NIODeadline?, context: ChannelHandlerContext) {
         var timer: CoreMetrics.Timer?
         let outcome = dispatcher.dispatch(request, session: &session, eventLoop: context.eventLoop, timer: &timer)
         switch outcome {
