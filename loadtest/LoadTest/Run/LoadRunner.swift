@@ -63,7 +63,6 @@ public struct LoadRunner {
             return ReadWorker(index: index, connectionCount: share, options: options, chooser: chooser, stop: stop,
                               verifier: verifier, measuredRequests: counter, distinctKeys: distinctKeys)
         }
-        workers.forEach { $0.start() }
 
         let clock = ContinuousClock()
         let start = clock.now
@@ -75,6 +74,8 @@ public struct LoadRunner {
         func seconds(_ duration: Duration) -> Double {
             Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         }
+        // Without a warm-up, measuring starts before the first request (miss-only runs
+        // count every key's fill).
         if options.warmupSeconds == 0 {
             infoBefore = lastInfo
             onMeasure()
@@ -82,6 +83,7 @@ public struct LoadRunner {
             _ = writer?.takeCounts()
             measureStart = clock.now
         }
+        workers.forEach { $0.start() }
         while true {
             if interrupt.isRaised { stop.raise() }
             if stop.isRaised { break }
