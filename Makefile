@@ -6,11 +6,13 @@ ENV := source scripts/env.sh &&
 SWIFT_BUILD_FLAGS ?=
 DEMO_USERS ?= 1000
 
-.PHONY: help deps services stop status build migrate seed run test fuzz clean-services
+.PHONY: help deps services stop status build migrate seed run test bench bench-short fuzz clean-services
 
 help:
 	@echo "make run    install what is missing, start Redis and PostgreSQL, migrate, seed demo data, run the gateway"
 	@echo "make test   start the services, run the whole test suite, stop what it started"
+	@echo "make bench  the benchmark suite of issue 10: six targets vs their baselines, one table (about 15 min, see BENCHMARKS.md)"
+	@echo "make bench-short  every benchmark target once, briefly (catches crashes; not a speed verdict; part of make test)"
 	@echo "make fuzz   nightly-style fuzzing: 1,000,000 mutated inputs through both RESP decoders (about 3 min)"
 	@echo "make services | stop | status | build | migrate | seed"
 
@@ -40,6 +42,13 @@ run: seed
 
 test: deps
 	@scripts/with-services.sh scripts/run-tests.sh
+
+# BENCH_MODE=short, BENCH_ROUNDS, BENCH_USERS, … tune it (loadtest/bench.sh lists them).
+bench: deps
+	@scripts/with-services.sh loadtest/bench.sh
+
+bench-short: deps
+	@BENCH_MODE=short scripts/with-services.sh loadtest/bench.sh
 
 # FUZZ_INPUTS, FUZZ_SECONDS (default 1800) and FUZZ_SEED tune the run; a failure prints its input.
 FUZZ_INPUTS ?= 1000000

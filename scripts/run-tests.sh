@@ -13,3 +13,10 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 swift build --build-tests
 # Serially: the suites measure timeouts and latencies that parallel suites on 2 cores would distort.
 swift test --skip-build --no-parallel "$@"
+# Then every benchmark target once, briefly, on the debug build just made: it catches crashes
+# and errors under load, it does not judge speed (make bench does, see BENCHMARKS.md).
+if [ $# -eq 0 ]; then
+    BENCH_MODE=short BENCH_SKIP_BUILD=1 loadtest/bench.sh
+else
+    echo "run-tests: a filtered run ($*): the short benchmark (loadtest/bench.sh) is not run"
+fi

@@ -27,6 +27,9 @@ struct RunCommand: ParsableCommand {
               # hit-only baseline against plain Redis (keys pre-loaded with SET)
               quicksell-loadtest run --target 127.0.0.1:6390 --postgres-url ... \\
                 --mode hit-only --preload --duration 10 --connections 16 --pipeline 8
+              # fill rate: every user key once from 50 connections (flush the cache first)
+              quicksell-loadtest run --target 127.0.0.1:6380 --postgres-url ... \\
+                --mode miss-only --mix user=1 --warmup 0 --connections 50 --pipeline 1
               # only users and listings, 100,000 requests, skew 1.2
               quicksell-loadtest run --target 127.0.0.1:6380 --postgres-url ... \\
                 --mix user=1,listing=1 --requests 100000 --zipf 1.2
@@ -69,7 +72,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Seed of the key and write sequences.")
     var seed: UInt64 = 1
 
-    @Option(help: "mixed (read-through with writes) or hit-only (pre-warm every key, then only reads).")
+    @Option(help: "mixed (read-through with writes), hit-only (pre-warm every key, then only reads) or miss-only (every key of the mix requested exactly once, no Zipf: against a cold cache each GET is a distinct miss; the run ends when all were requested).")
     var mode: String = "mixed"
 
     @Flag(help: "With --mode hit-only: SET every key to a ~400-byte blob first (targets without read-through).")
@@ -98,7 +101,7 @@ struct RunCommand: ParsableCommand {
         do {
             let (host, port) = try RunOptions.parseTarget(target)
             guard let runMode = RunOptions.Mode(rawValue: mode) else {
-                throw ValidationError("--mode must be mixed or hit-only, got '\(mode)'")
+                throw ValidationError("--mode must be mixed, hit-only or miss-only, got '\(mode)'")
             }
             let options = RunOptions(
                 host: host, port: port, postgresURL: postgresURL, durationSeconds: duration, requests: requests,

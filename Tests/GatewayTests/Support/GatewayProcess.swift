@@ -17,7 +17,10 @@ final class GatewayProcess: @unchecked Sendable {
     init(arguments: [String]) async throws {
         let executable = try RepoPaths.gatewayExecutable()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["--host", "127.0.0.1", "--port", "0"] + arguments
+        // Free ports for both servers: the default metrics port (9121) may be taken by another
+        // gateway on this machine, which would make this one exit at start.
+        let metricsPort = arguments.contains("--metrics-port") ? [] : ["--metrics-port", "0"]
+        process.arguments = ["--host", "127.0.0.1", "--port", "0"] + metricsPort + arguments
         process.standardOutput = output
         process.standardError = errors
         let collected = self.collected

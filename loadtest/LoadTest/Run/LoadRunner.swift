@@ -6,7 +6,8 @@ import Postgres
 ///
 /// Threads: `threads` readers (each with its share of the connections), one writer and
 /// one verifier when enabled; the calling thread samples progress once a second. The run
-/// ends after warm-up + duration, after `requests` measured requests, or as soon as
+/// ends after warm-up + duration, after `requests` measured requests, in `miss-only` mode
+/// once every key was requested, or as soon as
 /// `interrupt` is raised (SIGINT) — then the report is partial and says so.
 public struct LoadRunner {
     private let options: RunOptions
@@ -45,6 +46,9 @@ public struct LoadRunner {
             let warmed = try Prewarmer.run(keys: keys, host: options.host, port: options.port, preload: options.preload)
             log("hit-only: \(options.preload ? "preloaded and " : "")read \(warmed) keys once")
         }
+        let distinctKeys = options.mode == .missOnly
+            ? DistinctKeyCursor(families: chooser.activeFamilies, universe: universe) : nil
+        if let distinctKeys { log("miss-only: \(distinctKeys.count) distinct keys, each requested once") }
 
         let stop = StopFlag()
         let verifier = options.verifyFraction > 0 && options.mode == .mixed
@@ -57,9 +61,8 @@ public struct LoadRunner {
         let workers = (0..<options.threads).map { index in
             let share = options.connections / options.threads + (index < options.connections % options.threads ? 1 : 0)
             return ReadWorker(index: index, connectionCount: share, options: options, chooser: chooser, stop: stop,
-                              verifier: verifier, measuredRequests: counter)
+                              verifier: verifier, measuredRequests: counter, distinctKeys: distinctKeys)
         }
-        workers.forEach { $0.start() }
 
         let clock = ContinuousClock()
         let start = clock.now
@@ -71,6 +74,8 @@ public struct LoadRunner {
         func seconds(_ duration: Duration) -> Double {
             Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         }
+        // Without a warm-up, measuring starts before the first request (miss-only runs
+        // count every key's fill).
         if options.warmupSeconds == 0 {
             infoBefore = lastInfo
             onMeasure()
@@ -78,6 +83,7 @@ public struct LoadRunner {
             _ = writer?.takeCounts()
             measureStart = clock.now
         }
+        workers.forEach { $0.start() }
         while true {
             if interrupt.isRaised { stop.raise() }
             if stop.isRaised { break }

@@ -15,10 +15,12 @@ final class ReadWorker: Sendable {
     private let stop: StopFlag
     private let verifier: StalenessVerifier?
     private let measuredRequests: SharedCounter
+    /// `miss-only`: the shared source of never-requested keys (nil: Zipf draws).
+    private let distinctKeys: DistinctKeyCursor?
     private let finished = Atomic<Bool>(false)
 
     init(index: Int, connectionCount: Int, options: RunOptions, chooser: KeyChooser, stop: StopFlag,
-         verifier: StalenessVerifier?, measuredRequests: SharedCounter) {
+         verifier: StalenessVerifier?, measuredRequests: SharedCounter, distinctKeys: DistinctKeyCursor? = nil) {
         self.index = index
         self.connectionCount = connectionCount
         self.options = options
@@ -26,6 +28,7 @@ final class ReadWorker: Sendable {
         self.stop = stop
         self.verifier = verifier
         self.measuredRequests = measuredRequests
+        self.distinctKeys = distinctKeys
     }
 
     var isFinished: Bool { finished.load(ordering: .acquiring) }
@@ -55,13 +58,17 @@ final class ReadWorker: Sendable {
         var outcomes: [Outcome] = []
         let clock = ContinuousClock()
         let verifyThreshold = UInt64(options.verifyFraction * Double(UInt64.max >> 11)) << 11
+        var keysExhausted = false
         while !stop.isRaised {
             outcomes.removeAll(keepingCapacity: true)
             for slot in 0..<connectionCount {
                 pending[slot].removeAll(keepingCapacity: true)
                 guard let connection = connections[slot] else { continue }
                 for _ in 0..<options.pipelineDepth {
-                    let (family, key, id) = chooser.next(&random)
+                    guard let (family, key, id) = nextRequest(&random) else {
+                        keysExhausted = true
+                        break
+                    }
                     let sample = verifier != nil && family.isRowFamily && random.next() < verifyThreshold
                     connection.append(["GET", key])
                     pending[slot].append(Pending(family: family, id: id, sample: sample))
@@ -97,6 +104,7 @@ final class ReadWorker: Sendable {
                 }
             }
             let measured = stats.record(outcomes)
+            if keysExhausted { stop.raise() }
             if measured > 0, let limit = options.requests {
                 let total = measuredRequests.add(measured)
                 if total >= limit { stop.raise() }
@@ -106,6 +114,12 @@ final class ReadWorker: Sendable {
                 reconnect(&connections)
             }
         }
+    }
+
+    /// A Zipf draw, or in `miss-only` mode the next never-requested key (nil: none left).
+    private func nextRequest(_ random: inout SplitMix64) -> (LoadFamily, String, Int)? {
+        guard let distinctKeys else { return chooser.next(&random) }
+        return distinctKeys.next().map { ($0.family, $0.key, $0.id) }
     }
 
     private func lost(_ slot: Int, _ connections: inout [HiredisConnection?], _ pending: inout [[Pending]]) {

@@ -1,10 +1,13 @@
 /// Everything one `quicksell-loadtest run` does, validated before anything connects.
 public struct RunOptions: Sendable {
     /// `mixed` reads and writes through the read-through path; `hitOnly` pre-warms every
-    /// key and then only reads, so the same run can be aimed at Redis or twemproxy.
+    /// key and then only reads, so the same run can be aimed at Redis or twemproxy;
+    /// `missOnly` requests every key of the chosen families exactly once (no Zipf), so
+    /// against a cold cache every GET is a distinct miss (the fill path's rate).
     public enum Mode: String, Sendable, Codable {
         case mixed
         case hitOnly = "hit-only"
+        case missOnly = "miss-only"
     }
 
     public var host: String
@@ -86,6 +89,8 @@ public struct RunOptions: Sendable {
         guard mix.values.allSatisfy({ $0 >= 0 }) else { throw bad("--mix weights must not be negative") }
         guard mix.values.reduce(0, +) > 0 else { throw bad("--mix must give at least one family a positive weight") }
         if mode == .hitOnly, writeRate > 0 { throw bad("--mode hit-only reads only: drop --write-rate") }
+        if mode == .missOnly, writeRate > 0 { throw bad("--mode miss-only reads only: drop --write-rate") }
+        if mode == .missOnly, preload { throw bad("--preload SETs keys, which would make --mode miss-only hits: drop --preload") }
     }
 
     /// Parses `user=40,listing=30,leaderboard:weekly=5`; families not named get weight 0.

@@ -1,0 +1,40 @@
+# Sourced by loadtest/bench.sh: the dedicated bench database (schema, data, triggers).
+
+bench_psql() { "$QUICKSELL_PG_BIN/psql" "$BENCH_URL" -v ON_ERROR_STOP=1 -qAt "$@"; }
+
+# Creates and migrates the bench database, seeds a small full data set with the load-test
+# tool (every family has rows, for the steady-state run) and tops the users up to
+# $USERS with one INSERT … SELECT generate_series (the seeder is slow for 100,000 users).
+prepare_database() {
+    local exists
+    exists=$("$QUICKSELL_PG_BIN/psql" "$QUICKSELL_POSTGRES_ADMIN_URL" -tAc \
+        "SELECT 1 FROM pg_database WHERE datname = '$DATABASE'")
+    [ "$exists" = "1" ] || "$QUICKSELL_PG_BIN/psql" "$QUICKSELL_POSTGRES_ADMIN_URL" -qc "CREATE DATABASE $DATABASE"
+    "$BIN/quicksell-cache" migrate --postgres-url "$BENCH_URL" >&2
+    "$BIN/quicksell-loadtest" seed --postgres-url "$BENCH_URL" --users "$SEED_USERS" --seed 1 --if-empty >&2
+    local count
+    count=$(bench_psql -c "SELECT count(*) FROM users")
+    if [ "$count" -lt "$USERS" ]; then
+        say "adding $((USERS - count)) users with generate_series (bench database has $count)"
+        bench_psql -v missing="$((USERS - count))" -f "$BENCH_DIR/users.sql" >/dev/null
+    fi
+    enable_user_invalidation_triggers
+    bench_psql -c "VACUUM ANALYZE users" >/dev/null
+    say "bench database $DATABASE: $(bench_psql -c "SELECT count(*) FROM users") users"
+}
+
+# The invalidation triggers of `users`, by name (006 names them trg_users_invalidate_*;
+# later migrations may change the function they call, not these names).
+user_invalidation_triggers() {
+    bench_psql -c "SELECT tgname FROM pg_trigger WHERE tgrelid = 'users'::regclass
+                   AND NOT tgisinternal AND tgname LIKE 'trg_users_invalidate_%' ORDER BY tgname"
+}
+
+set_user_invalidation_triggers() { # ENABLE|DISABLE
+    local name statements=""
+    for name in $(user_invalidation_triggers); do statements+="ALTER TABLE users $1 TRIGGER $name; "; done
+    [ -n "$statements" ] || die "no trg_users_invalidate_* triggers on users in $DATABASE"
+    bench_psql -c "$statements" >/dev/null
+}
+enable_user_invalidation_triggers() { set_user_invalidation_triggers ENABLE; }
+disable_user_invalidation_triggers() { set_user_invalidation_triggers DISABLE; }

@@ -1,0 +1,232 @@
+# Sourced by loadtest/bench.sh: one function per target of issue 10. Each round of a
+# target measures every system once, in the same order (A, B, C, A, B, C, …), and
+# appends one JSON line per measurement to $RESULTS; report.py takes the medians.
+
+record() { # target system round key value [key value …]
+    local line="{\"target\":\"$1\",\"system\":\"$2\",\"round\":$3"
+    shift 3
+    while [ $# -gt 0 ]; do line+=",\"$1\":${2:-null}"; shift 2; done
+    echo "$line}" >>"$RESULTS"
+}
+
+json_field() { # file python-expression-on-r
+    python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# pgbench against the bench database; prints tps, fails on errors or failed transactions.
+run_pgbench() { # name script seconds extra-args…
+    local name=$1 script=$2 seconds=$3; shift 3
+    local out="$WORK/pgbench-$name.txt"
+    timeout $((seconds + 60)) "$QUICKSELL_PG_BIN/pgbench" -h 127.0.0.1 -p "$QUICKSELL_PG_PORT" -U postgres -n \
+        -M prepared -T "$seconds" -D maxid="$MAX_USER_ID" -f "$BENCH_DIR/$script" "$@" "$DATABASE" >"$out" 2>&1 \
+        || die "pgbench ($name) failed: $(tail -n 5 "$out")"
+    local failed
+    failed=$(awk '/number of failed transactions:/ { print $5 }' "$out")
+    [ "${failed:-0}" = "0" ] || die "pgbench ($name): $failed failed transactions: $(grep -m 3 -i error "$out")"
+    awk '/^tps = / { print $3; exit }' "$out"
+}
+
+# Targets 1 and 2: redis-benchmark GET of warm keys, direct Redis, twemproxy, gateway.
+preload_hit_keys() {
+    say "pre-loading $HIT_KEYS ~400-byte values into the private Redis"
+    python3 "$BENCH_DIR/preload_hits.py" "$HIT_KEYS" \
+        | timeout 300 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" --pipe >"$WORK/preload.txt" 2>&1 \
+        || die "preloading Redis failed: $(tail -n 3 "$WORK/preload.txt")"
+    local key="user:1000000000000" direct proxied gatewayed
+    direct=$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" GET "$key")
+    proxied=$(redis-cli -h 127.0.0.1 -p "$PROXY_PORT" GET "$key")
+    gatewayed=$(redis-cli -h 127.0.0.1 -p "$GATEWAY_PORT" GET "$key")
+    [ -n "$direct" ] && [ "$direct" = "$proxied" ] && [ "$direct" = "$gatewayed" ] \
+        || die "$key differs between Redis, twemproxy and the gateway"
+}
+
+bench_hit_once() { # target system port depth requests round
+    local target=$1 system=$2 port=$3 depth=$4 requests=$5 round=$6
+    local out="$WORK/$target-$system-$round.csv" hits0=0 misses0=0 errors0=0
+    if [ "$system" = gateway ]; then
+        hits0=$(user_family_counter "$port" hits); misses0=$(user_family_counter "$port" misses)
+        errors0=$(info_field "$port" total_error_replies)
+    fi
+    timeout 600 redis-benchmark -h 127.0.0.1 -p "$port" -c 50 -P "$depth" -n "$requests" -r "$HIT_KEYS" \
+        --csv GET 'user:1__rand_int__' >"$out" 2>"$out.err" || die "redis-benchmark against $system exited with an error: $(tail -n 3 "$out.err")"
+    if grep -v "Could not fetch server CONFIG" "$out" "$out.err" | grep -qi "error"; then
+        die "redis-benchmark against $system reported errors: $(grep -m 3 -i error "$out" "$out.err")"
+    fi
+    local line
+    line=$(grep '^"GET' "$out") || die "redis-benchmark against $system printed no result: $(head -c 300 "$out")"
+    local rps p99
+    rps=$(echo "$line" | awk -F'","' '{ print $2 }')
+    p99=$(echo "$line" | awk -F'","' '{ print $7 }')
+    if [ "$system" = gateway ]; then
+        check_gateway_alive "$target"
+        local hits misses errors
+        hits=$(( $(user_family_counter "$port" hits) - hits0 ))
+        misses=$(( $(user_family_counter "$port" misses) - misses0 ))
+        errors=$(( $(info_field "$port" total_error_replies) - errors0 ))
+        [ "$hits" -ge "$requests" ] && [ "$misses" -eq 0 ] && [ "$errors" -eq 0 ] \
+            || die "gateway $target round $round: $hits hits, $misses misses, $errors error replies for $requests GETs (expected all hits)"
+        say "  $target $system: $rps req/s, p99 $p99 ms ($hits hits, 0 misses)"
+    else
+        say "  $target $system: $rps req/s, p99 $p99 ms"
+    fi
+    record "$target" "$system" "$round" rps "$rps" p99_ms "$p99"
+}
+
+bench_hit_paths() {
+    local round system
+    for round in $(seq 1 "$ROUNDS"); do
+        say "targets 1-2, round $round of $ROUNDS"
+        for system in redis twemproxy gateway; do
+            bench_hit_once hit_p1 "$system" "$(port_of "$system")" 1 "$HIT_REQUESTS_P1" "$round"
+        done
+        for system in redis twemproxy gateway; do
+            bench_hit_once hit_p16 "$system" "$(port_of "$system")" 16 "$HIT_REQUESTS_P16" "$round"
+        done
+    done
+}
+
+port_of() {
+    case "$1" in
+        redis) echo "$REDIS_PORT" ;;
+        twemproxy) echo "$PROXY_PORT" ;;
+        gateway) echo "$GATEWAY_PORT" ;;
+    esac
+}
+
+# Target 3: every GET a distinct cold key (quicksell-loadtest --mode miss-only, 50
+# independent clients: one thread and connection each) against pgbench's single-id point
+# query, 8 clients.
+bench_miss_path() {
+    local round
+    for round in $(seq 1 "$ROUNDS"); do
+        say "target 3, round $round of $ROUNDS"
+        redis-cli -h 127.0.0.1 -p "$REDIS_PORT" FLUSHDB >/dev/null
+        local json="$WORK/miss-$round.json"
+        timeout 900 "$BIN/quicksell-loadtest" run --target "127.0.0.1:$GATEWAY_PORT" --postgres-url "$BENCH_URL" \
+            --mode miss-only --mix user=1 --warmup 0 --duration 600 --connections 50 --threads 50 --pipeline 1 \
+            --quiet --json "$json" >"$WORK/miss-$round.txt" 2>&1 \
+            || die "quicksell-loadtest miss-only failed: $(tail -n 5 "$WORK/miss-$round.txt")"
+        check_gateway_alive "target 3"
+        local fills seconds requests errors queries
+        fills=$(json_field "$json" 'r["families"][0]["gateway"]["fills"] + r["families"][0]["gateway"]["absentFills"]')
+        seconds=$(json_field "$json" 'r["measuredSeconds"]')
+        requests=$(json_field "$json" 'r["requests"]')
+        errors=$(json_field "$json" 'sum(r["errors"].values())')
+        queries=$(json_field "$json" 'r["postgres"]["gatewayQueries"] or 0')
+        [ "$errors" -eq 0 ] || die "miss path round $round: $errors errors: $(json_field "$json" 'r["errors"]')"
+        [ "$requests" -ge "$USERS" ] && [ "$fills" -ge $((USERS * 99 / 100)) ] \
+            || die "miss path round $round: $requests requests made $fills fills (expected every one of $USERS users a miss)"
+        local fills_per_s queries_per_s
+        fills_per_s=$(python3 -c "print(round($fills / $seconds, 1))")
+        queries_per_s=$(python3 -c "print(round($queries / $seconds, 1))")
+        say "  miss gateway: $fills fills in $seconds s = $fills_per_s fills/s ($queries_per_s queries/s)"
+        record miss gateway "$round" fills_per_s "$fills_per_s" queries_per_s "$queries_per_s" fills "$fills" seconds "$seconds"
+        local tps
+        tps=$(run_pgbench "miss-$round" point_query.sql "$PG_SECONDS" -c 8 -j 2)
+        say "  miss pgbench: $tps q/s"
+        record miss pgbench "$round" tps "$tps"
+    done
+}
+
+# Target 4: commit-to-key-gone lag p99 at 500 writes/s (pgbench --rate) and at the
+# highest rate 8 unthrottled writers reach; the gateway restarts before each run so
+# that its lag window (the last 8,192 invalidations) holds that run only.
+bench_lag_once() { # system round pgbench-args…
+    local system=$1 round=$2; shift 2
+    restart_gateway
+    local tps
+    tps=$(run_pgbench "lag-$system-$round" update_user.sql "$LAG_SECONDS" "$@")
+    sleep 0.5
+    check_gateway_alive "target 4"
+    local samples p50 p99
+    samples=$(info_field "$GATEWAY_PORT" invalidation_lag_samples)
+    p50=$(info_field "$GATEWAY_PORT" invalidation_lag_p50_usec)
+    p99=$(info_field "$GATEWAY_PORT" invalidation_lag_p99_usec)
+    [ "${samples:-0}" -gt 0 ] && [ -n "$p99" ] \
+        || die "target 4: the gateway measured no invalidation lag after $tps writes/s (samples '${samples}')"
+    local p50_ms p99_ms
+    p50_ms=$(python3 -c "print($p50 / 1000)"); p99_ms=$(python3 -c "print($p99 / 1000)")
+    say "  lag $system: $tps writes/s, lag p50 $p50_ms ms, p99 $p99_ms ms ($samples samples)"
+    record lag "$system" "$round" writes_per_s "$tps" p50_ms "$p50_ms" p99_ms "$p99_ms" samples "$samples"
+}
+
+bench_invalidation_lag() {
+    local round
+    for round in $(seq 1 "$ROUNDS"); do
+        say "target 4, round $round of $ROUNDS"
+        bench_lag_once rate500 "$round" -c 4 -j 2 --rate 500
+        bench_lag_once max "$round" -c 8 -j 2
+    done
+}
+
+# Target 5: 8 single-row UPDATE writers with the users invalidation triggers enabled,
+# then disabled (gateway running and listening throughout).
+bench_write_cost() {
+    local round tps
+    for round in $(seq 1 "$ROUNDS"); do
+        say "target 5, round $round of $ROUNDS"
+        enable_user_invalidation_triggers
+        tps=$(run_pgbench "write-on-$round" update_user.sql "$PG_SECONDS" -c 8 -j 2)
+        say "  triggers on: $tps tps"
+        record writecost triggers_on "$round" tps "$tps"
+        disable_user_invalidation_triggers
+        tps=$(run_pgbench "write-off-$round" update_user.sql "$PG_SECONDS" -c 8 -j 2)
+        enable_user_invalidation_triggers
+        say "  triggers off: $tps tps"
+        record writecost triggers_off "$round" tps "$tps"
+        check_gateway_alive "target 5"
+    done
+}
+
+# Target 6a: RSS of a freshly started gateway holding N idle connections (each PINGed).
+bench_idle_memory() {
+    local round out
+    for round in $(seq 1 "$ROUNDS"); do
+        say "target 6a, round $round of $ROUNDS: $IDLE_CLIENTS idle connections"
+        restart_gateway
+        sleep 1
+        out=$(timeout 300 python3 "$BENCH_DIR/idle_clients.py" --port "$GATEWAY_PORT" --pid "$GATEWAY_PID" \
+            --count "$IDLE_CLIENTS" --settle "$IDLE_SETTLE") || die "idle connections to the gateway failed"
+        check_gateway_alive "target 6a"
+        local rss before
+        rss=$(python3 -c "import json,sys; print(round(json.loads(sys.argv[1])['rss_kib'] / 1024, 2))" "$out")
+        before=$(python3 -c "import json,sys; print(round(json.loads(sys.argv[1])['rss_kib_before'] / 1024, 2))" "$out")
+        say "  gateway RSS $rss MiB with $IDLE_CLIENTS connections ($before MiB before)"
+        record idle gateway "$round" rss_mib "$rss" rss_mib_before "$before" connections "$IDLE_CLIENTS"
+    done
+}
+
+# Target 6b: RSS sampled every few seconds over a steady load-test run (the default
+# family mix, Zipf reads, 50 writes/s of the tool's write mix).
+bench_steady_memory() {
+    say "target 6b: $RSS_SECONDS s load-test run (+ $RSS_WARMUP s warm-up), RSS every $RSS_INTERVAL s"
+    restart_gateway
+    local json="$WORK/steady.json" samples="$WORK/steady-rss.txt"
+    : >"$samples"
+    timeout $((RSS_SECONDS + RSS_WARMUP + 120)) "$BIN/quicksell-loadtest" run --target "127.0.0.1:$GATEWAY_PORT" \
+        --postgres-url "$BENCH_URL" --duration "$RSS_SECONDS" --warmup "$RSS_WARMUP" --connections 8 --threads 2 \
+        --pipeline 4 --write-rate 50 --quiet --json "$json" >"$WORK/steady.txt" 2>&1 &
+    local load_pid=$! started=$SECONDS
+    BENCH_PIDS+=("$load_pid")
+    while kill -0 "$load_pid" 2>/dev/null; do
+        check_gateway_alive "target 6b"
+        echo "$((SECONDS - started)) $(rss_kib "$GATEWAY_PID")" >>"$samples"
+        sleep "$RSS_INTERVAL"
+    done
+    local status=0
+    wait "$load_pid" || status=$?
+    forget_pid "$load_pid"
+    [ "$status" -eq 0 ] || die "the steady load-test run failed (exit $status): $(tail -n 5 "$WORK/steady.txt")"
+    local errors requests
+    errors=$(json_field "$json" 'sum(r["errors"].values())')
+    requests=$(json_field "$json" 'r["requests"]')
+    [ "$errors" -eq 0 ] || die "steady run: $errors errors in $requests requests: $(json_field "$json" 'r["errors"]')"
+    local trend
+    trend=$(python3 "$BENCH_DIR/rss_trend.py" "$samples" "$RSS_WARMUP" "$RSS_WINDOW") || die "no RSS trend"
+    say "  steady run: $requests requests, RSS $trend"
+    local first last max
+    first=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['first_mib'])" "$trend")
+    last=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['last_mib'])" "$trend")
+    max=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['max_mib'])" "$trend")
+    record rss_run gateway 1 first_mib "$first" last_mib "$last" max_mib "$max" requests "$requests"
+}
