@@ -22,7 +22,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private var cumulation = ReceiveCumulation()
 
     /// Replies waiting for an earlier deferred one, in request order.
-    private var queue = CircularBuffer<Slot>()
+    private var queue = CircularBuffer<Slot>(initialCapacity: 4)
     /// Sequence number of `queue.first`.
     private var firstSequence = 0
     /// Replies ready to write at the next flush.
