@@ -8,8 +8,19 @@ cd "$QUICKSELL_ROOT"
 export QUICKSELL_TEST_POSTGRES_URL="$QUICKSELL_POSTGRES_ADMIN_URL"
 export QUICKSELL_TEST_REDIS_URL="$QUICKSELL_REDIS_URL"
 export QUICKSELL_SCHEMA_DIR="$QUICKSELL_ROOT/config/schema"
+# The local Redis Cluster (scripts/cluster.sh): seed URLs, and its folder (PID files of the nodes).
+export QUICKSELL_TEST_CLUSTER_URLS="$QUICKSELL_CLUSTER_URLS"
+export QUICKSELL_TEST_CLUSTER_DIR="$QUICKSELL_CLUSTER_DIR"
+export QUICKSELL_TEST_CLUSTER_SCRIPT="$QUICKSELL_ROOT/scripts/cluster.sh"
 # The overload test holds 5,000 client connections (10,000 descriptors in one process).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 swift build --build-tests
 # Serially: the suites measure timeouts and latencies that parallel suites on 2 cores would distort.
 swift test --skip-build --no-parallel "$@"
+# With no arguments (the whole suite), the read-through and invalidation suites run a second
+# time with the gateways on the Redis Cluster instead of the single Redis.
+if [ $# -eq 0 ]; then
+    echo "run-tests: read-through and invalidation suites again, on the Redis Cluster"
+    QUICKSELL_TEST_REDIS_MODE=cluster swift test --skip-build --no-parallel \
+        --filter 'GatewayTests\.(ReadThroughTests|InvalidationTests)/'
+fi
