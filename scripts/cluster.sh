@@ -34,14 +34,23 @@ wait_for() { # description, seconds, probe...
     done
 }
 
+# A daemon must not keep the caller's descriptors (a test runner waits for its pipes to close).
+close_inherited_fds() {
+    local fd
+    for fd in /proc/$BASHPID/fd/*; do
+        fd=${fd##*/}
+        if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+}
+
 start_node() {
     local port=$1 dir; dir=$(node_dir "$port")
     mkdir -p "$dir"
-    redis-server --bind 127.0.0.1 --port "$port" --daemonize yes \
+    ( close_inherited_fds; exec redis-server --bind 127.0.0.1 --port "$port" --daemonize yes \
         --cluster-enabled yes --cluster-config-file "$dir/nodes.conf" \
         --cluster-node-timeout "$QUICKSELL_CLUSTER_NODE_TIMEOUT" --cluster-require-full-coverage no \
         --pidfile "$dir/redis.pid" --dir "$dir" --logfile "$dir/redis.log" \
-        --save "" --appendonly no --maxclients 10000 >/dev/null
+        --save "" --appendonly no --maxclients 10000 </dev/null >/dev/null 2>&1 )
     wait_for "node 127.0.0.1:$port answering" 20 node_answers "$port"
 }
 
