@@ -48,7 +48,7 @@ public final class RedisClient: Sendable {
         self.configuration = configuration.node(at: configuration.seeds.first ?? ClusterNodeAddress(host: "127.0.0.1", port: 6379))
         self.group = group
         self.connections = [:]
-        let topology = ClusterTopology()
+        let topology = ClusterTopology(seeds: configuration.seeds)
         var routers: [ObjectIdentifier: LoopClusterRouter] = [:]
         for loop in group.makeIterator() {
             routers[ObjectIdentifier(loop)] = LoopClusterRouter(

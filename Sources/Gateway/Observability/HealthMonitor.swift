@@ -46,7 +46,8 @@ public final class HealthMonitor: Sendable {
         return [
             ("ready", health.ready ? "1" : "0"),
             ("redis_status", health.redisUp ? "up" : "down"),
-            ("redis_address", redis.configuration.address),
+            ("redis_address", redis.cluster.map { "cluster:" + $0.seeds.map(\.description).joined(separator: ",") }
+                ?? redis.configuration.address),
             ("redis_round_trips", String(redis.counters.commandsSent)),
             ("redis_errors", String(redis.counters.commandsFailed)),
         ] + clusterInfoLines + [

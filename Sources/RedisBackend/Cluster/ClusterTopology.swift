@@ -6,7 +6,12 @@ public final class ClusterTopology: Sendable {
     private let latest = Mutex<ClusterSlotMap?>(nil)
     private let refreshes = Atomic<Int>(0)
 
-    init() {}
+    /// The configured seed nodes, as reports name them.
+    public let seeds: [ClusterNodeAddress]
+
+    init(seeds: [ClusterNodeAddress]) {
+        self.seeds = seeds
+    }
 
     func update(_ map: ClusterSlotMap) {
         latest.withLock { $0 = map }

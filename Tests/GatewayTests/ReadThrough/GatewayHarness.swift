@@ -120,6 +120,8 @@ final class GatewayHarness: @unchecked Sendable {
 
     func stop() async {
         await gateway.shutdown()
+        // The cluster's only database is shared: leave nothing behind for whoever uses it next.
+        if !configuration.redisClusterNodes.isEmpty { try? TestCluster.flushAllPrimaries() }
         database.drop()
     }
 }
