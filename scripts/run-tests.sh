@@ -16,11 +16,13 @@ export QUICKSELL_TEST_CLUSTER_SCRIPT="$QUICKSELL_ROOT/scripts/cluster.sh"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 swift build --build-tests
 # Serially: the suites measure timeouts and latencies that parallel suites on 2 cores would distort.
-swift test --skip-build --no-parallel "$@"
+status=0
+swift test --skip-build --no-parallel "$@" || status=$?
 # With no arguments (the whole suite), the read-through and invalidation suites run a second
 # time with the gateways on the Redis Cluster instead of the single Redis.
 if [ $# -eq 0 ]; then
     echo "run-tests: read-through and invalidation suites again, on the Redis Cluster"
     QUICKSELL_TEST_REDIS_MODE=cluster swift test --skip-build --no-parallel \
-        --filter 'GatewayTests\.(ReadThroughTests|InvalidationMappingTests)/'
+        --filter 'GatewayTests\.(ReadThroughTests|InvalidationMappingTests)/' || status=$?
 fi
+exit "$status"

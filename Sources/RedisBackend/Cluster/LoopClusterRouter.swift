@@ -45,6 +45,10 @@ final class LoopClusterRouter: @unchecked Sendable {
             promise.fail(RedisClientError.emptyCommand)
             return
         }
+        guard !isShutDown else {
+            promise.fail(RedisClientError.shutDown)
+            return
+        }
         switch CommandRoute.of(arguments) {
         case .slot(let slot):
             sendToSlot(arguments, slot: slot, promise: promise, redirections: 0, retriedAfterFailure: false)
@@ -65,6 +69,10 @@ final class LoopClusterRouter: @unchecked Sendable {
     func send<Argument: RedisCommandArgument>(_ arguments: [Argument], toNode address: ClusterNodeAddress,
                                               promise: EventLoopPromise<RESPValue>) {
         eventLoop.assertInEventLoop()
+        guard !isShutDown else {
+            promise.fail(RedisClientError.shutDown)
+            return
+        }
         sendToNode(address, arguments, promise: promise)
     }
 

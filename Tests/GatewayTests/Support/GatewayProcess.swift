@@ -17,7 +17,10 @@ final class GatewayProcess: @unchecked Sendable {
     init(arguments: [String]) async throws {
         let executable = try RepoPaths.gatewayExecutable()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["--host", "127.0.0.1", "--port", "0"] + arguments
+        // A free metrics port unless the test picks one: the default (9121) may be taken by
+        // another gateway on this machine, and the process would exit right after listening.
+        let metrics = arguments.contains("--metrics-port") ? [] : ["--metrics-port", "0"]
+        process.arguments = ["--host", "127.0.0.1", "--port", "0"] + metrics + arguments
         process.standardOutput = output
         process.standardError = errors
         let collected = self.collected
