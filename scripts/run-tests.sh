@@ -8,15 +8,26 @@ cd "$QUICKSELL_ROOT"
 export QUICKSELL_TEST_POSTGRES_URL="$QUICKSELL_POSTGRES_ADMIN_URL"
 export QUICKSELL_TEST_REDIS_URL="$QUICKSELL_REDIS_URL"
 export QUICKSELL_SCHEMA_DIR="$QUICKSELL_ROOT/config/schema"
+# The local Redis Cluster (scripts/cluster.sh): seed URLs, and its folder (PID files of the nodes).
+export QUICKSELL_TEST_CLUSTER_URLS="$QUICKSELL_CLUSTER_URLS"
+export QUICKSELL_TEST_CLUSTER_DIR="$QUICKSELL_CLUSTER_DIR"
+export QUICKSELL_TEST_CLUSTER_SCRIPT="$QUICKSELL_ROOT/scripts/cluster.sh"
 # The overload test holds 5,000 client connections (10,000 descriptors in one process).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 swift build --build-tests
 # Serially: the suites measure timeouts and latencies that parallel suites on 2 cores would distort.
-swift test --skip-build --no-parallel "$@"
-# Then every benchmark target once, briefly, on the debug build just made: it catches crashes
-# and errors under load, it does not judge speed (make bench does, see BENCHMARKS.md).
+status=0
+swift test --skip-build --no-parallel "$@" || status=$?
 if [ $# -eq 0 ]; then
-    BENCH_MODE=short BENCH_SKIP_BUILD=1 loadtest/bench.sh
+    # The read-through and invalidation suites a second time, with the gateways on the Redis
+    # Cluster instead of the single Redis.
+    echo "run-tests: read-through and invalidation suites again, on the Redis Cluster"
+    QUICKSELL_TEST_REDIS_MODE=cluster swift test --skip-build --no-parallel \
+        --filter 'GatewayTests\.(ReadThroughTests|InvalidationMappingTests)/' || status=$?
+    # Then every benchmark target once, briefly, on the debug build just made: it catches
+    # crashes and errors under load, it does not judge speed (make bench does, see BENCHMARKS.md).
+    BENCH_MODE=short BENCH_SKIP_BUILD=1 loadtest/bench.sh || status=$?
 else
-    echo "run-tests: a filtered run ($*): the short benchmark (loadtest/bench.sh) is not run"
+    echo "run-tests: a filtered run ($*): the cluster pass and the short benchmark are not run"
 fi
+exit "$status"

@@ -39,7 +39,15 @@ public final class Gateway: Service, Sendable {
             var redisConfiguration = try RedisClientConfiguration(url: configuration.redisURL)
             redisConfiguration.connectTimeout = .milliseconds(Int64(configuration.redisConnectTimeoutMilliseconds))
             redisConfiguration.commandTimeout = .milliseconds(Int64(configuration.redisCommandTimeoutMilliseconds))
-            let redis = RedisClient(configuration: redisConfiguration, group: group, logger: logger)
+            let redis: RedisClient
+            if configuration.redisClusterNodes.isEmpty {
+                redis = RedisClient(configuration: redisConfiguration, group: group, logger: logger)
+            } else {
+                var cluster = try RedisClusterConfiguration(seedURLs: configuration.redisClusterNodes)
+                cluster.node.connectTimeout = redisConfiguration.connectTimeout
+                cluster.node.commandTimeout = redisConfiguration.commandTimeout
+                redis = RedisClient(cluster: cluster, group: group, logger: logger)
+            }
             let pool = PostgresPool(configuration: configuration.postgres, logger: logger)
             do {
                 try await redis.connectAll()

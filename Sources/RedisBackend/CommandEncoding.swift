@@ -3,7 +3,7 @@ import RESP
 
 /// One argument of a Redis command, written straight into the output buffer as a bulk string
 /// (no intermediate `RESPValue`).
-protocol RedisCommandArgument: Sendable {
+protocol RedisCommandArgument: ClusterRoutable, Sendable {
     func writeBulkString(into buffer: inout ByteBuffer)
 }
 

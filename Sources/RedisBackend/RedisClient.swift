@@ -16,6 +16,10 @@ public final class RedisClient: Sendable {
     private let connections: [ObjectIdentifier: LoopConnection]
     /// Round trips and failures so far.
     public let counters = RedisClientCounters()
+    /// Cluster mode: one router per loop, fixed at init (empty in single-node mode).
+    let routers: [ObjectIdentifier: LoopClusterRouter]
+    /// Cluster mode: the latest slot map, for reports; nil in single-node mode.
+    public let cluster: ClusterTopology?
 
     public init(
         configuration: RedisClientConfiguration,
@@ -30,6 +34,28 @@ public final class RedisClient: Sendable {
                 eventLoop: loop, configuration: configuration, counters: counters, logger: logger)
         }
         self.connections = connections
+        self.routers = [:]
+        self.cluster = nil
+    }
+
+    /// A client of a Redis Cluster: every command is routed by its key's hash slot (see
+    /// `LoopClusterRouter`); callers send exactly as to a single Redis.
+    public init(
+        cluster configuration: RedisClusterConfiguration,
+        group: any EventLoopGroup,
+        logger: Logger = Logger(label: "quicksell.redis")
+    ) {
+        self.configuration = configuration.node(at: configuration.seeds.first ?? ClusterNodeAddress(host: "127.0.0.1", port: 6379))
+        self.group = group
+        self.connections = [:]
+        let topology = ClusterTopology(seeds: configuration.seeds)
+        var routers: [ObjectIdentifier: LoopClusterRouter] = [:]
+        for loop in group.makeIterator() {
+            routers[ObjectIdentifier(loop)] = LoopClusterRouter(
+                eventLoop: loop, configuration: configuration, counters: counters, topology: topology, logger: logger)
+        }
+        self.routers = routers
+        self.cluster = topology
     }
 
     /// Sends one command on the connection that belongs to `eventLoop`; the future completes on that loop.
@@ -61,6 +87,7 @@ public final class RedisClient: Sendable {
 
     /// Connects every event loop's connection now (start-up check); throws connectionFailed naming the address.
     public func connectAll() async throws {
+        if !routers.isEmpty { return try await connectAllNodes() }
         let attempts = connections.values.map { connection in
             connection.eventLoop.flatSubmit { connection.connectNow() }
         }
@@ -77,16 +104,18 @@ public final class RedisClient: Sendable {
 
     /// Whether the connection of `eventLoop` is up right now (for health checks).
     public func isConnected(on eventLoop: any EventLoop) -> Bool {
-        connection(for: eventLoop).isConnected
+        if !routers.isEmpty { return router(for: eventLoop).isConnected }
+        return connection(for: eventLoop).isConnected
     }
 
     /// Whether every event loop's connection is up right now.
     public var isFullyConnected: Bool {
-        connections.values.allSatisfy(\.isConnected)
+        connections.values.allSatisfy(\.isConnected) && routers.values.allSatisfy(\.isConnected)
     }
 
     /// Fails pending commands with `.shutDown`, closes every connection and stops reconnecting.
     public func shutdown() async {
+        if !routers.isEmpty { return await shutdownRouters() }
         let closings = connections.values.map { connection in
             connection.eventLoop.flatSubmit { connection.shutdown() }
         }
@@ -101,6 +130,7 @@ public final class RedisClient: Sendable {
         _ arguments: [Argument], on eventLoop: any EventLoop
     ) -> EventLoopFuture<RESPValue> {
         counters.sent.add(1, ordering: .relaxed)
+        if !routers.isEmpty { return routedSend(arguments, on: eventLoop) }
         if let connection = connections[ObjectIdentifier(eventLoop)] {
             let promise = eventLoop.makePromise(of: RESPValue.self)
             if eventLoop.inEventLoop {

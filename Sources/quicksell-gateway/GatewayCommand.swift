@@ -35,6 +35,10 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(name: .customLong("redis-url"), help: "Redis holding the cached values (redis.url).")
     var redisURL: String?
 
+    @Option(name: .customLong("redis-cluster-nodes"),
+            help: "Comma-separated seed URLs of a Redis Cluster; replaces --redis-url (redis.cluster_nodes).")
+    var redisClusterNodes: String?
+
     @Option(name: .customLong("postgres-url"), help: "PostgreSQL, the source of truth (postgres.url).")
     var postgresURL: String?
 
@@ -104,7 +108,7 @@ struct GatewayCommand: AsyncParsableCommand {
             ("server.host", host), ("server.port", port), ("redis.url", redisURL), ("postgres.url", postgresURL),
             ("server.threads", threads), ("server.max_clients", maxClients),
             ("server.idle_timeout_seconds", idleTimeout), ("server.requirepass", requirePass), ("log.level", logLevel),
-            ("metrics.port", metricsPort),
+            ("metrics.port", metricsPort), ("redis.cluster_nodes", redisClusterNodes),
         ]
         var result: [String: String] = [:]
         for (key, value) in pairs { if let value { result[key] = value } }

@@ -21,6 +21,19 @@ struct RunOptionsTests {
         #expect((try? options.validate()) != nil)
     }
 
+    @Test func severalTargetsAreParsedAndNeedAThreadEach() throws {
+        let targets = try RunOptions.parseTargets("127.0.0.1:6480, 127.0.0.1:6481")
+        #expect(targets == [RunOptions.Endpoint(host: "127.0.0.1", port: 6480), RunOptions.Endpoint(host: "127.0.0.1", port: 6481)])
+        #expect(throws: RunError.self) { try RunOptions.parseTargets("127.0.0.1:6480,") }
+        #expect(throws: RunError.self) { try RunOptions.parseTargets("127.0.0.1:6480,nohost") }
+        var options = RunOptions(host: "127.0.0.1", port: 6480, postgresURL: "x", connections: 8, threads: 2)
+        options.extraTargets = Array(targets.dropFirst())
+        #expect(options.targets.map(\.description) == ["127.0.0.1:6480", "127.0.0.1:6481"])
+        #expect((try? options.validate()) != nil)
+        options.threads = 1
+        #expect(throws: RunError.self) { try options.validate() }
+    }
+
     @Test func zipfIsSkewedAndSeeded() {
         let sampler = ZipfSampler(count: 1_000, skew: 0.99)
         var a = SplitMix64(seed: 9), b = SplitMix64(seed: 9)

@@ -34,9 +34,18 @@ public final class RedisTestClient {
         public let description: String
     }
 
-    private let context: UnsafeMutablePointer<redisContext>
+    private var context: UnsafeMutablePointer<redisContext>
+    /// Follow Redis Cluster redirections (`MOVED`, `ASK`) in `command`, as a cluster-aware
+    /// client does, so that a test reads any key of a cluster through one client.
+    public var followsClusterRedirections = false
+    private let timeoutSeconds: Int
 
     public init(host: String = "127.0.0.1", port: Int, timeoutSeconds: Int = 10) throws {
+        self.context = try Self.connect(host: host, port: port, timeoutSeconds: timeoutSeconds)
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    private static func connect(host: String, port: Int, timeoutSeconds: Int) throws -> UnsafeMutablePointer<redisContext> {
         let timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         guard let context = redisConnectWithTimeout(host, Int32(port), timeout) else {
             throw ConnectionError(description: "cannot allocate a hiredis context")
@@ -49,7 +58,7 @@ public final class RedisTestClient {
             throw ConnectionError(description: "cannot connect to \(host):\(port): \(message)")
         }
         redisSetTimeout(context, timeout)
-        self.context = context
+        return context
     }
 
     deinit { redisFree(context) }
@@ -61,7 +70,26 @@ public final class RedisTestClient {
 
     public func command(_ arguments: [String]) throws -> Reply {
         append(arguments)
-        return try readReply()
+        var reply = try readReply()
+        guard followsClusterRedirections else { return reply }
+        for _ in 0..<5 {
+            guard case .error(let message) = reply else { return reply }
+            let words = message.split(separator: " ")
+            guard words.count == 3, words[0] == "MOVED" || words[0] == "ASK",
+                  let colon = words[2].lastIndex(of: ":"), let port = Int(words[2][words[2].index(after: colon)...])
+            else { return reply }
+            let host = String(words[2][..<colon])
+            let next = try Self.connect(host: host.isEmpty ? "127.0.0.1" : host, port: port, timeoutSeconds: timeoutSeconds)
+            redisFree(context)
+            context = next
+            if words[0] == "ASK" {
+                append(["ASKING"])
+                _ = try readReply()
+            }
+            append(arguments)
+            reply = try readReply()
+        }
+        return reply
     }
 
     /// Queues a command without waiting (pipelining); read its reply with `readReply`.

@@ -22,6 +22,16 @@ public enum TestEnvironment {
         try required("QUICKSELL_TEST_REDIS_URL")
     }
 
+    /// Seed URLs of the local test Redis Cluster (`scripts/cluster.sh`), comma-separated.
+    public static func clusterURLs() throws -> [String] {
+        try required("QUICKSELL_TEST_CLUSTER_URLS").split(separator: ",").map(String.init)
+    }
+
+    /// Whether the gateway suites run against the Redis Cluster (`QUICKSELL_TEST_REDIS_MODE=cluster`).
+    public static var clusterMode: Bool {
+        ProcessInfo.processInfo.environment["QUICKSELL_TEST_REDIS_MODE"] == "cluster"
+    }
+
     /// The migrations folder of this checkout.
     public static func schemaDirectory() throws -> String {
         if let fromEnvironment = ProcessInfo.processInfo.environment["QUICKSELL_SCHEMA_DIR"], !fromEnvironment.isEmpty {
@@ -33,7 +43,7 @@ public enum TestEnvironment {
         return root.appendingPathComponent("config/schema").path
     }
 
-    private static func required(_ variable: String) throws -> String {
+    static func required(_ variable: String) throws -> String {
         guard let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty else {
             throw MissingServer(variable: variable)
         }

@@ -36,7 +36,7 @@ struct RunCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Redis-protocol endpoint HOST:PORT (gateway, Redis, twemproxy).")
+    @Option(help: "Redis-protocol endpoint HOST:PORT (gateway, Redis, twemproxy); several, comma-separated (e.g. two gateways on one Redis Cluster), share the reader threads and are reported each.")
     var target: String = "127.0.0.1:6380"
 
     @Option(name: .customLong("postgres-url"), help: "PostgreSQL URL of the seeded data (default: $QUICKSELL_POSTGRES_URL).")
@@ -99,16 +99,18 @@ struct RunCommand: ParsableCommand {
 
     private func makeOptions(postgresURL: String) throws -> RunOptions {
         do {
-            let (host, port) = try RunOptions.parseTarget(target)
+            let targets = try RunOptions.parseTargets(target)
+            let (host, port) = (targets[0].host, targets[0].port)
             guard let runMode = RunOptions.Mode(rawValue: mode) else {
                 throw ValidationError("--mode must be mixed, hit-only or miss-only, got '\(mode)'")
             }
-            let options = RunOptions(
+            var options = RunOptions(
                 host: host, port: port, postgresURL: postgresURL, durationSeconds: duration, requests: requests,
                 warmupSeconds: warmup, connections: connections, threads: threads, pipelineDepth: pipeline,
                 zipfSkew: zipf, mix: try mix.map(RunOptions.parseMix) ?? RunOptions.defaultMix, writeRate: writeRate,
                 seed: seed, mode: runMode, preload: preload, verifyFraction: verify, progress: !quiet,
                 maxKeysPerSet: maxKeys)
+            options.extraTargets = Array(targets.dropFirst())
             try options.validate()
             return options
         } catch let error as RunError {

@@ -2,6 +2,7 @@ import Configuration
 import NIOCore
 import Postgres
 import RESP
+import RedisBackend
 import SystemPackage
 
 /// Builds a `GatewayConfiguration` from, in order of precedence: command-line flags,
@@ -35,6 +36,7 @@ public enum ConfigurationLoader {
 
     static func isSecret(_ key: String) -> Bool {
         key.hasSuffix("pass") || key.hasSuffix("password") || key.hasSuffix(".url") || key == "server.users"
+            || key == "redis.cluster_nodes"
     }
 }
 
@@ -75,6 +77,7 @@ private struct Values {
             throw ConfigurationError(key: "redis.url", expected: "a URL of the form redis://[[user]:password@]host[:port]",
                                      found: redactedURL(redisURL))
         }
+        let clusterNodes = try clusterNodeURLs()
         let postgresURL = try string("postgres.url", default: defaults.postgres.url)
         guard postgresURL.hasPrefix("postgresql://") || postgresURL.hasPrefix("postgres://") else {
             throw ConfigurationError(key: "postgres.url", expected: "a URL of the form postgresql://user[:password]@host[:port]/database",
@@ -113,7 +116,7 @@ private struct Values {
             logRetentionSeconds: try int("invalidation.log_retention_seconds", default: 3_600, range: 60...(30 * 86_400)))
         let metricsEnabled = try bool("metrics.enabled", default: true)
         let metricsPort = try int("metrics.port", default: 9121, range: 0...65_535)
-        return GatewayConfiguration(
+        var configuration = GatewayConfiguration(
             server: server,
             redisURL: redisURL,
             redisConnectTimeoutMilliseconds: try int("redis.connect_timeout_ms", default: 2_000, range: 1...600_000),
@@ -125,6 +128,25 @@ private struct Values {
             metricsPort: metricsEnabled ? metricsPort : nil,
             drainTimeoutSeconds: try int("server.drain_timeout_seconds", default: 10, range: 0...3_600),
             logLevel: level)
+        configuration.redisClusterNodes = clusterNodes
+        return configuration
+    }
+
+    /// `redis.cluster_nodes`: comma-separated `redis://host:port` seed URLs (database 0 only).
+    private func clusterNodeURLs() throws -> [String] {
+        let key = "redis.cluster_nodes"
+        let text = try string(key, default: "")
+        let urls = text.split(separator: ",").map { String($0).trimmingWhitespace }.filter { !$0.isEmpty }
+        for url in urls {
+            do {
+                _ = try RedisClusterConfiguration(seedURLs: [url])
+            } catch {
+                throw ConfigurationError(
+                    key: key, expected: "comma-separated seed URLs redis://[[user]:password@]host[:port] of cluster nodes "
+                        + "(database 0 only): \(error)", found: redactedURL(url))
+            }
+        }
+        return urls
     }
 
     private func raw(_ key: String) throws -> String? {

@@ -7,6 +7,8 @@ import RESP
 public struct GatewayConfiguration: Sendable {
     public var server: ServerConfiguration
     public var redisURL: String
+    /// Seed node URLs of a Redis Cluster (`redis.cluster_nodes`); empty: the single Redis of `redisURL`.
+    public var redisClusterNodes: [String] = []
     public var redisConnectTimeoutMilliseconds: Int
     public var redisCommandTimeoutMilliseconds: Int
     public var postgres: PostgresPool.Configuration
@@ -59,7 +61,9 @@ public struct GatewayConfiguration: Sendable {
             ("limits.max_array_elements", String(server.limits.maxAggregateElements)),
             ("limits.max_nesting_depth", String(server.limits.maxNestingDepth)),
             ("limits.max_inline_length", String(server.limits.maxInlineLength)),
-            ("redis.url", redactedURL(redisURL)),
+            ("redis.url", redisClusterNodes.isEmpty ? redactedURL(redisURL) : "(unused: cluster mode)"),
+            ("redis.cluster_nodes", redisClusterNodes.isEmpty ? "(none: single Redis)"
+                : redisClusterNodes.map(redactedURL).joined(separator: ",")),
             ("redis.connect_timeout_ms", String(redisConnectTimeoutMilliseconds)),
             ("redis.command_timeout_ms", String(redisCommandTimeoutMilliseconds)),
             ("postgres.url", redactedURL(postgres.url)),

@@ -6,7 +6,8 @@ import RESP
 /// keys never block Redis and reads keep being served meanwhile: one `SCAN … COUNT` step
 /// and the `UNLINK` of what it found at a time, each a short Redis call, interleaved with
 /// the clients' reads on the same pipelined connection. A one-family flush also pauses
-/// between steps as long as each took, so Redis is free at least half the time.
+/// between steps as long as each took, so Redis is free at least half the time. On a Redis
+/// Cluster it walks every primary in turn (a SCAN cursor belongs to one node).
 struct FamilyKeyScanner: Sendable {
     let redis: RedisClient
     let eventLoop: any EventLoop
@@ -22,7 +23,13 @@ struct FamilyKeyScanner: Sendable {
 
     /// Unlinks every key of the family (or of every family); returns how many were removed.
     func unlinkAll() -> EventLoopFuture<Int> {
-        step(cursor: "0", removed: 0)
+        redis.primaries(on: eventLoop).flatMap { nodes in
+            var chain = eventLoop.makeSucceededFuture(0)
+            for node in nodes {
+                chain = chain.flatMap { removed in step(cursor: "0", removed: removed, node: node) }
+            }
+            return chain
+        }
     }
 
     /// The SCAN pattern: `user:*` does not match `user_stats:1`; a leaderboard is one key.
@@ -31,14 +38,15 @@ struct FamilyKeyScanner: Sendable {
         return family.hasID ? "\(family.rawValue):*" : family.rawValue
     }
 
-    private func step(cursor: String, removed: Int) -> EventLoopFuture<Int> {
-        guard let pattern else { return scanAndUnlink(cursor: cursor, removed: removed) }
+    private func step(cursor: String, removed: Int, node: ClusterNodeAddress) -> EventLoopFuture<Int> {
+        guard let pattern else { return scanAndUnlink(cursor: cursor, removed: removed, node: node) }
         // One family: the SCAN step and its UNLINK run in Redis as one short script call, so
         // the keys never travel to the gateway (little work on the event loop, one round trip).
-        let command = [ByteBuffer(string: "EVAL"), RedisScripts.scanUnlink, ByteBuffer(string: "0"),
+        let script = redis.isCluster ? RedisScripts.scanUnlinkPerKey : RedisScripts.scanUnlink
+        let command = [ByteBuffer(string: "EVAL"), script, ByteBuffer(string: "0"),
                        ByteBuffer(string: cursor), ByteBuffer(string: pattern), ByteBuffer(string: String(batchSize))]
         let started = NIODeadline.now()
-        return redis.send(command, on: eventLoop).flatMap { reply in
+        return redis.send(command, toNode: node, on: eventLoop).flatMap { reply in
             guard case .array(let parts) = reply, parts.count == 2,
                   case .bulkString(let next) = parts[0], case .integer(let count) = parts[1]
             else {
@@ -51,14 +59,14 @@ struct FamilyKeyScanner: Sendable {
             // Pause as long as the step took: Redis stays free at least half the time, so
             // reads never queue behind a run of back-to-back flush calls.
             let pause = min(NIODeadline.now() - started, .milliseconds(50))
-            return eventLoop.flatScheduleTask(in: pause) { step(cursor: nextCursor, removed: total) }.futureResult
+            return eventLoop.flatScheduleTask(in: pause) { step(cursor: nextCursor, removed: total, node: node) }.futureResult
         }
     }
 
     /// Every family: SCAN, keep the keys that parse as family keys, detach their fills, UNLINK them.
-    private func scanAndUnlink(cursor: String, removed: Int) -> EventLoopFuture<Int> {
+    private func scanAndUnlink(cursor: String, removed: Int, node: ClusterNodeAddress) -> EventLoopFuture<Int> {
         let command = ["SCAN", cursor, "COUNT", String(batchSize)]
-        return redis.send(command, on: eventLoop).flatMap { reply in
+        return redis.send(command, toNode: node, on: eventLoop).flatMap { reply in
             guard case .array(let parts) = reply, parts.count == 2,
                   case .bulkString(let next) = parts[0], case .array(let found) = parts[1]
             else {
@@ -86,7 +94,7 @@ struct FamilyKeyScanner: Sendable {
                 progress(removed + count)
                 return nextCursor == "0"
                     ? eventLoop.makeSucceededFuture(removed + count)
-                    : scanAndUnlink(cursor: nextCursor, removed: removed + count)
+                    : scanAndUnlink(cursor: nextCursor, removed: removed + count, node: node)
             }
         }
     }

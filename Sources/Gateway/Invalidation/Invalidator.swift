@@ -104,10 +104,26 @@ public final class Invalidator: Sendable {
     var receivedCounts: [KeyFamily: Int] { received.withLock { $0 } }
     var appliedCounts: [KeyFamily: Int] { applied.withLock { $0 } }
 
-    /// One script call: unlink each key and remember its writer.
+    /// One script call: unlink each key and remember its writer. On a Redis Cluster, one call
+    /// per hash slot (a script's keys must share a slot; each key's writers set is in its slot).
     private func unlink(_ pairs: [(CacheKey, String)]) -> EventLoopFuture<Void> {
         let keys = pairs.map(\.0)
         fills.invalidate(keys)
+        let calls: [EventLoopFuture<Void>]
+        if redis.isCluster {
+            var bySlot: [Int: [(CacheKey, String)]] = [:]
+            for pair in pairs { bySlot[HashSlot.of(pair.0.name), default: []].append(pair) }
+            calls = bySlot.values.map { unlinkCall($0) }
+        } else {
+            calls = [unlinkCall(pairs)]
+        }
+        return EventLoopFuture.andAllSucceed(calls, on: eventLoop).map { [self] in
+            count(keys, in: applied)
+        }
+    }
+
+    private func unlinkCall(_ pairs: [(CacheKey, String)]) -> EventLoopFuture<Void> {
+        let keys = pairs.map(\.0)
         var command: [ByteBuffer] = [
             ByteBuffer(string: "EVAL"), RedisScripts.invalidate, ByteBuffer(string: String(pairs.count * 2)),
         ]
@@ -119,11 +135,10 @@ public final class Invalidator: Sendable {
         }
         command.append(ByteBuffer(string: String(RedisScripts.writerMemoryMilliseconds)))
         for (_, transactionID) in pairs { command.append(ByteBuffer(string: transactionID)) }
-        return redis.send(command, on: eventLoop).flatMapThrowing { [self] reply in
+        return redis.send(command, on: eventLoop).flatMapThrowing { reply in
             if case .error(let message) = reply {
                 throw InvalidationError.redisRefused(String(buffer: message))
             }
-            count(keys, in: applied)
         }
     }
 

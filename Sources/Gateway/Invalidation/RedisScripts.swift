@@ -15,7 +15,9 @@ enum RedisScripts {
     /// bounded by the statement timeout).
     static let writerMemoryMilliseconds = 60_000
 
-    static func writersKey(_ key: String) -> String { "quicksell:writers:" + key }
+    /// The key's name as a hash tag, so that in a Redis Cluster the writers set lives in the
+    /// key's own slot (a script may only touch keys of one slot).
+    static func writersKey(_ key: String) -> String { "quicksell:writers:{" + key + "}" }
 
     /// KEYS: key, writers. ARGV: value, ttl ms, snapshot. Returns 1 if stored, 0 if refused.
     static let store = ByteBuffer(string: """
@@ -50,6 +52,18 @@ enum RedisScripts {
           redis.call('PEXPIRE', KEYS[i + 1], memory)
         end
         return removed
+        """)
+
+    /// `scanUnlink` for a Redis Cluster node: one `UNLINK` per key, since a cluster refuses a
+    /// command whose keys are in different slots (the node's keys span many).
+    static let scanUnlinkPerKey = ByteBuffer(string: """
+        local step = redis.call('SCAN', ARGV[1], 'MATCH', ARGV[2], 'COUNT', ARGV[3])
+        local keys = step[2]
+        local removed = 0
+        for i = 1, #keys do
+          removed = removed + redis.call('UNLINK', keys[i])
+        end
+        return {step[1], removed}
         """)
 
     /// One step of a family flush. ARGV: cursor, MATCH pattern, COUNT. Unlinks the keys

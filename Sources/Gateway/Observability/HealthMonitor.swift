@@ -19,15 +19,17 @@ public final class HealthMonitor: Sendable {
         public var ready: Bool { redisUp && postgresUp && listenerUp }
     }
 
-    private let redis: RedisClient
+    let redis: RedisClient
     private let pool: PostgresPool
     private let listener: InvalidationListener?
-    private let eventLoop: any EventLoop
+    let eventLoop: any EventLoop
     /// Told Redis's `run_id` after each successful probe (restart detection).
-    private let onRedisRunID: (@Sendable (String) -> Void)?
+    let onRedisRunID: (@Sendable (String) -> Void)?
     private let state = Mutex(Health())
     private let tasks = Mutex<[RepeatedTask]>([])
-    private let probeTimeout: TimeAmount = .milliseconds(500)
+    let probeTimeout: TimeAmount = .milliseconds(500)
+    /// Cluster mode: whether each primary answered the last probe.
+    let clusterNodesUp = Mutex<[ClusterNodeAddress: Bool]>([:])
 
     init(redis: RedisClient, pool: PostgresPool, listener: InvalidationListener?, eventLoop: any EventLoop,
          onRedisRunID: (@Sendable (String) -> Void)? = nil) {
@@ -44,9 +46,11 @@ public final class HealthMonitor: Sendable {
         return [
             ("ready", health.ready ? "1" : "0"),
             ("redis_status", health.redisUp ? "up" : "down"),
-            ("redis_address", redis.configuration.address),
+            ("redis_address", redis.cluster.map { "cluster:" + $0.seeds.map(\.description).joined(separator: ",") }
+                ?? redis.configuration.address),
             ("redis_round_trips", String(redis.counters.commandsSent)),
             ("redis_errors", String(redis.counters.commandsFailed)),
+        ] + clusterInfoLines + [
             ("postgres_status", health.postgresUp ? "up" : "down"),
             ("postgres_pool_size", String(pool.configuration.size)),
             ("postgres_queries", String(pool.queryCount)),
@@ -90,6 +94,7 @@ public final class HealthMonitor: Sendable {
     }
 
     private func probeRedis() {
+        if redis.isCluster { return probeClusterNodes() }
         let deadline = eventLoop.scheduleTask(in: probeTimeout) { [self] in
             record(redis: false, problem: "no answer to INFO server within \(probeTimeout.nanoseconds / 1_000_000) ms")
         }
@@ -116,7 +121,7 @@ public final class HealthMonitor: Sendable {
         }
     }
 
-    private func record(redis up: Bool, problem: String?) {
+    func record(redis up: Bool, problem: String?) {
         state.withLock {
             $0.redisUp = up
             $0.problems["redis"] = problem

@@ -64,6 +64,8 @@ struct StatsReport: Codable, Sendable {
     var hitRate: Double?
     var invalidation: Invalidation
     var flush: Flush
+    /// Cluster mode: each primary with its key count (DBSIZE) or why it did not answer; absent otherwise.
+    var redisNodes: [RedisNode]?
 
     var json: String {
         let encoder = JSONEncoder()
@@ -84,7 +86,9 @@ extension StatsReport {
             return nil
         }.recover { "\($0)" }
         let postgresProbe = cache.pool.checkConnectivity(on: eventLoop).map { _ -> String? in nil }.recover { "\($0)" }
-        return redisProbe.and(postgresProbe).map { redisError, postgresError in
+        let nodesProbe = RedisNode.probeEveryPrimary(cache.redis, on: eventLoop)
+        return redisProbe.and(postgresProbe).and(nodesProbe).map { probes, redisNodes in
+            let (redisError, postgresError) = probes
             let invalidation = environment.invalidation
             let received = invalidation?.invalidator.receivedCounts ?? [:]
             let applied = invalidation?.invalidator.appliedCounts ?? [:]
@@ -119,7 +123,8 @@ extension StatsReport {
                 flush: Flush(
                     inProgress: flush.running, family: flush.currentFamily, keysRemoved: flush.currentRemoved,
                     completed: flush.completedFlushes, keysRemovedTotal: flush.totalRemoved,
-                    lastFamily: flush.lastFamily, lastKeys: flush.lastRemoved, lastMs: flush.lastDurationMilliseconds))
+                    lastFamily: flush.lastFamily, lastKeys: flush.lastRemoved, lastMs: flush.lastDurationMilliseconds),
+                redisNodes: redisNodes)
         }
     }
 

@@ -76,6 +76,33 @@ import Testing
         }
     }
 
+    @Test func clusterSeedNodesComeFromTheEnvironmentOrAFlagAndAreValidated() async throws {
+        let shipped = try await ConfigurationLoader.load(file: repositoryFile, environment: [:])
+        #expect(shipped.redisClusterNodes.isEmpty, "a single Redis is the default")
+        let fromEnvironment = try await ConfigurationLoader.load(
+            file: repositoryFile,
+            environment: ["QUICKSELL_REDIS_CLUSTER_NODES": "redis://127.0.0.1:7100, redis://:pw@127.0.0.1:7101"])
+        #expect(fromEnvironment.redisClusterNodes == ["redis://127.0.0.1:7100", "redis://:pw@127.0.0.1:7101"])
+        #expect(fromEnvironment.maskedDescription.contains("redis.cluster_nodes: redis://127.0.0.1:7100,redis://:***@127.0.0.1:7101"))
+        #expect(!fromEnvironment.maskedDescription.contains("pw@"))
+        let fromFlag = try await ConfigurationLoader.load(
+            file: nil, overrides: ["redis.cluster_nodes": "redis://127.0.0.1:7102"], environment: [:])
+        #expect(fromFlag.redisClusterNodes == ["redis://127.0.0.1:7102"])
+        await #expect {
+            _ = try await ConfigurationLoader.load(
+                file: nil, environment: ["QUICKSELL_REDIS_CLUSTER_NODES": "redis://127.0.0.1:7100/2"])
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("'redis.cluster_nodes'") && text.contains("QUICKSELL_REDIS_CLUSTER_NODES")
+                && text.contains("only database 0")
+        }
+        await #expect {
+            _ = try await ConfigurationLoader.load(file: nil, environment: ["QUICKSELL_REDIS_CLUSTER_NODES": "127.0.0.1:7100"])
+        } throws: { error in
+            "\(error)".contains("'redis.cluster_nodes'") && "\(error)".contains("redis://")
+        }
+    }
+
     @Test func aMissingFileIsNamed() async throws {
         await #expect {
             _ = try await ConfigurationLoader.load(file: "/nonexistent/gateway.yaml", environment: [:])

@@ -8,6 +8,10 @@ import Testing
 /// A real gateway for one test: its own PostgreSQL database (migrated, with the
 /// fixture rows the test writes), its own Redis database index, a server on a free
 /// port. Call `stop()` at the end.
+///
+/// With `QUICKSELL_TEST_REDIS_MODE=cluster` (the second pass of `make test`) the gateway runs on
+/// the local Redis Cluster instead; the cluster has only database 0, so each harness starts by
+/// emptying every primary (the suites run serially).
 final class GatewayHarness: @unchecked Sendable {
     let database: TestDatabase
     let gateway: Gateway
@@ -23,7 +27,8 @@ final class GatewayHarness: @unchecked Sendable {
         database = try TestDatabase(label: label)
         do {
             try setUp(try database.connect())
-            self.redisDatabase = redisDatabase ?? RedisDatabases.next()
+            let cluster = redisURL == nil && TestEnvironment.clusterMode
+            self.redisDatabase = cluster ? 0 : redisDatabase ?? RedisDatabases.next()
             var configuration = GatewayConfiguration()
             configuration.server.port = 0
             configuration.server.eventLoopThreads = 2
@@ -34,10 +39,19 @@ final class GatewayHarness: @unchecked Sendable {
             configuration.postgres = PostgresPool.Configuration(url: postgresURL ?? database.url, size: 4)
             configuration.cache = cache
             configuration.invalidation = invalidation
+            if cluster {
+                configuration.redisClusterNodes = try TestEnvironment.clusterURLs()
+                try TestCluster.flushAllPrimaries()
+            }
             configure(&configuration)
             self.configuration = configuration
-            let redis = try Self.directRedis(database: self.redisDatabase, url: redisURL)
-            _ = try redis.command("FLUSHDB")
+            if !cluster && !configuration.redisClusterNodes.isEmpty {
+                try TestCluster.flushAllPrimaries()
+            }
+            if configuration.redisClusterNodes.isEmpty {
+                let redis = try Self.directRedis(database: self.redisDatabase, url: redisURL)
+                _ = try redis.command("FLUSHDB")
+            }
             var logger = Logger(label: "test.gateway")
             logger.logLevel = .warning
             gateway = try await Gateway.start(configuration: configuration, logger: logger, hooks: hooks)
@@ -56,7 +70,8 @@ final class GatewayHarness: @unchecked Sendable {
 
     /// A client of the Redis behind the gateway, on the gateway's database index.
     func directRedis() throws -> RedisTestClient {
-        try Self.directRedis(database: redisDatabase, url: configuration.redisURL.components(separatedBy: "/").prefix(3)
+        if !configuration.redisClusterNodes.isEmpty { return try TestCluster.client() }
+        return try Self.directRedis(database: redisDatabase, url: configuration.redisURL.components(separatedBy: "/").prefix(3)
             .joined(separator: "/"))
     }
 
@@ -105,6 +120,8 @@ final class GatewayHarness: @unchecked Sendable {
 
     func stop() async {
         await gateway.shutdown()
+        // The cluster's only database is shared: leave nothing behind for whoever uses it next.
+        if !configuration.redisClusterNodes.isEmpty { try? TestCluster.flushAllPrimaries() }
         database.drop()
     }
 }

@@ -17,10 +17,10 @@ final class GatewayProcess: @unchecked Sendable {
     init(arguments: [String]) async throws {
         let executable = try RepoPaths.gatewayExecutable()
         process.executableURL = URL(fileURLWithPath: executable)
-        // Free ports for both servers: the default metrics port (9121) may be taken by another
-        // gateway on this machine, which would make this one exit at start.
-        let metricsPort = arguments.contains("--metrics-port") ? [] : ["--metrics-port", "0"]
-        process.arguments = ["--host", "127.0.0.1", "--port", "0"] + metricsPort + arguments
+        // A free metrics port unless the test picks one: the default (9121) may be taken by
+        // another gateway on this machine, and the process would exit right after listening.
+        let metrics = arguments.contains("--metrics-port") ? [] : ["--metrics-port", "0"]
+        process.arguments = ["--host", "127.0.0.1", "--port", "0"] + metrics + arguments
         process.standardOutput = output
         process.standardError = errors
         let collected = self.collected

@@ -74,6 +74,30 @@ public struct InfoSnapshot: Sendable, Equatable {
         return counters
     }
 
+    /// Several gateways' snapshots as one: family counters, keyspace hits and misses and fill
+    /// queries added up; every other field from the first. Nil when any target gave none.
+    static func combined(_ snapshots: [InfoSnapshot?]) -> InfoSnapshot? {
+        guard snapshots.count > 1 else { return snapshots.first ?? nil }
+        let present = snapshots.compactMap { $0 }
+        guard present.count == snapshots.count, var sum = present.first else { return nil }
+        for other in present.dropFirst() {
+            for (family, counters) in other.families {
+                var total = sum.families[family] ?? FamilyCounters()
+                total.hits += counters.hits
+                total.misses += counters.misses
+                total.negativeHits += counters.negativeHits
+                total.fills += counters.fills
+                total.absentFills += counters.absentFills
+                total.queries += counters.queries
+                sum.families[family] = total
+            }
+            for key in ["keyspace_hits", "keyspace_misses", "postgres_queries"] {
+                if let mine = sum.int(key), let theirs = other.int(key) { sum.fields[key] = String(mine + theirs) }
+            }
+        }
+        return sum
+    }
+
     /// `INFO` on a connection of its own; nil when the target does not answer it.
     static func fetch(host: String, port: Int) -> InfoSnapshot? {
         guard let connection = try? HiredisConnection(host: host, port: port, timeoutSeconds: 2),

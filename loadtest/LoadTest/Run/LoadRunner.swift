@@ -27,8 +27,9 @@ public struct LoadRunner {
 
     public func run() throws(RunError) -> RunReport {
         try options.validate()
-        let target = "\(options.host):\(options.port)"
-        _ = try HiredisConnection(host: options.host, port: options.port, timeoutSeconds: 3)
+        let targets = options.targets
+        let target = targets.map(\.description).joined(separator: ",")
+        for endpoint in targets { _ = try HiredisConnection(host: endpoint.host, port: endpoint.port, timeoutSeconds: 3) }
 
         let universe: KeyUniverse
         do {
@@ -58,17 +59,20 @@ public struct LoadRunner {
         try writer?.start(postgresURL: options.postgresURL)
 
         let counter = SharedCounter()
+        // Reader thread i drives target i mod the number of targets.
         let workers = (0..<options.threads).map { index in
             let share = options.connections / options.threads + (index < options.connections % options.threads ? 1 : 0)
-            return ReadWorker(index: index, connectionCount: share, options: options, chooser: chooser, stop: stop,
-                              verifier: verifier, measuredRequests: counter, distinctKeys: distinctKeys)
+            return ReadWorker(index: index, connectionCount: share, options: options.aimed(at: targets[index % targets.count]),
+                              chooser: chooser, stop: stop, verifier: verifier, measuredRequests: counter,
+                              distinctKeys: distinctKeys)
         }
+        let fetchInfo = { InfoSnapshot.combined(targets.map { InfoSnapshot.fetch(host: $0.host, port: $0.port) }) }
 
         let clock = ContinuousClock()
         let start = clock.now
         var measureStart: ContinuousClock.Instant?
         var infoBefore: InfoSnapshot?
-        var lastInfo = InfoSnapshot.fetch(host: options.host, port: options.port)
+        var lastInfo = fetchInfo()
         var timeline: [RunReport.Progress] = []
         var nextTick = start + .seconds(1)
         func seconds(_ duration: Duration) -> Double {
@@ -89,7 +93,7 @@ public struct LoadRunner {
             if stop.isRaised { break }
             let elapsed = seconds(clock.now - start)
             if measureStart == nil, elapsed >= options.warmupSeconds {
-                infoBefore = InfoSnapshot.fetch(host: options.host, port: options.port)
+                infoBefore = fetchInfo()
                 onMeasure()
                 workers.forEach { $0.stats.startMeasuring() }
                 _ = writer?.takeCounts()
@@ -103,7 +107,7 @@ public struct LoadRunner {
                 nextTick = nextTick + .seconds(1)
                 var window = TrafficWindow()
                 for worker in workers { window.add(worker.stats.takeInterval()) }
-                let info = InfoSnapshot.fetch(host: options.host, port: options.port)
+                let info = fetchInfo()
                 let sample = RunReport.Progress(
                     second: seconds(clock.now - start), requestsPerSecond: Double(window.requests),
                     hitRate: Self.hitRate(from: lastInfo, to: info) ?? Self.valueRate(window.families.values.map { $0 }),
@@ -120,14 +124,29 @@ public struct LoadRunner {
         while workers.contains(where: { !$0.isFinished }), Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
         let measured = measureStart.map { seconds(clock.now - $0) } ?? 0
         writer?.waitUntilFinished()
-        let infoAfter = InfoSnapshot.fetch(host: options.host, port: options.port)
+        let infoAfter = fetchInfo()
         let staleness = verifier?.finish()
 
         var total = TrafficWindow()
         for worker in workers { total.add(worker.stats.total) }
-        return ReportBuilder(options: options, interrupted: interrupt.isRaised, measuredSeconds: measured,
-                             total: total, before: infoBefore, after: infoAfter, writes: writer?.counts,
-                             staleness: staleness, timeline: timeline, families: chooser.activeFamilies).build()
+        var perTarget: [RunReport.TargetShare] = []
+        if targets.count > 1 {
+            for (position, endpoint) in targets.enumerated() {
+                var window = TrafficWindow()
+                for (index, worker) in workers.enumerated() where index % targets.count == position {
+                    window.add(worker.stats.total)
+                }
+                perTarget.append(RunReport.TargetShare(
+                    target: endpoint.description, requests: window.requests,
+                    throughput: measured > 0 ? Double(window.requests) / measured : 0, errors: window.errorCount))
+            }
+        }
+        var report = ReportBuilder(options: options, interrupted: interrupt.isRaised, measuredSeconds: measured,
+                                   total: total, before: infoBefore, after: infoAfter, writes: writer?.counts,
+                                   staleness: staleness, timeline: timeline, families: chooser.activeFamilies).build()
+        report.target = target
+        report.perTarget = perTarget.isEmpty ? nil : perTarget
+        return report
     }
 
     /// Hit rate between two `INFO stats` snapshots (keyspace hits over hits + misses).

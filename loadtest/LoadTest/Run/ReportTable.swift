@@ -12,6 +12,10 @@ public enum ReportTable {
         lines.append(row("measured", "\(format(report.measuredSeconds, 1)) s after \(format(report.warmupSeconds, 1)) s warm-up"))
         lines.append(row("requests", "\(report.requests)"))
         lines.append(row("throughput", "\(format(report.throughput, 0)) req/s"))
+        for share in report.perTarget ?? [] {
+            lines.append(row("  \(share.target)", "\(format(share.throughput, 0)) req/s (\(share.requests) requests, "
+                + "\(share.errors) errors)"))
+        }
         let l = report.latency
         lines.append(row("latency", "p50 \(ms(l.p50Micros))  p90 \(ms(l.p90Micros))  p99 \(ms(l.p99Micros))  "
             + "p99.9 \(ms(l.p999Micros))  max \(ms(l.maxMicros)) ms"))

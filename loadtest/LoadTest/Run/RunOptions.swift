@@ -12,6 +12,9 @@ public struct RunOptions: Sendable {
 
     public var host: String
     public var port: Int
+    /// Further endpoints (`--target A,B,…`), e.g. several gateways on one Redis Cluster: the
+    /// reader threads are shared out among `host:port` and these, round robin.
+    public var extraTargets: [Endpoint] = []
     public var postgresURL: String
     /// Measured seconds (after the warm-up); ignored when `requests` is set.
     public var durationSeconds: Double
@@ -69,10 +72,40 @@ public struct RunOptions: Sendable {
         self.maxKeysPerSet = maxKeysPerSet
     }
 
+    /// One Redis-protocol endpoint.
+    public struct Endpoint: Sendable, Codable, Equatable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+
+        public var description: String { "\(host):\(port)" }
+    }
+
+    /// Every target, the first being `host:port`.
+    public var targets: [Endpoint] { [Endpoint(host: host, port: port)] + extraTargets }
+
+    /// The same options aimed at one target only (what a reader thread of that target uses).
+    func aimed(at target: Endpoint) -> RunOptions {
+        var options = self
+        options.host = target.host
+        options.port = target.port
+        options.extraTargets = []
+        return options
+    }
+
     /// Checks every knob; the error names the option and the value.
     public func validate() throws(RunError) {
         func bad(_ text: String) -> RunError { .invalidOption(text) }
-        guard (1...65_535).contains(port) else { throw bad("--target port must be in 1...65535, got \(port)") }
+        for target in targets where !(1...65_535).contains(target.port) {
+            throw bad("--target port must be in 1...65535, got \(target.port)")
+        }
+        guard threads >= targets.count else {
+            throw bad("--threads (\(threads)) must be at least the number of targets (\(targets.count)): each reader thread drives one target")
+        }
         guard durationSeconds > 0, durationSeconds.isFinite else { throw bad("--duration must be positive, got \(durationSeconds)") }
         if let requests, requests < 1 { throw bad("--requests must be at least 1, got \(requests)") }
         guard warmupSeconds >= 0, warmupSeconds.isFinite else { throw bad("--warmup must not be negative, got \(warmupSeconds)") }
@@ -112,6 +145,16 @@ public struct RunOptions: Sendable {
         }
         guard !mix.isEmpty else { throw .invalidOption("--mix is empty") }
         return mix
+    }
+
+    /// Parses `HOST:PORT[,HOST:PORT…]`.
+    public static func parseTargets(_ text: String) throws(RunError) -> [Endpoint] {
+        var targets: [Endpoint] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let (host, port) = try parseTarget(String(part).trimmingCharacters(in: .whitespaces))
+            targets.append(Endpoint(host: host, port: port))
+        }
+        return targets
     }
 
     /// Parses `HOST:PORT`.

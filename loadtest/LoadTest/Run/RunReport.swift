@@ -76,6 +76,17 @@ public struct RunReport: Sendable, Codable {
     public var errors: [String: Int]
     public var timeline: [Progress]
 
+    /// One target's part of a run against several (`--target A,B`): its readers' requests.
+    public struct TargetShare: Sendable, Codable {
+        public var target: String
+        public var requests: Int
+        public var throughput: Double
+        public var errors: Int
+    }
+
+    /// Per target, when the run had several; nil otherwise.
+    public var perTarget: [TargetShare]?
+
     /// Total errors of every kind.
     public var errorCount: Int { errors.values.reduce(0, +) }
 }

@@ -1,0 +1,101 @@
+import NIOCore
+import RESP
+
+/// Cluster mode of `RedisClient`, and the node-level calls that both modes answer: a
+/// single-node client is a one-node "cluster" whose only primary is its configured address.
+extension RedisClient {
+    /// Whether this client routes over a Redis Cluster.
+    public var isCluster: Bool { !routers.isEmpty }
+
+    /// The primaries that hold data: every node of the cluster map, or the one configured Redis.
+    /// Commands without keys that must reach all data (`SCAN`, `FLUSHALL`, `INFO`) go to each.
+    public func primaries(on eventLoop: any EventLoop) -> EventLoopFuture<[ClusterNodeAddress]> {
+        guard isCluster else {
+            return eventLoop.makeSucceededFuture([ClusterNodeAddress(host: configuration.host, port: configuration.port)])
+        }
+        let router = router(for: eventLoop)
+        return router.eventLoop.flatSubmit { router.primaries() }.hop(to: eventLoop)
+    }
+
+    /// Sends one command to one node as it is, without redirection (single-node mode: to Redis).
+    public func send(_ arguments: [ByteBuffer], toNode node: ClusterNodeAddress, on eventLoop: any EventLoop)
+        -> EventLoopFuture<RESPValue> {
+        sendToNode(arguments, node: node, on: eventLoop)
+    }
+
+    /// Convenience for strings.
+    public func send(_ arguments: [String], toNode node: ClusterNodeAddress, on eventLoop: any EventLoop)
+        -> EventLoopFuture<RESPValue> {
+        sendToNode(arguments, node: node, on: eventLoop)
+    }
+
+    /// Sends one command to every primary; the replies come back with their node, in primary order.
+    public func sendToEveryPrimary(_ arguments: [String], on eventLoop: any EventLoop)
+        -> EventLoopFuture<[(node: ClusterNodeAddress, reply: RESPValue)]> {
+        primaries(on: eventLoop).flatMap { primaries in
+            let replies = primaries.map { self.send(arguments, toNode: $0, on: eventLoop) }
+            return EventLoopFuture.whenAllSucceed(replies, on: eventLoop).map { Array(zip(primaries, $0)) }
+                .map { $0.map { (node: $0.0, reply: $0.1) } }
+        }
+    }
+
+    // MARK: - Internals used by RedisClient
+
+    func routedSend<Argument: RedisCommandArgument>(_ arguments: [Argument], on eventLoop: any EventLoop)
+        -> EventLoopFuture<RESPValue> {
+        let router = router(for: eventLoop)
+        let promise = router.eventLoop.makePromise(of: RESPValue.self)
+        if router.eventLoop.inEventLoop {
+            router.send(arguments, promise: promise)
+        } else {
+            router.eventLoop.execute { router.send(arguments, promise: promise) }
+        }
+        return router.eventLoop === eventLoop ? promise.futureResult : promise.futureResult.hop(to: eventLoop)
+    }
+
+    private func sendToNode<Argument: RedisCommandArgument>(
+        _ arguments: [Argument], node: ClusterNodeAddress, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<RESPValue> {
+        guard isCluster else { return sendToTheOnlyNode(arguments, on: eventLoop) }
+        counters.sent.add(1, ordering: .relaxed)
+        let router = router(for: eventLoop)
+        let promise = router.eventLoop.makePromise(of: RESPValue.self)
+        router.eventLoop.execute { router.send(arguments, toNode: node, promise: promise) }
+        return promise.futureResult.hop(to: eventLoop)
+    }
+
+    /// Single-node mode: the node is the configured Redis.
+    private func sendToTheOnlyNode<Argument: RedisCommandArgument>(_ arguments: [Argument], on eventLoop: any EventLoop)
+        -> EventLoopFuture<RESPValue> {
+        if let strings = arguments as? [String] { return send(strings, on: eventLoop) }
+        if let buffers = arguments as? [ByteBuffer] { return send(buffers, on: eventLoop) }
+        return eventLoop.makeFailedFuture(RedisClientError.emptyCommand)
+    }
+
+    func connectAllNodes() async throws {
+        let attempts = routers.values.map { router in router.eventLoop.flatSubmit { router.connectNow() } }
+        var firstError: (any Error)?
+        for attempt in attempts {
+            do {
+                try await attempt.get()
+            } catch {
+                if firstError == nil { firstError = error }
+            }
+        }
+        if let firstError { throw firstError }
+    }
+
+    func shutdownRouters() async {
+        let closings = routers.values.map { router in router.eventLoop.flatSubmit { router.shutdown() } }
+        for closing in closings { try? await closing.get() }
+    }
+
+    func router(for eventLoop: any EventLoop) -> LoopClusterRouter {
+        if let router = routers[ObjectIdentifier(eventLoop)] { return router }
+        // A loop of another group: any of ours (the reply hops back to the caller's loop).
+        guard let fallback = routers.values.first else {
+            preconditionFailure("RedisClient: cluster mode without event loops")
+        }
+        return fallback
+    }
+}
