@@ -86,16 +86,20 @@ replicas_synced() {
 }
 
 stop() {
-    local stopped=()
+    local stopped=() p
     for p in "${ports[@]}"; do
         local pid; pid=$(node_pid "$p")
         if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-            kill "$pid"
+            # SHUTDOWN NOSAVE first: a cluster node that cannot rewrite nodes.conf on SIGTERM
+            # refuses to exit. Then SIGTERM, and SIGKILL after 10 s, to this PID only.
+            redis-cli -h 127.0.0.1 -p "$p" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
+            kill "$pid" 2>/dev/null || true
             stopped+=("$pid")
         fi
     done
     for pid in "${stopped[@]}"; do
         for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
     done
     rm -rf "$QUICKSELL_CLUSTER_DIR"
     if [ ${#stopped[@]} -gt 0 ]; then log "stopped (pids ${stopped[*]})"; else log "not running"; fi
