@@ -25,7 +25,7 @@
 # Knobs (defaults full/short): BENCH_ROUNDS (3/1), BENCH_USERS (100000/20000),
 # BENCH_HIT_KEYS (100000/20000), BENCH_IDLE_CLIENTS (5000/500), BENCH_RSS_SECONDS (300/20),
 # BENCH_CONFIG (release/debug), BENCH_SCRATCH_PATH (.build-release/.build),
-# BENCH_SKIP_BUILD (0), BENCH_DATABASE (quicksell_bench), BENCH_OUT (bench-results).
+# BENCH_SKIP_BUILD (0), BENCH_DATABASE (quicksell_bench/quicksell_bench_short), BENCH_OUT (bench-results).
 set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/bench" && pwd)"
 source "$BENCH_DIR/../../scripts/env.sh"
@@ -57,7 +57,9 @@ case "$CONFIG" in
 esac
 [ "$ROUNDS" -ge 1 ] || die "BENCH_ROUNDS must be at least 1, got '$ROUNDS'"
 [ "$USERS" -ge 1000 ] || die "BENCH_USERS must be at least 1000, got '$USERS'"
-DATABASE="${BENCH_DATABASE:-quicksell_bench}"
+# The short mode keeps its own, smaller database (the full mode's 100,000 users would make
+# its miss path, every user once on a debug build, take minutes).
+DATABASE="${BENCH_DATABASE:-$([ "$MODE" = full ] && echo quicksell_bench || echo quicksell_bench_short)}"
 [[ "$DATABASE" =~ ^[a-z_][a-z0-9_]*$ ]] || die "BENCH_DATABASE must be a plain lower-case name, got '$DATABASE'"
 BENCH_URL="postgresql://postgres@127.0.0.1:${QUICKSELL_PG_PORT}/${DATABASE}"
 OUT_DIR="${BENCH_OUT:-$QUICKSELL_ROOT/bench-results}"

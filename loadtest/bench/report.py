@@ -123,7 +123,7 @@ def fmt(value, unit):
 def render_text(rows, meta):
     header = ("target", "what", "ours", "baseline", "ratio", "required", "verdict")
     body = [(r["target"], r["what"], fmt(r["ours"], r["ours_unit"]), fmt(r["baseline"], r["baseline_unit"]),
-             "n/a" if r["ratio"] is None else f"{r['ratio']:.2f}", r["required"], r["verdict"]) for r in rows]
+             "n/a" if r["ratio"] is None else f"{r['ratio']:.3f}", r["required"], r["verdict"]) for r in rows]
     widths = [max(len(str(line[i])) for line in [header] + body) for i in range(len(header))]
     out = [f"quicksell bench ({meta['mode']} mode, {meta['rounds']} round(s), commit {meta['commit']}, {meta['date']})"]
     for line in [header] + body:
@@ -139,7 +139,7 @@ def render_markdown(rows, meta):
            "| target | what | ours | baseline | ratio | required | verdict | notes |",
            "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        ratio_text = "n/a" if r["ratio"] is None else f"{r['ratio']:.2f}"
+        ratio_text = "n/a" if r["ratio"] is None else f"{r['ratio']:.3f}"
         out.append(f"| {r['target']} | {r['what']} | {fmt(r['ours'], r['ours_unit'])} | "
                    f"{fmt(r['baseline'], r['baseline_unit'])} | {ratio_text} | {r['required']} | "
                    f"**{r['verdict']}** | {r['note']} |")

@@ -7,8 +7,8 @@ import Postgres
 /// Threads: `threads` readers (each with its share of the connections), one writer and
 /// one verifier when enabled; the calling thread samples progress once a second. The run
 /// ends after warm-up + duration, after `requests` measured requests, in `miss-only` mode
-/// once every key was requested, or as soon as
-/// `interrupt` is raised (SIGINT) — then the report is partial and says so.
+/// once every key was requested, or as soon as `interrupt` is raised (SIGINT) — then the
+/// report is partial and says so.
 public struct LoadRunner {
     private let options: RunOptions
     private let interrupt: StopFlag
@@ -67,6 +67,9 @@ public struct LoadRunner {
                               distinctKeys: distinctKeys)
         }
         let fetchInfo = { InfoSnapshot.combined(targets.map { InfoSnapshot.fetch(host: $0.host, port: $0.port) }) }
+        // With a warm-up the clock starts once the workers run; without one, measuring
+        // starts before the first request (a miss-only run counts every key's fill).
+        if options.warmupSeconds > 0 { workers.forEach { $0.start() } }
 
         let clock = ContinuousClock()
         let start = clock.now
@@ -78,16 +81,14 @@ public struct LoadRunner {
         func seconds(_ duration: Duration) -> Double {
             Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         }
-        // Without a warm-up, measuring starts before the first request (miss-only runs
-        // count every key's fill).
         if options.warmupSeconds == 0 {
             infoBefore = lastInfo
             onMeasure()
             workers.forEach { $0.stats.startMeasuring() }
             _ = writer?.takeCounts()
             measureStart = clock.now
+            workers.forEach { $0.start() }
         }
-        workers.forEach { $0.start() }
         while true {
             if interrupt.isRaised { stop.raise() }
             if stop.isRaised { break }
