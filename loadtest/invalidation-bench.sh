@@ -62,7 +62,7 @@ GATEWAY_PORT=""
 start_gateway() {
     GATEWAY_PORT=$(free_port)
     redis-cli -h 127.0.0.1 -p "$QUICKSELL_REDIS_PORT" -n "$REDIS_DB" FLUSHDB >/dev/null
-    "$BIN/quicksell-gateway" --config config/gateway.yaml --host 127.0.0.1 --port "$GATEWAY_PORT" \
+    "$BIN/quicksell-gateway" --config config/gateway.yaml --host 127.0.0.1 --port "$GATEWAY_PORT" --metrics-port "$(free_port)" \
         --redis-url "$QUICKSELL_REDIS_URL/$REDIS_DB" --postgres-url "$BENCH_URL" --log-level warning \
         >>"$WORK/gateway.log" 2>&1 &
     GATEWAY_PID=$!

@@ -31,6 +31,11 @@
 CREATE FUNCTION quicksell_doorbell_space() RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 1364411458 $$;  -- 'QSDB'
 
+-- Trimming by age needs no B-tree kept up to date by every writer: a BRIN index (a few
+-- bytes per 128 pages, nothing to do for most inserts) finds the old rows as well.
+DROP INDEX idx_cache_invalidations_created_at;
+CREATE INDEX idx_cache_invalidations_created_at ON cache_invalidations USING brin (created_at);
+
 -- One row per listening backend.
 CREATE UNLOGGED TABLE cache_invalidation_listeners (
   pid integer PRIMARY KEY,
@@ -56,8 +61,26 @@ LANGUAGE sql AS $$
   DELETE FROM cache_invalidation_listeners WHERE pid = pg_backend_pid();
 $$;
 
+-- Rings the doorbell for outbox rows first_id..last_id holding `keys` (payload as in 006).
+-- PL/pgSQL, not SQL: a SQL function would be planned again at every call.
+CREATE FUNCTION quicksell_ring(first_id bigint, last_id bigint, keys text[]) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+  payload text := first_id || '-' || last_id || '@' || (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
+                  || '#' || pg_current_xact_id()::text;
+  inline_keys text := array_to_string(keys, ',');
+BEGIN
+  IF octet_length(inline_keys) <= 4000 THEN
+    payload := payload || '|' || inline_keys;
+  END IF;
+  PERFORM pg_notify('quicksell_invalidation', payload);
+  RETURN true;
+END;
+$$;
+
 -- Records `keys` (deduplicated, in chunks of 500 per row) and rings the doorbell when a
--- registered listener may be asleep. Same outbox rows and payload as 006.
+-- listener may be asleep. Used for large statements and the rarely written tables; the hot
+-- trigger functions below record a small statement's keys inline (one INSERT statement).
 CREATE OR REPLACE FUNCTION quicksell_invalidate(keys text[]) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -65,39 +88,133 @@ DECLARE
   first_id bigint;
   last_id bigint;
   chunk_size constant integer := 500;
-  payload text;
-  inline_keys text;
 BEGIN
   SELECT array_agg(DISTINCT k) INTO unique_keys FROM unnest(keys) AS k WHERE k IS NOT NULL;
   IF unique_keys IS NULL THEN
     RETURN;
   END IF;
-  IF cardinality(unique_keys) <= chunk_size THEN
-    -- The common case (a statement touching a few rows): one row, no chunking query.
-    INSERT INTO cache_invalidations (keys) VALUES (unique_keys) RETURNING id INTO first_id;
-    last_id := first_id;
+  WITH chunks AS (
+    SELECT array_agg(k ORDER BY k) AS chunk
+    FROM (SELECT k, (row_number() OVER (ORDER BY k) - 1) / chunk_size AS n FROM unnest(unique_keys) AS k) numbered
+    GROUP BY n
+  ), inserted AS (
+    INSERT INTO cache_invalidations (keys) SELECT chunk FROM chunks RETURNING id
+  )
+  SELECT min(id), max(id) INTO first_id, last_id FROM inserted;
+  -- Some listener may be asleep (its lock is held or requested): ring. For every listener
+  -- that is awake, the shared lock taken here is held until this transaction ends, so that
+  -- listener waits for this writer before it sleeps.
+  IF EXISTS (SELECT 1 FROM cache_invalidation_listeners l
+             WHERE NOT pg_try_advisory_xact_lock_shared(quicksell_doorbell_space(), l.pid)) THEN
+    PERFORM quicksell_ring(first_id, last_id, unique_keys);
+  END IF;
+END;
+$$;
+
+-- The hot trigger functions: the same keys as 006, computed by one deduplicating query, then
+-- (for up to 500 keys) one statement that writes the outbox row and rings only when needed.
+-- No nested PL/pgSQL call and no EXECUTE (PL/pgSQL keeps one plan per table and statement):
+-- these run in every writing statement, so each saved statement is writer throughput.
+CREATE OR REPLACE FUNCTION quicksell_invalidate_users() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  keys text[];
+  rang boolean;
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    keys := ARRAY(SELECT DISTINCT k FROM new_rows,
+                  LATERAL unnest(ARRAY['user:' || id, 'user_stats:' || id, 'user_badges:' || id]) k ORDER BY k);
+  ELSIF TG_OP = 'DELETE' THEN
+    keys := ARRAY(SELECT DISTINCT k FROM old_rows,
+                  LATERAL unnest(ARRAY['user:' || id, 'user_stats:' || id, 'user_badges:' || id,
+                                       'leaderboard:weekly', 'leaderboard:monthly']) k ORDER BY k);
   ELSE
-    WITH chunks AS (
-      SELECT array_agg(k ORDER BY k) AS chunk
-      FROM (SELECT k, (row_number() OVER (ORDER BY k) - 1) / chunk_size AS n FROM unnest(unique_keys) AS k) numbered
-      GROUP BY n
-    ), inserted AS (
-      INSERT INTO cache_invalidations (keys) SELECT chunk FROM chunks RETURNING id
-    )
-    SELECT min(id), max(id) INTO first_id, last_id FROM inserted;
+    keys := ARRAY(SELECT DISTINCT k FROM new_rows n JOIN old_rows o ON o.id = n.id,
+                  LATERAL unnest(ARRAY['user:' || n.id, 'user:' || o.id, 'user_stats:' || n.id, 'user_badges:' || n.id]
+                                 || CASE WHEN n.username IS DISTINCT FROM o.username
+                                              OR n.account_status IS DISTINCT FROM o.account_status
+                                              OR n.deleted_at IS DISTINCT FROM o.deleted_at
+                                         THEN ARRAY['leaderboard:weekly', 'leaderboard:monthly'] END) k
+                  ORDER BY k);
   END IF;
-  -- Every listener awake (each shared try succeeded, held until commit): they will read
-  -- this row from the outbox; no listener: nobody to wake.
-  IF NOT EXISTS (SELECT 1 FROM cache_invalidation_listeners l
-                 WHERE NOT pg_try_advisory_xact_lock_shared(quicksell_doorbell_space(), l.pid)) THEN
-    RETURN;
+  IF cardinality(keys) BETWEEN 1 AND 500 THEN
+    WITH recorded AS (INSERT INTO cache_invalidations (keys) VALUES (keys) RETURNING id)
+    SELECT quicksell_ring(id, id, keys) INTO rang FROM recorded
+    WHERE EXISTS (SELECT 1 FROM cache_invalidation_listeners l    -- see quicksell_invalidate
+                  WHERE NOT pg_try_advisory_xact_lock_shared(quicksell_doorbell_space(), l.pid));
+  ELSIF cardinality(keys) > 500 THEN
+    PERFORM quicksell_invalidate(keys);
   END IF;
-  payload := first_id || '-' || last_id || '@' || (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
-             || '#' || pg_current_xact_id()::text;
-  inline_keys := array_to_string(unique_keys, ',');
-  IF octet_length(inline_keys) <= 4000 THEN
-    payload := payload || '|' || inline_keys;
+  RETURN NULL;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION quicksell_invalidate_listings() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  keys text[];
+  rang boolean;
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    keys := ARRAY(SELECT DISTINCT k FROM new_rows,
+                  LATERAL unnest(ARRAY['listing:' || id, 'marketplace_listings:' || id]) k ORDER BY k);
+  ELSIF TG_OP = 'DELETE' THEN
+    keys := ARRAY(SELECT DISTINCT k FROM old_rows,
+                  LATERAL unnest(ARRAY['listing:' || id, 'marketplace_listings:' || id]) k ORDER BY k);
+  ELSE
+    keys := ARRAY(SELECT DISTINCT k FROM (SELECT id FROM new_rows UNION ALL SELECT id FROM old_rows) ids,
+                  LATERAL unnest(ARRAY['listing:' || id, 'marketplace_listings:' || id]) k ORDER BY k);
   END IF;
-  PERFORM pg_notify('quicksell_invalidation', payload);
+  IF cardinality(keys) BETWEEN 1 AND 500 THEN
+    WITH recorded AS (INSERT INTO cache_invalidations (keys) VALUES (keys) RETURNING id)
+    SELECT quicksell_ring(id, id, keys) INTO rang FROM recorded
+    WHERE EXISTS (SELECT 1 FROM cache_invalidation_listeners l    -- see quicksell_invalidate
+                  WHERE NOT pg_try_advisory_xact_lock_shared(quicksell_doorbell_space(), l.pid));
+  ELSIF cardinality(keys) > 500 THEN
+    PERFORM quicksell_invalidate(keys);
+  END IF;
+  RETURN NULL;
+END;
+$$;
+
+-- A table whose rows belong to one cached key by a column (006 used EXECUTE, planned at
+-- every call; the two columns in use get static queries).
+CREATE OR REPLACE FUNCTION quicksell_invalidate_by_column() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  prefix text := TG_ARGV[0];
+  column_name text := TG_ARGV[1];
+  keys text[];
+  rang boolean;
+BEGIN
+  IF column_name = 'listing_id' THEN
+    IF TG_OP = 'INSERT' THEN
+      keys := ARRAY(SELECT DISTINCT prefix || listing_id FROM new_rows ORDER BY 1);
+    ELSIF TG_OP = 'DELETE' THEN
+      keys := ARRAY(SELECT DISTINCT prefix || listing_id FROM old_rows ORDER BY 1);
+    ELSE
+      keys := ARRAY(SELECT prefix || listing_id FROM new_rows UNION SELECT prefix || listing_id FROM old_rows ORDER BY 1);
+    END IF;
+  ELSIF column_name = 'user_id' THEN
+    IF TG_OP = 'INSERT' THEN
+      keys := ARRAY(SELECT DISTINCT prefix || user_id FROM new_rows ORDER BY 1);
+    ELSIF TG_OP = 'DELETE' THEN
+      keys := ARRAY(SELECT DISTINCT prefix || user_id FROM old_rows ORDER BY 1);
+    ELSE
+      keys := ARRAY(SELECT prefix || user_id FROM new_rows UNION SELECT prefix || user_id FROM old_rows ORDER BY 1);
+    END IF;
+  ELSE
+    RAISE EXCEPTION 'quicksell_invalidate_by_column: unsupported column %', column_name;
+  END IF;
+  keys := array_remove(keys, NULL);
+  IF cardinality(keys) BETWEEN 1 AND 500 THEN
+    WITH recorded AS (INSERT INTO cache_invalidations (keys) VALUES (keys) RETURNING id)
+    SELECT quicksell_ring(id, id, keys) INTO rang FROM recorded
+    WHERE EXISTS (SELECT 1 FROM cache_invalidation_listeners l    -- see quicksell_invalidate
+                  WHERE NOT pg_try_advisory_xact_lock_shared(quicksell_doorbell_space(), l.pid));
+  ELSIF cardinality(keys) > 500 THEN
+    PERFORM quicksell_invalidate(keys);
+  END IF;
+  RETURN NULL;
 END;
 $$;

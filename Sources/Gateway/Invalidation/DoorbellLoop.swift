@@ -2,10 +2,11 @@ import Foundation
 import Logging
 import Postgres
 
-/// One listening connection's cycle: sleep (doorbell lock held, writers notify) until a
-/// notification or a tick; wake (lock released, writers only write the outbox), apply the
-/// keys that notifications carried, read the outbox until it is empty, re-acquire the lock
-/// (waits for the writers that skipped NOTIFY), read once more, sleep.
+/// One listening connection's cycle: sleep (doorbell lock held, writers notify) and apply
+/// the keys that notifications carry; when several arrive at once (or one without its
+/// keys), wake (lock released, writers only write the outbox), read the outbox until a read
+/// finds nothing, re-acquire the lock (waits for the writers that skipped NOTIFY), read
+/// once more, sleep. A sleeping listener also reads the outbox every `readInterval`.
 ///
 /// Every read applies the rows of the transactions its snapshot sees that the previous
 /// snapshot did not, so after each read that snapshot is a valid watermark.
@@ -31,11 +32,13 @@ final class DoorbellLoop {
     /// The longest a sleeping listener goes without reading the outbox (a safety net; the
     /// doorbell is what makes invalidation prompt).
     static let readInterval: TimeInterval = 0.25
-    /// A notification naming more rows than this is not remembered: the read applies them again.
-    static let rememberedRowsPerNotification: Int64 = 64
+    /// A notification naming more rows than this is not remembered: the read applies them again
+    /// (only a one-row range surely holds nothing but that write: ids come from a sequence).
+    static let rememberedRowsPerNotification: Int64 = 1
 
     init(connection: PostgresConnection, doorbell: Doorbell, watermark: Watermark, hooks: InvalidationHooks,
-         logger: Logger, countNotification: @escaping () -> Void, apply: @escaping ([InvalidationWrite]) throws -> Void) {
+         logger: Logger, countNotification: @escaping () -> Void, apply: @escaping ([InvalidationWrite]) throws -> Void) throws {
+        try OutboxReader.prepare(connection, doorbell: doorbell.enabled)
         self.connection = connection
         self.doorbell = doorbell
         self.watermark = watermark
@@ -62,7 +65,7 @@ final class DoorbellLoop {
 
     /// One turn of the cycle, after `poll()` returned and the input was consumed.
     func step() throws {
-        let rang = try receive()
+        let received = try receive()
         if !asleep {
             if lastReadFound == 0, try doorbell.sleep(connection) {
                 asleep = true
@@ -70,21 +73,19 @@ final class DoorbellLoop {
             } else {
                 lastReadFound = try read(releasingDoorbell: false)
             }
-        } else if rang && doorbell.enabled {
+        } else if doorbell.enabled && DoorbellDecision.shouldWake(received) {
             lastReadFound = try read(releasingDoorbell: true)
             asleep = false
             hooks.afterWake?()
-        } else if rang || !settled || Date().timeIntervalSince(lastRead) >= Self.readInterval {
+        } else if received.needsOutbox || !settled || Date().timeIntervalSince(lastRead) >= Self.readInterval {
             _ = try read(releasingDoorbell: false)
         }
     }
 
-    /// Applies the keys of the notifications received so far. True if any of them is for
-    /// a write the outbox reads have not covered yet.
-    @discardableResult
-    private func receive() throws -> Bool {
+    /// Applies the keys that the notifications received so far carry.
+    private func receive() throws -> ReceivedNotifications {
         var writes: [InvalidationWrite] = []
-        var fresh = false
+        var received = ReceivedNotifications()
         for notification in connection.drainNotifications() where notification.channel == Self.channel {
             countNotification()
             guard let message = InvalidationMessage(payload: notification.payload) else {
@@ -95,16 +96,17 @@ final class DoorbellLoop {
             case .alreadyRead:
                 continue
             case .readOutbox:
-                fresh = true
+                received.fresh += 1
+                received.needsOutbox = true
             case .applyKeys(let keys, let rows):
-                fresh = true
+                received.fresh += 1
                 writes.append(InvalidationWrite(keys: keys, transactionID: message.transactionID,
                                                 triggerMicroseconds: message.triggerMicroseconds))
                 appliedRows.formUnion(rows)
             }
         }
         if !writes.isEmpty { try apply(writes) }
-        return fresh
+        return received
     }
 
     /// One outbox read: applies its rows, then its snapshot becomes the watermark.
@@ -123,7 +125,15 @@ final class DoorbellLoop {
     }
 }
 
-/// What the listener does with one notification (pure, so that it is unit-tested).
+/// The new notifications one `poll()` brought.
+struct ReceivedNotifications: Equatable {
+    /// Notifications of writes that no outbox read has covered yet.
+    var fresh = 0
+    /// Some of them did not carry their keys: the outbox must be read.
+    var needsOutbox = false
+}
+
+/// What the listener does with notifications (pure, so that it is unit-tested).
 enum DoorbellDecision: Equatable {
     /// An earlier outbox read already applied this write.
     case alreadyRead
@@ -131,6 +141,15 @@ enum DoorbellDecision: Equatable {
     case readOutbox
     /// Apply these keys now and leave `rows` out of the next outbox read.
     case applyKeys([String], rows: Set<Int64>)
+
+    /// Whether a sleeping listener wakes up (releases its lock and reads the outbox) or
+    /// stays asleep. A lone notification that carried its keys is fully applied already:
+    /// staying asleep keeps its lag to one Redis call, and at such a rate the doorbell is
+    /// cheap. Several at once mean writers queue on NOTIFY's commit lock: wake, so that
+    /// the next ones skip it. Keys only in the outbox: it must be read anyway.
+    static func shouldWake(_ received: ReceivedNotifications) -> Bool {
+        received.needsOutbox || received.fresh >= 2
+    }
 
     static func forNotification(_ message: InvalidationMessage, seen: SnapshotVisibility?) -> DoorbellDecision {
         if let seen, let xid = UInt64(message.transactionID), seen.sees(xid) { return .alreadyRead }

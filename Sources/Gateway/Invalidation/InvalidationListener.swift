@@ -132,7 +132,7 @@ public final class InvalidationListener: Sendable {
     /// connection fails or the gateway stops; publishes the watermark every tick.
     private func listen(_ connection: PostgresConnection, doorbell: Doorbell, from start: Watermark,
                         advance: (Watermark) -> Void) throws {
-        let loop = DoorbellLoop(
+        let loop = try DoorbellLoop(
             connection: connection, doorbell: doorbell, watermark: start, hooks: hooks, logger: logger,
             countNotification: { [self] in state.withLock { $0.notifications += 1 } },
             apply: { [self] writes in try wait(invalidator.apply(writes)) })

@@ -13,15 +13,26 @@ struct OutboxRead: Sendable {
 
 /// The outbox query of the listener. One statement, so the rows it returns are exactly
 /// those of the transactions its own snapshot sees (whatever order they committed in).
+/// Prepared once per connection: it runs after every wake-up.
 enum OutboxReader {
+    private static let readStatement = "quicksell_outbox_read"
+    private static let wakeStatement = "quicksell_outbox_wake"
+
+    /// Prepares the queries on a new listening connection (the waking one only with a doorbell).
+    static func prepare(_ connection: PostgresConnection, doorbell: Bool) throws {
+        try connection.prepare(name: readStatement, sql: readSQL, parameterCount: 2)
+        if doorbell { try connection.prepare(name: wakeStatement, sql: wakeSQL, parameterCount: 2) }
+    }
+
     /// Reads the rows not visible in `since`, leaving out `skipping` (rows whose keys a
     /// notification already carried). With `releasingDoorbell` the same statement
     /// releases the listener's doorbell lock (after its snapshot was taken: a writer that
     /// then skips NOTIFY is seen by a later read, see migration 007).
     static func read(_ connection: PostgresConnection, since: String, skipping: Set<Int64>,
                      releasingDoorbell: Bool) throws -> OutboxRead {
-        let result = try connection.query(releasingDoorbell ? wakeSQL : readSQL,
-                                          [since, "{" + skipping.map(String.init).joined(separator: ",") + "}"])
+        let result = try connection.executePrepared(
+            name: releasingDoorbell ? wakeStatement : readStatement,
+            [since, "{" + skipping.map(String.init).joined(separator: ",") + "}"])
         guard let first = result.rows.first, let snapshot = first.first ?? nil else {
             throw PostgresError.unexpectedValue(column: "pg_current_snapshot", value: nil)
         }

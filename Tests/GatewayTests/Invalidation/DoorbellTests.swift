@@ -113,9 +113,20 @@ import TestSupport
         let registered = try writer.execute("SELECT count(*) FROM cache_invalidation_listeners").scalar
         #expect(registered == "1")
 
-        // The listener sleeps: this write rings, and the listener wakes and stays busy.
+        // The listener sleeps: a lone write rings and its keys are applied; the listener
+        // stays asleep (the hook that holds it after a wake-up does not run).
         gate.arm()
         try writer.execute("UPDATE users SET bio = 'rang' WHERE id = 2")
+        #expect(try eavesdropper.received(within: 0.2).count == 1)
+        #expect(try await eventually(seconds: 1) { try client.command("GET", "user:2").string?.contains("rang") == true })
+        #expect(!gate.waitUntilPaused(seconds: 0.3), "a lone notification woke the listener")
+
+        // A write whose keys do not fit in the payload rings too, and the listener wakes to
+        // read them from the outbox; the hook holds it awake and busy.
+        try writer.execute("""
+            INSERT INTO users (username, email, password_hash)
+            SELECT 'many' || g, 'many' || g || '@example.com', 'x' FROM generate_series(1, 300) g
+            """)
         #expect(try eavesdropper.received(within: 0.2).count == 1)
         #expect(gate.waitUntilPaused(seconds: 3), "the listener did not wake up")
 
