@@ -14,7 +14,7 @@ struct Doorbell: Sendable {
 
     /// How long a sleeping listener may wait for writers that skipped NOTIFY before it goes
     /// back to reading the outbox (a writer can hold its transaction open for long).
-    static let lockTimeout = "20ms"
+    static let lockTimeout = "5ms"
 
     /// Registers the connection's backend as a sleeping listener; on a schema without 007
     /// returns a disabled doorbell.
