@@ -7,7 +7,9 @@ import RESP
 import Synchronization
 
 /// The dedicated LISTEN connection: a thread of its own blocks in `poll()` on the
-/// connection's socket and applies each notification through the `Invalidator`.
+/// connection's socket and applies each notification through the `Invalidator`. With
+/// migration 007 it also rings its own doorbell (`Doorbell`, `DoorbellLoop`): writers
+/// notify only while it sleeps, and it reads the outbox for the writes that did not.
 ///
 /// Nothing is lost silently: PostgreSQL drops notifications sent while we are
 /// disconnected, so after every (re)connect the listener replays the outbox rows of
