@@ -32,6 +32,8 @@ final class DoorbellLoop {
     /// The longest a sleeping listener goes without reading the outbox (a safety net; the
     /// doorbell is what makes invalidation prompt).
     static let readInterval: TimeInterval = 0.25
+    /// Keys applied (and confirmed by Redis) together at most, out of one outbox read.
+    static let keysPerApply = 20_000
     /// A notification naming more rows than this is not remembered: the read applies them again
     /// (only a one-row range surely holds nothing but that write: ids come from a sequence).
     static let rememberedRowsPerNotification: Int64 = 1
@@ -113,7 +115,20 @@ final class DoorbellLoop {
     private func read(releasingDoorbell: Bool) throws -> Int {
         let result = try OutboxReader.read(connection, since: watermark.snapshot, skipping: appliedRows,
                                            releasingDoorbell: releasingDoorbell)
-        if !result.writes.isEmpty { try apply(result.writes) }
+        // A bulk statement's rows are applied in slices, each confirmed by Redis in its own
+        // time limit (a listener that fell behind must not time out on its own backlog).
+        var slice: [InvalidationWrite] = []
+        var sliceKeys = 0
+        for write in result.writes {
+            slice.append(write)
+            sliceKeys += write.keys.count
+            if sliceKeys >= Self.keysPerApply {
+                try apply(slice)
+                slice.removeAll(keepingCapacity: true)
+                sliceKeys = 0
+            }
+        }
+        if !slice.isEmpty { try apply(slice) }
         appliedRows.removeAll(keepingCapacity: true)
         watermark = Watermark(snapshot: result.snapshot, takenAt: Date().timeIntervalSince1970)
         seen = SnapshotVisibility(result.snapshot)
