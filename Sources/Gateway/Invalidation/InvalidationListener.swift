@@ -118,7 +118,7 @@ public final class InvalidationListener: Sendable {
                     signalledFirstAttempt = true
                     firstAttempt.signal()
                 }
-                if reason != lastReportedError {
+                if reason != lastReportedError && !stopping.load(ordering: .relaxed) {
                     logger.warning("invalidation listener disconnected; invalidation is degraded until it reconnects",
                                    metadata: ["error": "\(reason)"])
                     lastReportedError = reason
@@ -137,7 +137,11 @@ public final class InvalidationListener: Sendable {
         let loop = try DoorbellLoop(
             connection: connection, doorbell: doorbell, watermark: start, hooks: hooks, logger: logger,
             countNotification: { [self] in state.withLock { $0.notifications += 1 } },
-            apply: { [self] writes in try wait(invalidator.apply(writes)) })
+            apply: { [self] writes in
+                // Once the gateway stops, its event loops go away: apply nothing more.
+                guard !stopping.load(ordering: .relaxed) else { throw InvalidationError.stopping }
+                try wait(invalidator.apply(writes))
+            })
         var lastTick = Date()
         var lastTrim = Date.distantPast
         while !stopping.load(ordering: .relaxed) {

@@ -190,11 +190,13 @@ struct InvalidationWrite: Sendable {
 enum InvalidationError: Error, CustomStringConvertible {
     case redisRefused(String)
     case timedOut
+    case stopping
 
     var description: String {
         switch self {
         case .redisRefused(let message): return "Redis refused the invalidation: \(message)"
         case .timedOut: return "the invalidation was not confirmed by Redis in time"
+        case .stopping: return "the gateway is stopping"
         }
     }
 }
