@@ -32,7 +32,8 @@ public final class Gateway: Service, Sendable {
     /// Starts the backends and the server. Unreachable backends are logged with the
     /// address tried but do not stop start-up: the gateway reconnects when they return.
     public static func start(
-        configuration: GatewayConfiguration, logger: Logger, hooks: FillHooks = FillHooks()
+        configuration: GatewayConfiguration, logger: Logger, hooks: FillHooks = FillHooks(),
+        invalidationHooks: InvalidationHooks = InvalidationHooks()
     ) async throws -> Gateway {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.server.eventLoopThreads))
         do {
@@ -66,7 +67,8 @@ public final class Gateway: Service, Sendable {
             if configuration.invalidation.enabled {
                 invalidation = InvalidationService(
                     postgresURL: configuration.postgres.url, redis: redis, cache: cache,
-                    settings: configuration.invalidation, metrics: metrics, eventLoop: group.next(), logger: logger)
+                    settings: configuration.invalidation, metrics: metrics, hooks: invalidationHooks,
+                    eventLoop: group.next(), logger: logger)
             }
             await invalidation?.start()
             var onRedisRunID: (@Sendable (String) -> Void)?

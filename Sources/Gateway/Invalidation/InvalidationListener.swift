@@ -7,7 +7,9 @@ import RESP
 import Synchronization
 
 /// The dedicated LISTEN connection: a thread of its own blocks in `poll()` on the
-/// connection's socket and applies each notification through the `Invalidator`.
+/// connection's socket and applies each notification through the `Invalidator`. With
+/// migration 007 it also rings its own doorbell (`Doorbell`, `DoorbellLoop`): writers
+/// notify only while it sleeps, and it reads the outbox for the writes that did not.
 ///
 /// Nothing is lost silently: PostgreSQL drops notifications sent while we are
 /// disconnected, so after every (re)connect the listener replays the outbox rows of
@@ -21,6 +23,7 @@ public final class InvalidationListener: Sendable {
     private let redis: RedisClient
     private let eventLoop: any EventLoop
     private let settings: InvalidationSettings
+    private let hooks: InvalidationHooks
     private let logger: Logger
     private let state = Mutex(ListenerStatus())
     private let stopping = Atomic<Bool>(false)
@@ -28,15 +31,16 @@ public final class InvalidationListener: Sendable {
     /// Signalled once the first connection attempt (and its recovery) is over.
     private let firstAttempt = DispatchSemaphore(value: 0)
 
-    static let channel = "quicksell_invalidation"
+    static let channel = DoorbellLoop.channel
     static let watermarkKey = "quicksell:invalidation:watermark"
     /// How often the processed snapshot is advanced and published.
     private let tick: TimeInterval = 0.25
     private let trimEvery: TimeInterval = 60
 
     init(url: String, invalidator: Invalidator, redis: RedisClient, eventLoop: any EventLoop,
-         settings: InvalidationSettings, logger: Logger) {
+         settings: InvalidationSettings, hooks: InvalidationHooks = InvalidationHooks(), logger: Logger) {
         self.url = url
+        self.hooks = hooks
         self.invalidator = invalidator
         self.redis = redis
         self.eventLoop = eventLoop
@@ -78,6 +82,7 @@ public final class InvalidationListener: Sendable {
                 let connection = try PostgresConnection(
                     url: url, applicationName: "quicksell-gateway listener", connectTimeoutSeconds: 2)
                 try connection.execute("LISTEN \(Self.channel)")
+                let doorbell = try Doorbell.register(connection)
                 let listening = try snapshot(connection)
                 if firstConnect {
                     try recoverAtStart(connection)
@@ -100,7 +105,8 @@ public final class InvalidationListener: Sendable {
                     signalledFirstAttempt = true
                     firstAttempt.signal()
                 }
-                try listen(connection) { watermark = $0 }
+                try listen(connection, doorbell: doorbell, from: listening) { watermark = $0 }
+                doorbell.unregister(connection)
             } catch {
                 let reason = "\(error)"
                 state.withLock {
@@ -112,7 +118,7 @@ public final class InvalidationListener: Sendable {
                     signalledFirstAttempt = true
                     firstAttempt.signal()
                 }
-                if reason != lastReportedError {
+                if reason != lastReportedError && !stopping.load(ordering: .relaxed) {
                     logger.warning("invalidation listener disconnected; invalidation is degraded until it reconnects",
                                    metadata: ["error": "\(reason)"])
                     lastReportedError = reason
@@ -124,25 +130,27 @@ public final class InvalidationListener: Sendable {
         state.withLock { $0.connected = false }
     }
 
-    /// Receives notifications until the connection fails or the gateway stops. Every
-    /// tick, the snapshot taken one tick earlier becomes the processed watermark: the
-    /// reply to the newer snapshot query comes after every notification sent before it.
-    private func listen(_ connection: PostgresConnection, advance: (Watermark) -> Void) throws {
-        var pending: Watermark?
+    /// Receives notifications and reads the outbox (see `DoorbellLoop`) until the
+    /// connection fails or the gateway stops; publishes the watermark every tick.
+    private func listen(_ connection: PostgresConnection, doorbell: Doorbell, from start: Watermark,
+                        advance: (Watermark) -> Void) throws {
+        let loop = try DoorbellLoop(
+            connection: connection, doorbell: doorbell, watermark: start, hooks: hooks, logger: logger,
+            countNotification: { [self] in state.withLock { $0.notifications += 1 } },
+            apply: { [self] writes in
+                // Once the gateway stops, its event loops go away: apply nothing more.
+                guard !stopping.load(ordering: .relaxed) else { throw InvalidationError.stopping }
+                try wait(invalidator.apply(writes))
+            })
         var lastTick = Date()
         var lastTrim = Date.distantPast
         while !stopping.load(ordering: .relaxed) {
-            try waitForInput(connection, timeoutMilliseconds: 50)
+            try waitForInput(connection, timeoutMilliseconds: loop.pollTimeoutMilliseconds)
             try connection.consumeInput()
-            try handle(connection.drainNotifications(), connection)
+            try loop.step()
+            advance(loop.watermark)
             if Date().timeIntervalSince(lastTick) >= tick {
-                let next = try snapshot(connection)
-                try handle(connection.drainNotifications(), connection)
-                if let pending {
-                    advance(pending)
-                    publish(pending)
-                }
-                pending = next
+                publish(loop.watermark)
                 lastTick = Date()
             }
             if Date().timeIntervalSince(lastTrim) >= trimEvery {
@@ -150,30 +158,6 @@ public final class InvalidationListener: Sendable {
                 lastTrim = Date()
             }
         }
-    }
-
-    /// Applies the invalidations of one batch of notifications together (their order
-    /// does not matter: Redis checks every store against the recorded writers).
-    private func handle(_ notifications: [PostgresNotification], _ connection: PostgresConnection) throws {
-        var writes: [InvalidationWrite] = []
-        for notification in notifications where notification.channel == Self.channel {
-            state.withLock { $0.notifications += 1 }
-            guard let message = InvalidationMessage(payload: notification.payload) else {
-                logger.warning("ignoring a malformed invalidation", metadata: ["payload": "\(notification.payload.prefix(200))"])
-                continue
-            }
-            var keys = message.keys
-            if keys == nil {
-                let rows = try connection.query(
-                    "SELECT keys FROM cache_invalidations WHERE id BETWEEN $1 AND $2 ORDER BY id",
-                    [String(message.firstID), String(message.lastID)])
-                keys = rows.rows.flatMap { row in Self.parseArray(row.first ?? nil) }
-            }
-            writes.append(InvalidationWrite(
-                keys: keys ?? [], transactionID: message.transactionID, triggerMicroseconds: message.triggerMicroseconds))
-        }
-        guard !writes.isEmpty else { return }
-        try wait(invalidator.apply(writes))
     }
 
     // MARK: - Recovery

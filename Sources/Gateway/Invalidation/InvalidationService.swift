@@ -11,11 +11,12 @@ public final class InvalidationService: Sendable {
     let restartGuard: RedisRestartGuard
 
     init(postgresURL: String, redis: RedisClient, cache: ReadThroughCache, settings: InvalidationSettings,
-         metrics: GatewayMetrics? = nil, eventLoop: any EventLoop, logger: Logger) {
+         metrics: GatewayMetrics? = nil, hooks: InvalidationHooks = InvalidationHooks(), eventLoop: any EventLoop,
+         logger: Logger) {
         invalidator = Invalidator(
             redis: redis, fills: cache.fills, settings: settings, metrics: metrics, eventLoop: eventLoop, logger: logger)
         listener = InvalidationListener(url: postgresURL, invalidator: invalidator, redis: redis, eventLoop: eventLoop,
-                                        settings: settings, logger: logger)
+                                        settings: settings, hooks: hooks, logger: logger)
         restartGuard = RedisRestartGuard(invalidator: invalidator, logger: logger)
     }
 

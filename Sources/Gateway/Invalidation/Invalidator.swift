@@ -45,7 +45,7 @@ public final class Invalidator: Sendable {
     }
 
     /// Invalidates the keys of several writes together: as few Redis calls as the keys
-    /// allow, each bounded in size, one after another.
+    /// allow, each bounded in size.
     func apply(_ writes: [InvalidationWrite]) -> EventLoopFuture<Void> {
         var immediate: [(CacheKey, String)] = []
         var familiesByWrite: [Set<KeyFamily>] = []
@@ -69,10 +69,19 @@ public final class Invalidator: Sendable {
         }
         count(immediate.map(\.0), in: received)
         guard !immediate.isEmpty else { return eventLoop.makeSucceededVoidFuture() }
+        // The calls go out together (pipelined on one connection, so Redis runs them in order,
+        // one short script at a time) in groups of `callsInFlight`: one round trip per group
+        // instead of one per call, which a loaded machine makes expensive.
         var chain = eventLoop.makeSucceededVoidFuture()
-        for start in stride(from: 0, to: immediate.count, by: Self.keysPerCall) {
-            let chunk = Array(immediate[start..<min(start + Self.keysPerCall, immediate.count)])
-            chain = chain.flatMap { [self] in unlink(chunk) }
+        let groupSize = Self.keysPerCall * Self.callsInFlight
+        for groupStart in stride(from: 0, to: immediate.count, by: groupSize) {
+            let group = immediate[groupStart..<min(groupStart + groupSize, immediate.count)]
+            chain = chain.flatMap { [self] in
+                let calls = stride(from: group.startIndex, to: group.endIndex, by: Self.keysPerCall).map { start in
+                    unlink(Array(group[start..<min(start + Self.keysPerCall, group.endIndex)]))
+                }
+                return EventLoopFuture.andAllSucceed(calls, on: eventLoop)
+            }
         }
         return chain.map { [self, familiesByWrite] in
             let now = CommandDispatcher.nowMicroseconds()
@@ -100,6 +109,8 @@ public final class Invalidator: Sendable {
 
     /// Keys per invalidation script call: keeps each Redis call short.
     static let keysPerCall = 1_000
+    /// Script calls sent before waiting for their replies.
+    static let callsInFlight = 8
 
     var receivedCounts: [KeyFamily: Int] { received.withLock { $0 } }
     var appliedCounts: [KeyFamily: Int] { applied.withLock { $0 } }
@@ -194,11 +205,13 @@ struct InvalidationWrite: Sendable {
 enum InvalidationError: Error, CustomStringConvertible {
     case redisRefused(String)
     case timedOut
+    case stopping
 
     var description: String {
         switch self {
         case .redisRefused(let message): return "Redis refused the invalidation: \(message)"
         case .timedOut: return "the invalidation was not confirmed by Redis in time"
+        case .stopping: return "the gateway is stopping"
         }
     }
 }

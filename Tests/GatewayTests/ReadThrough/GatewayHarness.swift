@@ -19,6 +19,7 @@ final class GatewayHarness: @unchecked Sendable {
     let configuration: GatewayConfiguration
 
     init(label: String, cache: CacheSettings = CacheSettings(), hooks: FillHooks = FillHooks(),
+         invalidationHooks: InvalidationHooks = InvalidationHooks(),
          invalidation: InvalidationSettings = InvalidationSettings(leaderboardIntervalSeconds: 0),
          metricsPort: Int? = nil, redisURL: String? = nil, postgresURL: String? = nil,
          users: UserDirectory = UserDirectory(), redisDatabase: Int? = nil,
@@ -54,7 +55,8 @@ final class GatewayHarness: @unchecked Sendable {
             }
             var logger = Logger(label: "test.gateway")
             logger.logLevel = .warning
-            gateway = try await Gateway.start(configuration: configuration, logger: logger, hooks: hooks)
+            gateway = try await Gateway.start(
+                configuration: configuration, logger: logger, hooks: hooks, invalidationHooks: invalidationHooks)
         } catch {
             database.drop()
             throw error
