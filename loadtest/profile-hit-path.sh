@@ -22,49 +22,26 @@ die() { say "error: $*"; exit 1; }
 command -v perf >/dev/null || die "perf is missing (Debian package linux-perf)"
 command -v redis-benchmark >/dev/null || die "redis-benchmark is missing (Debian package redis-tools)"
 
+# The benchmark suite's process helpers: start_redis, start_gateway, stop by PID.
+source "$BENCH_DIR/processes.sh"
 WORK="$(mktemp -d /tmp/quicksell-profile.XXXXXX)"
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_ping() {
-    for _ in $(seq 1 150); do
-        [ "$(redis-cli -h 127.0.0.1 -p "$1" PING 2>/dev/null)" = "PONG" ] && return 0
-        sleep 0.1
-    done
-    die "nothing answers PING on 127.0.0.1:$1 ($2)"
-}
+trap 'bench_stop_all; rm -rf "$WORK"' EXIT
 
 say "building the gateway (release, $SCRATCH)"
 swift build -c release --scratch-path "$SCRATCH" --product quicksell-gateway >&2
 BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)"
+BENCH_URL="$QUICKSELL_POSTGRES_URL"
 
-REDIS_PORT=$(free_port)
-redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no --dir "$WORK" \
-    --logfile "$WORK/redis.log" >/dev/null &
-PIDS+=($!)
-wait_ping "$REDIS_PORT" redis-server
-
-GATEWAY_PORT=$(free_port)
-"$BIN/quicksell-gateway" --config config/gateway.yaml --host 127.0.0.1 --port "$GATEWAY_PORT" --metrics-port 0 \
-    --redis-url "redis://127.0.0.1:$REDIS_PORT" --postgres-url "$QUICKSELL_POSTGRES_URL" --log-level warning \
-    >"$WORK/gateway.log" 2>&1 &
-GATEWAY_PID=$!
-PIDS+=($GATEWAY_PID)
-wait_ping "$GATEWAY_PORT" quicksell-gateway
-# The gateway flushes the families when it first sees this Redis: pre-load after it started.
+start_redis
+start_gateway
+# The gateway flushes the families when it first sees this Redis: pre-load once it is ready.
 python3 "$BENCH_DIR/preload_hits.py" "$KEYS" | redis-cli -h 127.0.0.1 -p "$REDIS_PORT" --pipe >/dev/null
 
 say "driving GET hits (-c 50 -P $PIPELINE) and recording the gateway for $SECONDS_RECORDED s"
 redis-benchmark -h 127.0.0.1 -p "$GATEWAY_PORT" -c 50 -P "$PIPELINE" -n 100000000 -r "$KEYS" -q \
     GET 'user:1__rand_int__' >"$WORK/benchmark.txt" 2>&1 &
 LOAD_PID=$!
-PIDS+=($LOAD_PID)
+BENCH_PIDS+=("$LOAD_PID")
 sleep 2
 mkdir -p "$(dirname "$OUT")"
 timeout $((SECONDS_RECORDED + 30)) perf record -F 999 -g -p "$GATEWAY_PID" -o "$OUT" -- sleep "$SECONDS_RECORDED" \

@@ -73,16 +73,7 @@ extension RedisClient {
     }
 
     func connectAllNodes() async throws {
-        let attempts = routers.values.map { router in router.eventLoop.flatSubmit { router.connectNow() } }
-        var firstError: (any Error)?
-        for attempt in attempts {
-            do {
-                try await attempt.get()
-            } catch {
-                if firstError == nil { firstError = error }
-            }
-        }
-        if let firstError { throw firstError }
+        try await Self.awaitAll(routers.values.map { router in router.eventLoop.flatSubmit { router.connectNow() } })
     }
 
     func shutdownRouters() async {

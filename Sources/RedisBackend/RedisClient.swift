@@ -88,9 +88,13 @@ public final class RedisClient: Sendable {
     /// Connects every event loop's connection now (start-up check); throws connectionFailed naming the address.
     public func connectAll() async throws {
         if !routers.isEmpty { return try await connectAllNodes() }
-        let attempts = connections.values.map { connection in
+        try await Self.awaitAll(connections.values.map { connection in
             connection.eventLoop.flatSubmit { connection.connectNow() }
-        }
+        })
+    }
+
+    /// Waits for every attempt, then throws the first failure (so no attempt is left running).
+    static func awaitAll(_ attempts: [EventLoopFuture<Void>]) async throws {
         var firstError: (any Error)?
         for attempt in attempts {
             do {

@@ -11,18 +11,9 @@ import TestSupport
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct ClusterClientIntegrationTests {
     private func withClusterClient<T>(_ body: (RedisClient, MultiThreadedEventLoopGroup) async throws -> T) async throws -> T {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let client = RedisClient(cluster: try RedisClusterConfiguration(seedURLs: try TestEnvironment.clusterURLs()), group: group)
-        do {
-            let result = try await body(client, group)
-            await client.shutdown()
-            try await group.shutdownGracefully()
-            return result
-        } catch {
-            await client.shutdown()
-            try await group.shutdownGracefully()
-            throw error
-        }
+        try await withClient(loops: 2, make: { group in
+            RedisClient(cluster: try RedisClusterConfiguration(seedURLs: try TestEnvironment.clusterURLs()), group: group)
+        }, body)
     }
 
     @Test func keysOfEverySlotRoundTripAndMultiKeyCommandsAreSplit() async throws {

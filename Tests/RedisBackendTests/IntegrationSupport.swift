@@ -18,8 +18,24 @@ func withClient<T>(
     _ configuration: RedisClientConfiguration, loops: Int = 2,
     _ body: (RedisClient, MultiThreadedEventLoopGroup) async throws -> T
 ) async throws -> T {
+    try await withClient(loops: loops, make: { RedisClient(configuration: configuration, group: $0) }, body)
+}
+
+/// Runs `body` with the client `make` builds on a fresh event loop group (a single-node or a
+/// cluster client), and always shuts both down.
+@discardableResult
+func withClient<T>(
+    loops: Int, make: (MultiThreadedEventLoopGroup) throws -> RedisClient,
+    _ body: (RedisClient, MultiThreadedEventLoopGroup) async throws -> T
+) async throws -> T {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
-    let client = RedisClient(configuration: configuration, group: group)
+    let client: RedisClient
+    do {
+        client = try make(group)
+    } catch {
+        try await group.shutdownGracefully()
+        throw error
+    }
     do {
         let result = try await body(client, group)
         await client.shutdown()
