@@ -57,6 +57,36 @@ import Testing
         #expect(staleness.stale == 0, "stale keys \(staleness.staleKeys)")
     }
 
+    /// Two gateways on one Redis and one database, driven by one run (`--target A,B`): every
+    /// request is counted against the gateway it went to, and the shares add up to the total.
+    @Test func twoGatewaysAreDrivenTogetherAndReportedPerTarget() async throws {
+        let first = try await GatewayHarness(label: "loadtwo", invalidation: InvalidationSettings()) { connection in
+            let options = SeedOptions(users: 300, seed: 12, referenceTime: Int64(Date().timeIntervalSince1970))
+            _ = try Seeder(connection: connection, options: options).run()
+        }
+        let second = try await GatewayHarness(
+            label: "loadtwo_b", invalidation: InvalidationSettings(), postgresURL: first.database.url,
+            redisDatabase: first.redisDatabase)
+        var options = RunOptions(port: first.port, postgresURL: first.database.url, durationSeconds: 3,
+                                 warmupSeconds: 1, connections: 4, threads: 2, pipelineDepth: 2, writeRate: 0,
+                                 seed: 3, verifyFraction: 0, progress: false, maxKeysPerSet: 200)
+        options.extraTargets = [RunOptions.Endpoint(host: "127.0.0.1", port: second.port)]
+        let report = try await Task.detached { try LoadRunner(options: options).run() }.value
+        await second.stop()
+        await first.stop()
+
+        let shares = try #require(report.perTarget)
+        #expect(shares.map(\.target) == ["127.0.0.1:\(first.port)", "127.0.0.1:\(second.port)"])
+        for share in shares {
+            #expect(share.requests > 100, "\(share.target): \(share.requests) requests")
+            #expect(share.errors == 0, "\(share.target): \(share.errors) errors")
+        }
+        #expect(shares.map(\.requests).reduce(0, +) == report.requests)
+        let summed = shares.map(\.throughput).reduce(0, +)
+        #expect(abs(summed - report.throughput) <= 0.01 * report.throughput, "shares \(summed) vs total \(report.throughput)")
+        #expect(report.errorCount == 0, "errors \(report.errors)")
+    }
+
     /// The gateway's own counters, read straight from INFO families by the test.
     private static func counters(_ harness: GatewayHarness) throws -> [String: FamilyCount] {
         var all: [String: FamilyCount] = [:]
