@@ -33,9 +33,19 @@ fi
 
 WORK="$(mktemp -d /tmp/quicksell-compare.XXXXXX)"
 PIDS=()
+SLOT="${DATABASE}_compare"
 cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    # The gateway's replication slot would keep the server's WAL: drop it (its WAL sender
+    # may take a moment to exit).
+    for _ in $(seq 1 50); do
+        "$QUICKSELL_PG_BIN/psql" "$BENCH_URL" -qAtc "SELECT pg_drop_replication_slot(slot_name)
+            FROM pg_replication_slots WHERE slot_name = '$SLOT' AND NOT active" >/dev/null 2>&1 || true
+        [ "$("$QUICKSELL_PG_BIN/psql" "$BENCH_URL" -qAtc \
+            "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$SLOT'" 2>/dev/null)" != "0" ] || break
+        sleep 0.1
+    done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -87,7 +97,7 @@ wait_ping "$PROXY_PORT" nutcracker
 GATEWAY_PORT=$(free_port)
 redis-cli -h 127.0.0.1 -p "$QUICKSELL_REDIS_PORT" -n "$REDIS_DB" FLUSHDB >/dev/null
 "$BIN/quicksell-gateway" --config config/gateway.yaml --host 127.0.0.1 --port "$GATEWAY_PORT" \
-    --redis-url "$QUICKSELL_REDIS_URL/$REDIS_DB" --postgres-url "$BENCH_URL" --log-level warning \
+    --redis-url "$QUICKSELL_REDIS_URL/$REDIS_DB" --postgres-url "$BENCH_URL" --replication-slot "$SLOT" --log-level warning \
     >"$WORK/gateway.log" 2>&1 &
 PIDS+=($!)
 wait_ping "$GATEWAY_PORT" quicksell-gateway

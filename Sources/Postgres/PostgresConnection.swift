@@ -15,15 +15,23 @@ public final class PostgresConnection: @unchecked Sendable {
     /// `host:port/database`, as tried; used in every error message. Never holds the password.
     public let address: String
 
-    /// Connects with a `postgresql://` URL or a `key=value` connection string.
+    /// Connects with a `postgresql://` URL or a `key=value` connection string; with
+    /// `replication`, as a logical replication connection.
     public init(
         url: String,
         applicationName: String = "quicksell",
         connectTimeoutSeconds: Int = 5,
-        statementTimeoutMilliseconds: Int? = nil
+        statementTimeoutMilliseconds: Int? = nil,
+        replication: Bool = false
     ) throws {
         var keywords = ["connect_timeout", "fallback_application_name", "dbname"]
         var values = [String(connectTimeoutSeconds), applicationName, url]
+        if replication {
+            // A logical replication connection to the URL's database: it takes replication
+            // commands (START_REPLICATION) and simple-protocol SQL.
+            keywords.insert("replication", at: 0)
+            values.insert("database", at: 0)
+        }
         if let statementTimeoutMilliseconds {
             keywords.insert("options", at: 0)
             values.insert("-c statement_timeout=\(statementTimeoutMilliseconds)", at: 0)

@@ -32,10 +32,31 @@ public final class TestDatabase: @unchecked Sendable {
         try PostgresConnection(url: url, applicationName: "quicksell-tests")
     }
 
-    /// Drops the database, ending any connection still open to it.
+    /// Drops the database, ending any connection still open to it. Its gateways'
+    /// replication slots go first (PostgreSQL refuses to drop a database that has one).
     public func drop() {
         guard let admin = try? PostgresConnection(url: adminURL, applicationName: "quicksell-tests") else { return }
+        Self.dropReplicationSlots(of: name, admin: admin)
         _ = try? admin.execute("DROP DATABASE IF EXISTS \"\(name)\" WITH (FORCE)")
+    }
+
+    /// Ends the WAL senders streaming `database`'s slots and drops the slots (a sender
+    /// takes a moment to exit, so this retries for up to 5 s).
+    static func dropReplicationSlots(of database: String, admin: PostgresConnection) {
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline {
+            _ = try? admin.query("""
+                SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots
+                WHERE database = $1 AND active_pid IS NOT NULL
+                """, [database])
+            _ = try? admin.query("""
+                SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+                WHERE database = $1 AND NOT active
+                """, [database])
+            let left = try? admin.query("SELECT count(*) FROM pg_replication_slots WHERE database = $1", [database]).scalar
+            if left == "0" { return }
+            usleep(50_000)
+        }
     }
 
     /// `postgresql://user@host:port/olddb?x` → `postgresql://user@host:port/newdb?x`.
@@ -45,6 +66,15 @@ public final class TestDatabase: @unchecked Sendable {
         let query = afterScheme.firstIndex(of: "?").map { String(afterScheme[$0...]) } ?? ""
         let authority = afterScheme.prefix { $0 != "/" && $0 != "?" }
         return String(url[..<schemeEnd.upperBound]) + authority + "/" + database + query
+    }
+}
+
+/// Replication slot names for the gateways that tests start (slot names are server-wide).
+public enum TestSlots {
+    private static let counter = Counter()
+
+    public static func nextName() -> String {
+        "qs_test_\(ProcessInfo.processInfo.processIdentifier)_\(counter.next())"
     }
 }
 

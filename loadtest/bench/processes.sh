@@ -9,6 +9,25 @@ bench_stop_all() {
     for pid in "${BENCH_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${BENCH_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
     BENCH_PIDS=()
+    drop_gateway_slot
+}
+
+# The gateway's replication slot (slot names are server-wide: one per bench database).
+gateway_slot() { echo "${DATABASE:-quicksell_profile}_gateway"; }
+
+# Drops the gateway's replication slot once its gateway has stopped: a slot left behind
+# would keep the server's WAL (its WAL sender takes a moment to exit, hence the retries).
+drop_gateway_slot() {
+    [ -n "${BENCH_URL:-}" ] || return 0
+    local left
+    for _ in $(seq 1 50); do
+        left=$("$QUICKSELL_PG_BIN/psql" "$BENCH_URL" -qAtc "SELECT count(pg_drop_replication_slot(slot_name) IS NULL)
+            FROM pg_replication_slots WHERE slot_name = '$(gateway_slot)' AND NOT active;
+            SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$(gateway_slot)'" 2>/dev/null | tail -n 1)
+        [ "$left" != "0" ] || return 0
+        sleep 0.1
+    done
+    echo "bench: warning: replication slot $(gateway_slot) is still in use; drop it with pg_drop_replication_slot" >&2
 }
 
 # Forgets a process that has already been waited for.
@@ -72,13 +91,13 @@ YAML
 
 # Starts the gateway on the private Redis and the bench database and waits until it is
 # ready (/readyz: Redis, PostgreSQL and the invalidation listener up) and its start-up
-# recovery (a family flush on a Redis without a watermark) has finished.
+# recovery (a replay from its replication slot, or a family flush for a new slot) has finished.
 start_gateway() {
     GATEWAY_PORT=${GATEWAY_PORT:-$(free_port)}
     METRICS_PORT=${METRICS_PORT:-$(free_port)}
     "$BIN/quicksell-gateway" --config config/gateway.yaml --host 127.0.0.1 --port "$GATEWAY_PORT" \
         --metrics-port "$METRICS_PORT" --redis-url "redis://127.0.0.1:$REDIS_PORT" --postgres-url "$BENCH_URL" \
-        --log-level warning >>"$WORK/gateway.log" 2>&1 &
+        --replication-slot "$(gateway_slot)" --log-level warning >>"$WORK/gateway.log" 2>&1 &
     GATEWAY_PID=$!
     BENCH_PIDS+=("$GATEWAY_PID")
     wait_ping "$GATEWAY_PORT" quicksell-gateway "$GATEWAY_PID"

@@ -110,10 +110,16 @@ private struct Values {
         guard levels.contains(level) else {
             throw ConfigurationError(key: "log.level", expected: "one of \(levels.joined(separator: ", "))", found: level)
         }
+        let slot = try string("invalidation.replication_slot",
+                              default: ReplicationSlot.defaultName(host: ReplicationSlot.hostName, port: server.port))
+        guard ReplicationSlot.isValidName(slot) else {
+            throw ConfigurationError(key: "invalidation.replication_slot",
+                                     expected: "1 to 63 lower-case letters, digits or underscores", found: slot)
+        }
         let invalidation = InvalidationSettings(
             enabled: try bool("invalidation.enabled", default: true),
             leaderboardIntervalSeconds: try int("invalidation.leaderboard_interval_seconds", default: 60, range: 0...86_400),
-            logRetentionSeconds: try int("invalidation.log_retention_seconds", default: 3_600, range: 60...(30 * 86_400)))
+            replicationSlot: slot)
         let metricsEnabled = try bool("metrics.enabled", default: true)
         let metricsPort = try int("metrics.port", default: 9121, range: 0...65_535)
         var configuration = GatewayConfiguration(

@@ -82,7 +82,7 @@ public struct GatewayConfiguration: Sendable {
             ("cache.max_batch_size", String(cache.maxBatchSize)),
             ("invalidation.enabled", invalidation.enabled ? "true" : "false"),
             ("invalidation.leaderboard_interval_seconds", String(invalidation.leaderboardIntervalSeconds)),
-            ("invalidation.log_retention_seconds", String(invalidation.logRetentionSeconds)),
+            ("invalidation.replication_slot", invalidation.replicationSlot),
             ("metrics.enabled", metricsPort == nil ? "false" : "true"),
             ("metrics.host", metricsHost),
             ("metrics.port", metricsPort.map(String.init) ?? "(off)"),

@@ -1,12 +1,11 @@
-/// Points where tests can pause the invalidation listener, to make the doorbell's races
-/// deterministic. Production passes the empty default (one nil check per wake-up).
+/// Points where tests can pause the invalidation listener, to make races with it
+/// deterministic. Production passes the empty default (one nil check per batch).
 public struct InvalidationHooks: Sendable {
-    /// Runs on the listener's thread right after it woke up and released its doorbell lock
-    /// (writers now skip NOTIFY), before it reads the outbox again. Blocking here keeps the
-    /// listener awake and busy.
-    public var afterWake: (@Sendable () -> Void)?
+    /// Runs on the listener's thread before it applies a batch of committed writes to
+    /// Redis (their position is confirmed only after). Blocking here keeps it busy.
+    public var beforeApply: (@Sendable () -> Void)?
 
-    public init(afterWake: (@Sendable () -> Void)? = nil) {
-        self.afterWake = afterWake
+    public init(beforeApply: (@Sendable () -> Void)? = nil) {
+        self.beforeApply = beforeApply
     }
 }

@@ -3,55 +3,53 @@ import Logging
 import NIOCore
 import Postgres
 import RedisBackend
-import RESP
 import Synchronization
 
-/// The dedicated LISTEN connection: a thread of its own blocks in `poll()` on the
-/// connection's socket and applies each notification through the `Invalidator`. With
-/// migration 007 it also rings its own doorbell (`Doorbell`, `DoorbellLoop`): writers
-/// notify only while it sleeps, and it reads the outbox for the writes that did not.
+/// Streams the invalidation messages of migration 008 from the gateway's logical
+/// replication slot and applies them through the `Invalidator`, on a thread of its own
+/// that blocks in `poll()` on the replication connection.
 ///
-/// Nothing is lost silently: PostgreSQL drops notifications sent while we are
-/// disconnected, so after every (re)connect the listener replays the outbox rows of
-/// every transaction not visible in the last snapshot it had fully processed (the
-/// watermark, kept in memory and in Redis for the next start). When that is impossible
-/// (no watermark, or older than the outbox keeps) it flushes every family instead.
-/// Either way it counts and logs the recovery.
+/// Nothing is lost silently: the slot keeps every committed transaction's messages until
+/// the listener confirms it, and the listener confirms a transaction only after Redis has
+/// dropped its keys. After a disconnect, a Redis failure or a restart, PostgreSQL streams
+/// again from the last confirmed transaction (a recovery). Only a new slot (first start,
+/// or PostgreSQL dropped the old one's WAL) cannot know what was written before it; the
+/// listener then flushes every family. Either way it counts and logs the recovery.
 public final class InvalidationListener: Sendable {
     private let url: String
     private let invalidator: Invalidator
-    private let redis: RedisClient
-    private let eventLoop: any EventLoop
-    private let settings: InvalidationSettings
+    private let slot: ReplicationSlot
     private let hooks: InvalidationHooks
     private let logger: Logger
     private let state = Mutex(ListenerStatus())
     private let stopping = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
-    /// Signalled once the first connection attempt (and its recovery) is over.
+    /// Signalled once the first connection has caught up with what the slot held (or failed).
     private let firstAttempt = DispatchSemaphore(value: 0)
 
-    static let channel = DoorbellLoop.channel
-    static let watermarkKey = "quicksell:invalidation:watermark"
-    /// How often the processed snapshot is advanced and published.
-    private let tick: TimeInterval = 0.25
-    private let trimEvery: TimeInterval = 60
+    /// Keys applied (and confirmed by Redis) together at most.
+    static let keysPerApply = 20_000
+    /// How often the confirmed position is reported while it moves, and while idle.
+    private let feedbackInterval: TimeInterval = 0.1
+    private let idleFeedbackInterval: TimeInterval = 10
+    private let pollMilliseconds: Int32 = 100
 
-    init(url: String, invalidator: Invalidator, redis: RedisClient, eventLoop: any EventLoop,
-         settings: InvalidationSettings, hooks: InvalidationHooks = InvalidationHooks(), logger: Logger) {
+    init(url: String, invalidator: Invalidator, settings: InvalidationSettings,
+         hooks: InvalidationHooks = InvalidationHooks(), logger: Logger) {
         self.url = url
         self.hooks = hooks
         self.invalidator = invalidator
-        self.redis = redis
-        self.eventLoop = eventLoop
-        self.settings = settings
+        self.slot = ReplicationSlot(name: settings.replicationSlot)
         self.logger = logger
     }
 
     public var status: ListenerStatus { state.withLock { $0 } }
 
-    /// Starts listening; returns once the first connection and its recovery are done
-    /// (or failed, or `timeout` passed), so that nothing is served from a cache that
+    /// The slot's name, for `INFO invalidation`.
+    var slotName: String { slot.name }
+
+    /// Starts listening; returns once the first connection has replayed what the slot
+    /// held (or failed, or `timeout` passed), so that nothing is served from a cache that
     /// recovery is about to clean.
     func start(timeout: TimeInterval = 5) {
         let thread = Thread { [self] in
@@ -71,29 +69,36 @@ public final class InvalidationListener: Sendable {
     // MARK: - The loop
 
     private func run() {
-        var watermark: Watermark?
-        var firstConnect = true
         var backoff: TimeInterval = 0.05
         var lastReportedError: String?
         var signalledFirstAttempt = false
-        defer { if !signalledFirstAttempt { firstAttempt.signal() } }
+        let signalFirstAttempt = {
+            if !signalledFirstAttempt {
+                signalledFirstAttempt = true
+                self.firstAttempt.signal()
+            }
+        }
+        defer { signalFirstAttempt() }
         while !stopping.load(ordering: .relaxed) {
             do {
                 let connection = try PostgresConnection(
-                    url: url, applicationName: "quicksell-gateway listener", connectTimeoutSeconds: 2)
-                try connection.execute("LISTEN \(Self.channel)")
-                let doorbell = try Doorbell.register(connection)
-                let listening = try snapshot(connection)
-                if firstConnect {
-                    try recoverAtStart(connection)
-                    firstConnect = false
-                } else if let known = watermark {
-                    try recover(connection, since: known)
+                    url: url, applicationName: "quicksell-gateway listener", connectTimeoutSeconds: 2, replication: true)
+                let preparation = try slot.prepare(connection)
+                if case .created(let replacedLost) = preparation {
+                    do {
+                        try flushEverything(reason: replacedLost
+                            ? "PostgreSQL dropped the WAL of replication slot \(slot.name); it was made again"
+                            : "new replication slot \(slot.name): writes made before it are unknown")
+                    } catch {
+                        // Without the flush, resuming this slot later would keep what predates it.
+                        _ = try? connection.execute("DROP_REPLICATION_SLOT \(slot.name)")
+                        throw error
+                    }
                 }
-                // Everything committed before `listening` is now invalidated; the rest
-                // arrives as notifications.
-                watermark = listening
-                publish(listening)
+                // Everything committed up to here is in the slot (or was flushed): once the
+                // stream has passed this position, the cache is as fresh as the listener can make it.
+                let caughtUpAt = try currentPosition(connection)
+                try connection.startStreaming(slot.startCommand)
                 state.withLock {
                     $0.connected = true
                     $0.lastError = nil
@@ -101,12 +106,8 @@ public final class InvalidationListener: Sendable {
                 if lastReportedError != nil { logger.notice("invalidation listener connected again") }
                 lastReportedError = nil
                 backoff = 0.05
-                if !signalledFirstAttempt {
-                    signalledFirstAttempt = true
-                    firstAttempt.signal()
-                }
-                try listen(connection, doorbell: doorbell, from: listening) { watermark = $0 }
-                doorbell.unregister(connection)
+                try stream(connection, resumed: preparation == .resumed, caughtUpAt: caughtUpAt,
+                           onCaughtUp: signalFirstAttempt)
             } catch {
                 let reason = "\(error)"
                 state.withLock {
@@ -114,10 +115,7 @@ public final class InvalidationListener: Sendable {
                     $0.connected = false
                     $0.lastError = reason
                 }
-                if !signalledFirstAttempt {
-                    signalledFirstAttempt = true
-                    firstAttempt.signal()
-                }
+                signalFirstAttempt()
                 if reason != lastReportedError && !stopping.load(ordering: .relaxed) {
                     logger.warning("invalidation listener disconnected; invalidation is degraded until it reconnects",
                                    metadata: ["error": "\(reason)"])
@@ -130,74 +128,84 @@ public final class InvalidationListener: Sendable {
         state.withLock { $0.connected = false }
     }
 
-    /// Receives notifications and reads the outbox (see `DoorbellLoop`) until the
-    /// connection fails or the gateway stops; publishes the watermark every tick.
-    private func listen(_ connection: PostgresConnection, doorbell: Doorbell, from start: Watermark,
-                        advance: (Watermark) -> Void) throws {
-        let loop = try DoorbellLoop(
-            connection: connection, doorbell: doorbell, watermark: start, hooks: hooks, logger: logger,
-            countNotification: { [self] in state.withLock { $0.notifications += 1 } },
-            apply: { [self] writes in
-                // Once the gateway stops, its event loops go away: apply nothing more.
-                guard !stopping.load(ordering: .relaxed) else { throw InvalidationError.stopping }
-                try wait(invalidator.apply(writes))
-            })
-        var lastTick = Date()
-        var lastTrim = Date.distantPast
+    /// Applies the stream's transactions until the connection fails or the gateway stops,
+    /// confirming each position once Redis has dropped the keys committed before it.
+    private func stream(_ connection: PostgresConnection, resumed: Bool, caughtUpAt: UInt64,
+                        onCaughtUp: () -> Void) throws {
+        var transactions = InvalidationTransactions()
+        var applied: UInt64 = 0
+        var confirmed: UInt64 = 0
+        var lastFeedback = Date()
+        var catchingUp = true
+        var replayedKeys = 0
         while !stopping.load(ordering: .relaxed) {
-            try waitForInput(connection, timeoutMilliseconds: loop.pollTimeoutMilliseconds)
+            try waitForInput(connection)
             try connection.consumeInput()
-            try loop.step()
-            advance(loop.watermark)
-            if Date().timeIntervalSince(lastTick) >= tick {
-                publish(loop.watermark)
-                lastTick = Date()
+            var batch: [InvalidationWrite] = []
+            var batchKeys = 0
+            var batchEnd: UInt64?
+            var replyRequested = false
+            while let bytes = try connection.readStreamMessage() {
+                switch try ReplicationMessage.decode(bytes) {
+                case .keepalive(let walEnd, let reply):
+                    replyRequested = replyRequested || reply
+                    // Every transaction that committed before walEnd was sent before this
+                    // keepalive: once those are applied, the position is safe to confirm.
+                    if !transactions.inTransaction { batchEnd = max(batchEnd ?? 0, walEnd) }
+                case .data(_, let payload):
+                    guard let completed = transactions.receive(payload) else { continue }
+                    state.withLock { $0.notifications += completed.writes.count }
+                    batch += completed.writes
+                    batchKeys += completed.writes.reduce(0) { $0 + $1.keys.count }
+                    if let end = completed.endLSN { batchEnd = max(batchEnd ?? 0, end) }
+                    if batchKeys >= Self.keysPerApply {
+                        try apply(batch)
+                        if catchingUp { replayedKeys += batchKeys }
+                        batch.removeAll(keepingCapacity: true)
+                        batchKeys = 0
+                    }
+                }
             }
-            if Date().timeIntervalSince(lastTrim) >= trimEvery {
-                try trim(connection)
-                lastTrim = Date()
+            for content in transactions.takeMalformed() {
+                logger.warning("ignoring a malformed invalidation message", metadata: ["content": "\(content)"])
+            }
+            if !batch.isEmpty {
+                try apply(batch)
+                if catchingUp { replayedKeys += batchKeys }
+            }
+            if let batchEnd { applied = max(applied, batchEnd) }
+            if catchingUp && applied >= caughtUpAt {
+                catchingUp = false
+                if resumed { countRecovery(replayedKeys: replayedKeys) }
+                onCaughtUp()
+            }
+            let sinceFeedback = Date().timeIntervalSince(lastFeedback)
+            if applied > 0 && (replyRequested || (applied > confirmed && sinceFeedback >= feedbackInterval)
+                               || sinceFeedback >= idleFeedbackInterval) {
+                try connection.sendStreamMessage(ReplicationMessage.statusUpdate(
+                    confirming: applied, clock: Self.postgresClock()))
+                confirmed = applied
+                lastFeedback = Date()
             }
         }
+    }
+
+    private func apply(_ writes: [InvalidationWrite]) throws {
+        // Once the gateway stops, its event loops go away: apply nothing more.
+        guard !stopping.load(ordering: .relaxed) else { throw InvalidationError.stopping }
+        hooks.beforeApply?()
+        try wait(invalidator.apply(writes))
     }
 
     // MARK: - Recovery
 
-    /// At start: replay from the watermark a previous gateway left in Redis; without one,
-    /// drop whatever Redis holds of the families (it may predate writes nobody saw).
-    private func recoverAtStart(_ connection: PostgresConnection) throws {
-        let stored = try wait(redis.send(["GET", Self.watermarkKey], on: eventLoop))
-        if case .bulkString(let text) = stored, let watermark = Watermark(stored: String(buffer: text)) {
-            try recover(connection, since: watermark)
-        } else {
-            try flushEverything(reason: "no invalidation watermark in Redis")
-        }
-    }
-
-    /// Replays every outbox row of a transaction not visible in `watermark`.
-    private func recover(_ connection: PostgresConnection, since watermark: Watermark) throws {
-        if Date().timeIntervalSince1970 - watermark.takenAt > Double(settings.logRetentionSeconds) * 0.9 {
-            try flushEverything(reason: "the last processed snapshot is older than the outbox keeps")
-            return
-        }
-        let rows = try connection.query("""
-            SELECT xid::text, keys FROM cache_invalidations
-            WHERE xid >= pg_snapshot_xmin($1::pg_snapshot) AND NOT pg_visible_in_snapshot(xid, $1::pg_snapshot)
-            ORDER BY id
-            """, [watermark.snapshot])
-        var writes: [InvalidationWrite] = []
-        for row in rows.rows {
-            guard let transactionID = row.first ?? nil else { continue }
-            writes.append(InvalidationWrite(
-                keys: Self.parseArray(row.count > 1 ? row[1] : nil), transactionID: transactionID, triggerMicroseconds: nil))
-        }
-        let replayed = writes.reduce(0) { $0 + $1.keys.count }
-        try wait(invalidator.apply(writes))
+    private func countRecovery(replayedKeys: Int) {
         state.withLock {
             $0.recoveries += 1
-            $0.replayedKeys += replayed
+            $0.replayedKeys += replayedKeys
         }
-        logger.notice("invalidation recovery: replayed missed writes", metadata: [
-            "rows": "\(rows.rows.count)", "keys": "\(replayed)"])
+        logger.notice("invalidation recovery: replayed the writes kept in the replication slot", metadata: [
+            "slot": "\(slot.name)", "keys": "\(replayedKeys)"])
     }
 
     private func flushEverything(reason: String) throws {
@@ -213,31 +221,37 @@ public final class InvalidationListener: Sendable {
         logger.notice("invalidation recovery: flushed every family", metadata: ["reason": "\(reason)", "keys": "\(removed)"])
     }
 
-    private func trim(_ connection: PostgresConnection) throws {
-        try connection.query(
-            "DELETE FROM cache_invalidations WHERE created_at < now() - make_interval(secs => $1::integer)",
-            [String(settings.logRetentionSeconds)])
-    }
-
     // MARK: - Helpers
 
-    private func snapshot(_ connection: PostgresConnection) throws -> Watermark {
-        guard let text = try connection.execute("SELECT pg_current_snapshot()::text").scalar else {
-            throw PostgresError.unexpectedValue(column: "pg_current_snapshot", value: nil)
+    /// The server's current WAL position (`pg_current_wal_lsn`) as a number.
+    private func currentPosition(_ connection: PostgresConnection) throws -> UInt64 {
+        let text = try connection.execute("SELECT pg_current_wal_lsn()::text").scalar
+        guard let text, let position = Self.parseLSN(text) else {
+            throw PostgresError.unexpectedValue(column: "pg_current_wal_lsn", value: text)
         }
-        return Watermark(snapshot: text, takenAt: Date().timeIntervalSince1970)
+        return position
     }
 
-    private func publish(_ watermark: Watermark) {
-        redis.send(["SET", Self.watermarkKey, watermark.stored], on: eventLoop).whenFailure { _ in }
+    /// `16/B374D848` → 0x16_B374D848.
+    static func parseLSN(_ text: String) -> UInt64? {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let high = UInt32(parts[0], radix: 16), let low = UInt32(parts[1], radix: 16) else {
+            return nil
+        }
+        return UInt64(high) << 32 | UInt64(low)
     }
 
-    private func waitForInput(_ connection: PostgresConnection, timeoutMilliseconds: Int32) throws {
+    /// Now in microseconds since 2000-01-01 (PostgreSQL's clock, for status updates).
+    private static func postgresClock() -> Int64 {
+        Int64(Date().timeIntervalSince1970 * 1_000_000) - ReplicationMessage.postgresEpochOffsetMicroseconds
+    }
+
+    private func waitForInput(_ connection: PostgresConnection) throws {
         var descriptor = pollfd(fd: connection.socketDescriptor, events: Int16(POLLIN), revents: 0)
         guard descriptor.fd >= 0 else {
             throw PostgresError.connectionLost(address: connection.address, message: "socket closed")
         }
-        _ = poll(&descriptor, 1, timeoutMilliseconds)
+        _ = poll(&descriptor, 1, pollMilliseconds)
     }
 
     /// Blocks this (dedicated) thread until a backend call completes, bounded in time.
@@ -258,31 +272,4 @@ public final class InvalidationListener: Sendable {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline && !stopping.load(ordering: .relaxed) { usleep(10_000) }
     }
-
-    /// `{a,b,c}` (a text[] in PostgreSQL's text form; cache keys need no quoting) → [a, b, c].
-    static func parseArray(_ text: String?) -> [String] {
-        guard let text, text.count >= 2 else { return [] }
-        return text.dropFirst().dropLast().split(separator: ",").map { String($0).trimmingCharacters(in: ["\""]) }
-    }
-}
-
-/// A PostgreSQL snapshot all of whose committed writes have been invalidated.
-struct Watermark: Sendable, Equatable {
-    let snapshot: String
-    let takenAt: TimeInterval
-
-    init(snapshot: String, takenAt: TimeInterval) {
-        self.snapshot = snapshot
-        self.takenAt = takenAt
-    }
-
-    /// `snapshot|unix seconds`, as kept in Redis.
-    init?(stored: String) {
-        let parts = stored.split(separator: "|")
-        guard parts.count == 2, let takenAt = TimeInterval(parts[1]), parts[0].contains(":") else { return nil }
-        self.snapshot = String(parts[0])
-        self.takenAt = takenAt
-    }
-
-    var stored: String { "\(snapshot)|\(takenAt)" }
 }

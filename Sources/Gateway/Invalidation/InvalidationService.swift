@@ -15,8 +15,8 @@ public final class InvalidationService: Sendable {
          logger: Logger) {
         invalidator = Invalidator(
             redis: redis, fills: cache.fills, settings: settings, metrics: metrics, eventLoop: eventLoop, logger: logger)
-        listener = InvalidationListener(url: postgresURL, invalidator: invalidator, redis: redis, eventLoop: eventLoop,
-                                        settings: settings, hooks: hooks, logger: logger)
+        listener = InvalidationListener(url: postgresURL, invalidator: invalidator, settings: settings, hooks: hooks,
+                                        logger: logger)
         restartGuard = RedisRestartGuard(invalidator: invalidator, logger: logger)
     }
 
@@ -37,6 +37,7 @@ public final class InvalidationService: Sendable {
         var lines: [(String, String)] = [
             ("invalidation_status", status.state),
             ("listener_connected", status.connected ? "1" : "0"),
+            ("replication_slot", listener.slotName),
             ("listener_reconnects", String(status.reconnects)),
             ("listener_last_error", status.lastError.map { String($0.prefix(200).map { $0 == "\r" || $0 == "\n" ? " " : $0 }) } ?? ""),
             ("notifications_received", String(status.notifications)),

@@ -40,8 +40,8 @@ public final class Invalidator: Sendable {
 
     /// Invalidates `keys` written by transaction `transactionID`. The future completes
     /// once Redis has dropped them (leaderboards may be deferred, see the settings).
-    func apply(keys names: [String], transactionID: String, triggerMicroseconds: Int64?) -> EventLoopFuture<Void> {
-        apply([InvalidationWrite(keys: names, transactionID: transactionID, triggerMicroseconds: triggerMicroseconds)])
+    func apply(keys names: [String], transactionID: String, committedMicroseconds: Int64?) -> EventLoopFuture<Void> {
+        apply([InvalidationWrite(keys: names, transactionID: transactionID, committedMicroseconds: committedMicroseconds)])
     }
 
     /// Invalidates the keys of several writes together: as few Redis calls as the keys
@@ -86,8 +86,8 @@ public final class Invalidator: Sendable {
         return chain.map { [self, familiesByWrite] in
             let now = CommandDispatcher.nowMicroseconds()
             for (write, families) in zip(writes, familiesByWrite) {
-                guard let trigger = write.triggerMicroseconds else { continue }
-                let lag = max(0, now - Int(trigger))
+                guard let committed = write.committedMicroseconds else { continue }
+                let lag = max(0, now - Int(committed))
                 lags.record(microseconds: lag)
                 metrics?.invalidationLag.recordMicroseconds(lag)
                 for family in families { familyLags[family]?.record(microseconds: lag) }
@@ -194,11 +194,11 @@ public final class Invalidator: Sendable {
 }
 
 /// The keys one committed write invalidates.
-struct InvalidationWrite: Sendable {
+struct InvalidationWrite: Sendable, Equatable {
     let keys: [String]
     let transactionID: String
-    /// When its trigger ran (µs since the epoch), for the lag; nil when replayed.
-    let triggerMicroseconds: Int64?
+    /// When its transaction committed (µs since the Unix epoch), for the lag.
+    let committedMicroseconds: Int64?
 }
 
 /// Why an invalidation could not be applied.

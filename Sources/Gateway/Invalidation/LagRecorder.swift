@@ -1,6 +1,6 @@
 import Synchronization
 
-/// The last few thousand invalidation lags (commit-side trigger time to keys gone), for
+/// The last few thousand invalidation lags (commit to keys gone in Redis), for
 /// percentiles in `INFO`. A ring buffer: constant memory, cheap to record.
 final class LagRecorder: Sendable {
     private let capacity = 8_192

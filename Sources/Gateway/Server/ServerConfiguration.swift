@@ -4,6 +4,9 @@ import RESP
 /// What the client-facing server needs to know: where to listen, how many clients to
 /// accept, when to drop idle ones, how big a request may be and who may connect.
 public struct ServerConfiguration: Sendable {
+    /// The port a gateway listens on unless told otherwise.
+    public static let defaultPort = 6380
+
     public var host: String
     /// 0 asks the OS for a free port (tests read the real one back).
     public var port: Int
@@ -22,7 +25,7 @@ public struct ServerConfiguration: Sendable {
 
     public init(
         host: String = "127.0.0.1",
-        port: Int = 6380,
+        port: Int = ServerConfiguration.defaultPort,
         eventLoopThreads: Int = System.coreCount,
         maxClients: Int = 10_000,
         idleTimeoutSeconds: Int = 0,

@@ -40,6 +40,7 @@ final class GatewayHarness: @unchecked Sendable {
             configuration.postgres = PostgresPool.Configuration(url: postgresURL ?? database.url, size: 4)
             configuration.cache = cache
             configuration.invalidation = invalidation
+            configuration.invalidation.replicationSlot = TestSlots.nextName()
             if cluster {
                 configuration.redisClusterNodes = try TestEnvironment.clusterURLs()
                 try TestCluster.flushAllPrimaries()

@@ -11,9 +11,12 @@ import TestSupport
 final class PrivatePostgres: @unchecked Sendable {
     let port: Int
     private let folder: String
+    /// `logical` as the gateway needs; `replica` to test what it says without it.
+    private let walLevel: String
     private static let binaries = "/usr/lib/postgresql/15/bin"
 
-    init() throws {
+    init(walLevel: String = "logical") throws {
+        self.walLevel = walLevel
         port = try PrivateRedis.freePort()
         folder = NSTemporaryDirectory() + "quicksell-pg-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -35,7 +38,8 @@ final class PrivatePostgres: @unchecked Sendable {
     func start() throws {
         try Self.asPostgres("pg_ctl", [
             "-D", "\(folder)/data", "-l", "\(folder)/log", "-w", "-t", "20", "-o",
-            "-p \(port) -k \(folder) -c listen_addresses=127.0.0.1 -c fsync=off", "start",
+            "-p \(port) -k \(folder) -c listen_addresses=127.0.0.1 -c fsync=off -c wal_level=\(walLevel) "
+                + "-c max_wal_senders=10 -c max_replication_slots=10", "start",
         ])
     }
 

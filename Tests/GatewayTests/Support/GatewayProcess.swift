@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -20,7 +21,9 @@ final class GatewayProcess: @unchecked Sendable {
         // A free metrics port unless the test picks one: the default (9121) may be taken by
         // another gateway on this machine, and the process would exit right after listening.
         let metrics = arguments.contains("--metrics-port") ? [] : ["--metrics-port", "0"]
-        process.arguments = ["--host", "127.0.0.1", "--port", "0"] + metrics + arguments
+        // A replication slot of its own (slot names are server-wide; TestDatabase.drop removes it).
+        let slot = arguments.contains("--replication-slot") ? [] : ["--replication-slot", TestSlots.nextName()]
+        process.arguments = ["--host", "127.0.0.1", "--port", "0"] + metrics + slot + arguments
         process.standardOutput = output
         process.standardError = errors
         let collected = self.collected
