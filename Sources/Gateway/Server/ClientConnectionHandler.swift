@@ -33,6 +33,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private var readHeld = false
     /// A flush is due at the end of the current event-loop tick.
     private var flushScheduled = false
+    /// Replies are out and the output is closed: input is read and dropped until the client closes.
+    private var lingering = false
 
     private enum Slot {
         case waiting
@@ -55,6 +57,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !lingering else { return }
         var buffer = cumulation.merged(with: unwrapInboundIn(data))
         session.record.update { $0.lastInteraction = .now }  // once per read, not per command
         // Requests that arrived in one read are timed from that read.
@@ -140,7 +143,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     // MARK: - Back-pressure
 
     func read(context: ChannelHandlerContext) {
-        if context.channel.isWritable && queue.count < maxPendingReplies && !closing {
+        if lingering || (context.channel.isWritable && queue.count < maxPendingReplies && !closing) {
             context.read()
         } else {
             readHeld = true
@@ -199,11 +202,26 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private func closeAfterPendingWrites(context: ChannelHandlerContext) {
         let buffer = output ?? context.channel.allocator.buffer(capacity: 0)
         output = nil
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in
-            channel.close(promise: nil)
+        context.writeAndFlush(wrapOutboundOut(buffer)).hop(to: context.eventLoop).assumeIsolated().whenComplete { _ in
+            self.lingerThenClose(context: context)
         }
     }
+
+    /// Half-closes (the client reads every reply, then the end of the stream) and drops what
+    /// the client still sends until it closes, for at most `lingerTimeout`. Closing at once
+    /// while its requests sit unread would make the kernel answer with a reset, which
+    /// destroys the replies the client has not read yet.
+    private func lingerThenClose(context: ChannelHandlerContext) {
+        let channel = context.channel
+        guard channel.isActive else { return }
+        lingering = true
+        context.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
+        context.read()
+        context.eventLoop.scheduleTask(in: Self.lingerTimeout) { channel.close(promise: nil) }
+    }
+
+    /// The longest a closing connection waits for its client to close first.
+    static let lingerTimeout = TimeAmount.seconds(1)
 
     /// Flushes once at the end of this event-loop tick: the replies that one Redis read
     /// completes for this client leave in one write, not one write each.
