@@ -14,6 +14,14 @@ export QUICKSELL_TEST_CLUSTER_DIR="$QUICKSELL_CLUSTER_DIR"
 export QUICKSELL_TEST_CLUSTER_SCRIPT="$QUICKSELL_ROOT/scripts/cluster.sh"
 # The overload test holds 5,000 client connections (10,000 descriptors in one process).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+# The replication slots of test gateways (qs_test_*) that a test process left behind, for
+# example when it was interrupted: a slot keeps the server's WAL until it is dropped.
+drop_test_slots() {
+    "$QUICKSELL_PG_BIN/psql" "$QUICKSELL_POSTGRES_ADMIN_URL" -qAtc "SELECT count(pg_drop_replication_slot(slot_name))
+        FROM pg_replication_slots WHERE slot_name LIKE 'qs\_test\_%' AND NOT active" >/dev/null || true
+}
+trap drop_test_slots EXIT
+drop_test_slots
 swift build --build-tests
 # Serially: the suites measure timeouts and latencies that parallel suites on 2 cores would distort.
 status=0

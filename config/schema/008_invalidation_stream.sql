@@ -42,8 +42,10 @@ BEGIN
 END;
 $$;
 
--- users → user:{id}, user_stats:{id}, user_badges:{id}; the leaderboards when a user
--- appears, disappears or changes what they show (username, status, deletion).
+-- users → user:{id}; user_stats:{id} and user_badges:{id} when the user appears or
+-- disappears for them (they read only deleted_at and account_status of users); the
+-- leaderboards when a user appears, disappears or changes what they show (username,
+-- status, deletion). An UPDATE of other columns (points, bio, …) invalidates user:{id} only.
 CREATE FUNCTION quicksell_invalidate_user_row() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -52,16 +54,19 @@ BEGIN
   IF TG_OP = 'DELETE' THEN
     keys := ARRAY['user:' || OLD.id, 'user_stats:' || OLD.id, 'user_badges:' || OLD.id,
                   'leaderboard:weekly', 'leaderboard:monthly'];
-  ELSE
+  ELSIF TG_OP = 'INSERT' THEN
     keys := ARRAY['user:' || NEW.id, 'user_stats:' || NEW.id, 'user_badges:' || NEW.id];
-    IF TG_OP = 'UPDATE' THEN
-      IF OLD.id <> NEW.id THEN
-        keys := keys || ('user:' || OLD.id);
-      END IF;
-      IF NEW.username IS DISTINCT FROM OLD.username OR NEW.account_status IS DISTINCT FROM OLD.account_status
-         OR NEW.deleted_at IS DISTINCT FROM OLD.deleted_at THEN
-        keys := keys || ARRAY['leaderboard:weekly', 'leaderboard:monthly'];
-      END IF;
+  ELSE
+    keys := ARRAY['user:' || NEW.id];
+    IF OLD.id <> NEW.id THEN
+      keys := keys || ARRAY['user:' || OLD.id, 'user_stats:' || OLD.id, 'user_badges:' || OLD.id,
+                            'user_stats:' || NEW.id, 'user_badges:' || NEW.id];
+    ELSIF NEW.account_status IS DISTINCT FROM OLD.account_status OR NEW.deleted_at IS DISTINCT FROM OLD.deleted_at THEN
+      keys := keys || ARRAY['user_stats:' || NEW.id, 'user_badges:' || NEW.id];
+    END IF;
+    IF NEW.username IS DISTINCT FROM OLD.username OR NEW.account_status IS DISTINCT FROM OLD.account_status
+       OR NEW.deleted_at IS DISTINCT FROM OLD.deleted_at THEN
+      keys := keys || ARRAY['leaderboard:weekly', 'leaderboard:monthly'];
     END IF;
   END IF;
   PERFORM pg_logical_emit_message(true, 'quicksell_invalidation',

@@ -1,4 +1,4 @@
--- One single-row UPDATE of a random user (fires the statement-level invalidation trigger
--- of users once: one outbox row, one notification, keys user:, user_stats:, user_badges:).
+-- One single-row UPDATE of a random user (fires the row-level invalidation trigger of users
+-- once: one logical decoding message with the key user:{id}).
 \set id random(1, :maxid)
 UPDATE users SET points = points + 1 WHERE id = :id;

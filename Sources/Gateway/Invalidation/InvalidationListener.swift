@@ -27,7 +27,8 @@ public final class InvalidationListener: Sendable {
     /// Signalled once the first connection has caught up with what the slot held (or failed).
     private let firstAttempt = DispatchSemaphore(value: 0)
 
-    /// Keys applied (and confirmed by Redis) together at most.
+    /// Keys read into one batch before it is applied, and applied (and confirmed by Redis)
+    /// together at most.
     static let keysPerApply = 20_000
     /// How often the confirmed position is reported while it moves, and while idle.
     private let feedbackInterval: TimeInterval = 0.1
@@ -139,13 +140,17 @@ public final class InvalidationListener: Sendable {
         var catchingUp = true
         var replayedKeys = 0
         while !stopping.load(ordering: .relaxed) {
-            try waitForInput(connection)
-            try connection.consumeInput()
+            _ = try waitForInput(connection, timeoutMilliseconds: pollMilliseconds)
             var batch: [InvalidationWrite] = []
             var batchKeys = 0
             var batchEnd: UInt64?
             var replyRequested = false
-            while let bytes = try connection.readStreamMessage() {
+            // Everything the socket holds goes into one batch (libpq reads a few tens of KiB per
+            // call): one Redis round trip per batch, so a busy stream makes bigger batches
+            // instead of a growing backlog.
+            repeat {
+              try connection.consumeInput()
+              while let bytes = try connection.readStreamMessage() {
                 switch try ReplicationMessage.decode(bytes) {
                 case .keepalive(let walEnd, let reply):
                     replyRequested = replyRequested || reply
@@ -158,14 +163,9 @@ public final class InvalidationListener: Sendable {
                     batch += completed.writes
                     batchKeys += completed.writes.reduce(0) { $0 + $1.keys.count }
                     if let end = completed.endLSN { batchEnd = max(batchEnd ?? 0, end) }
-                    if batchKeys >= Self.keysPerApply {
-                        try apply(batch)
-                        if catchingUp { replayedKeys += batchKeys }
-                        batch.removeAll(keepingCapacity: true)
-                        batchKeys = 0
-                    }
                 }
-            }
+              }
+            } while try batchKeys < Self.keysPerApply && waitForInput(connection, timeoutMilliseconds: 0)
             for content in transactions.takeMalformed() {
                 logger.warning("ignoring a malformed invalidation message", metadata: ["content": "\(content)"])
             }
@@ -190,11 +190,23 @@ public final class InvalidationListener: Sendable {
         }
     }
 
+    /// Applies `writes` in slices of about `keysPerApply` keys, each confirmed by Redis within
+    /// its own time limit (a bulk statement or a backlog must not time out as a whole).
     private func apply(_ writes: [InvalidationWrite]) throws {
-        // Once the gateway stops, its event loops go away: apply nothing more.
-        guard !stopping.load(ordering: .relaxed) else { throw InvalidationError.stopping }
         hooks.beforeApply?()
-        try wait(invalidator.apply(writes))
+        var start = writes.startIndex
+        while start < writes.endIndex {
+            // Once the gateway stops, its event loops go away: apply nothing more.
+            guard !stopping.load(ordering: .relaxed) else { throw InvalidationError.stopping }
+            var end = start
+            var keys = 0
+            while end < writes.endIndex && (end == start || keys + writes[end].keys.count <= Self.keysPerApply) {
+                keys += writes[end].keys.count
+                end += 1
+            }
+            try wait(invalidator.apply(Array(writes[start..<end])))
+            start = end
+        }
     }
 
     // MARK: - Recovery
@@ -246,12 +258,14 @@ public final class InvalidationListener: Sendable {
         Int64(Date().timeIntervalSince1970 * 1_000_000) - ReplicationMessage.postgresEpochOffsetMicroseconds
     }
 
-    private func waitForInput(_ connection: PostgresConnection) throws {
+    /// Waits until the connection's socket is readable or `timeoutMilliseconds` passed;
+    /// true when it is readable.
+    private func waitForInput(_ connection: PostgresConnection, timeoutMilliseconds: Int32) throws -> Bool {
         var descriptor = pollfd(fd: connection.socketDescriptor, events: Int16(POLLIN), revents: 0)
         guard descriptor.fd >= 0 else {
             throw PostgresError.connectionLost(address: connection.address, message: "socket closed")
         }
-        _ = poll(&descriptor, 1, pollMilliseconds)
+        return poll(&descriptor, 1, timeoutMilliseconds) > 0
     }
 
     /// Blocks this (dedicated) thread until a backend call completes, bounded in time.
@@ -273,3 +287,4 @@ public final class InvalidationListener: Sendable {
         while Date() < deadline && !stopping.load(ordering: .relaxed) { usleep(10_000) }
     }
 }
+

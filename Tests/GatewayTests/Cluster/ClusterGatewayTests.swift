@@ -160,7 +160,9 @@ import Glibc
         defer { Task { await harness.stop() } }
         var logger = Logger(label: "test.gateway2")
         logger.logLevel = .warning
-        let second = try await Gateway.start(configuration: harness.configuration, logger: logger)
+        var configuration = harness.configuration
+        configuration.invalidation.replicationSlot = TestSlots.nextName()  // each gateway streams from its own slot
+        let second = try await Gateway.start(configuration: configuration, logger: logger)
         defer { Task { await second.shutdown() } }
         try await harness.waitForListener()
         try await harness.waitForListener(port: second.port)

@@ -94,6 +94,20 @@ import TestSupport
                                      fresh: { $0 == .null })
     }
 
+    @Test func aUserUpdateThatChangesNoStatusKeepsTheUsersStatsAndBadgesCached() async throws {
+        let harness = try await GatewayHarness(label: "inv_user_precise", setUp: Fixtures.load)
+        defer { Task { await harness.stop() } }
+        try await harness.waitForListener()
+        let client = try harness.client()
+        for key in ["user_stats:1", "user_badges:1"] { _ = try client.command("GET", key) }
+        try await expectInvalidation(harness, "user:1", write: "UPDATE users SET points = points + 5, bio = 'busy' WHERE id = 1",
+                                     fresh: contains("busy"))
+        // user:1 is gone and filled again; the two values that read only the user's status stay.
+        #expect(try harness.directRedis().command("EXISTS", "user_stats:1", "user_badges:1") == .integer(2))
+        try await expectInvalidation(harness, "user_badges:1", write: "UPDATE users SET account_status = 'deleted' WHERE id = 1",
+                                     fresh: { $0 == .null })
+    }
+
     @Test func rankedUserChangesInvalidateTheLeaderboards() async throws {
         let harness = try await GatewayHarness(label: "inv_user_rank", setUp: Fixtures.load)
         defer { Task { await harness.stop() } }
