@@ -186,6 +186,7 @@ public final class InvalidationListener: Sendable {
                     confirming: applied, clock: Self.postgresClock()))
                 confirmed = applied
                 lastFeedback = Date()
+                state.withLock { $0.confirmedPosition = confirmed }
             }
         }
     }

@@ -38,6 +38,7 @@ public final class InvalidationService: Sendable {
             ("invalidation_status", status.state),
             ("listener_connected", status.connected ? "1" : "0"),
             ("replication_slot", listener.slotName),
+            ("replication_confirmed_lsn", status.confirmedPositionText),
             ("listener_reconnects", String(status.reconnects)),
             ("listener_last_error", status.lastError.map { String($0.prefix(200).map { $0 == "\r" || $0 == "\n" ? " " : $0 }) } ?? ""),
             ("notifications_received", String(status.notifications)),

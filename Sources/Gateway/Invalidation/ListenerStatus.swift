@@ -9,6 +9,15 @@ public struct ListenerStatus: Sendable {
     public var replayedKeys = 0
     public var flushes = 0
     public var lastError: String?
+    /// The last WAL position confirmed to the replication slot (everything committed before
+    /// it is invalidated); 0 before the first confirmation.
+    public var confirmedPosition: UInt64 = 0
+
+    /// `confirmedPosition` the way PostgreSQL prints positions (`16/B374D848`).
+    public var confirmedPositionText: String {
+        String(confirmedPosition >> 32, radix: 16, uppercase: true) + "/"
+            + String(confirmedPosition & 0xFFFF_FFFF, radix: 16, uppercase: true)
+    }
 
     /// `ok` while listening; `degraded` while invalidations may be missed (they are
     /// recovered after the reconnect).

@@ -65,5 +65,9 @@ import Testing
         #expect(InvalidationListener.parseLSN("0/0") == 0)
         #expect(InvalidationListener.parseLSN("16B374D848") == nil)
         #expect(InvalidationListener.parseLSN("x/1") == nil)
+        var status = ListenerStatus()
+        status.confirmedPosition = 0x16_B374_D848
+        #expect(status.confirmedPositionText == "16/B374D848")
+        #expect(InvalidationListener.parseLSN(status.confirmedPositionText) == status.confirmedPosition)
     }
 }

@@ -57,6 +57,14 @@ import TestSupport
         #expect(info["replication_slot"] == slot)
         #expect(Int(info["recoveries"] ?? "") ?? 0 >= 1 && Int(info["recovered_keys"] ?? "") ?? 0 >= 4, "\(info)")
         #expect(info["recovery_flushes"] == "0", "a resumed slot must not flush: \(info)")
+        // The position it confirmed is the slot's in PostgreSQL.
+        let confirmedInPostgres = try await eventually(seconds: 3) {
+            let text = try database.connect().query(
+                "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1", [slot]).scalar
+            let reported = try Self.invalidationInfo(port: second.port)["replication_confirmed_lsn"]
+            return text != nil && text == reported
+        }
+        #expect(confirmedInPostgres, "\((try? Self.invalidationInfo(port: second.port)) ?? [:])")
     }
 
     @Test func twoGatewaysGivenOneSlotAreToldSoAndTheSecondTakesOverWhenTheFirstStops() async throws {
