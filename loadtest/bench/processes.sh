@@ -72,13 +72,14 @@ YAML
 
 # Starts the gateway on the private Redis and the bench database and waits until it is
 # ready (/readyz: Redis, PostgreSQL and the invalidation listener up) and its start-up
-# recovery (a family flush on a Redis without a watermark) has finished.
+# recovery (a family flush on a Redis without a watermark) has finished. GATEWAY_EXTRA_ARGS
+# (an array, empty by default) adds gateway options, e.g. (--threads 1).
 start_gateway() {
     GATEWAY_PORT=${GATEWAY_PORT:-$(free_port)}
     METRICS_PORT=${METRICS_PORT:-$(free_port)}
     "$BIN/quicksell-gateway" --config config/gateway.yaml --host 127.0.0.1 --port "$GATEWAY_PORT" \
         --metrics-port "$METRICS_PORT" --redis-url "redis://127.0.0.1:$REDIS_PORT" --postgres-url "$BENCH_URL" \
-        --log-level warning >>"$WORK/gateway.log" 2>&1 &
+        --log-level warning ${GATEWAY_EXTRA_ARGS[@]+"${GATEWAY_EXTRA_ARGS[@]}"} >>"$WORK/gateway.log" 2>&1 &
     GATEWAY_PID=$!
     BENCH_PIDS+=("$GATEWAY_PID")
     wait_ping "$GATEWAY_PORT" quicksell-gateway "$GATEWAY_PID"
