@@ -32,6 +32,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
     private var firstSequence = 0
     /// Replies ready to write at the next flush.
     private var output: ByteBuffer?
+    /// Capacity of the next `output`: the size of the last batch written (bounded), so that a
+    /// batch of pipelined replies does not regrow its buffer from 256 bytes every time.
+    private var outputCapacity = ClientConnectionHandler.minimumOutputCapacity
+    private static let minimumOutputCapacity = 256
+    private static let maximumOutputCapacity = 64 * 1024
     /// Set once QUIT or a protocol error decided to close after the replies are out.
     private var closing = false
     /// A `read` was held back because of back-pressure.
@@ -236,7 +241,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
     }
 
     private func write(_ value: RESPValue, closeAfter: Bool, context: ChannelHandlerContext) {
-        if output == nil { output = context.channel.allocator.buffer(capacity: 256) }
+        if output == nil { output = context.channel.allocator.buffer(capacity: outputCapacity) }
         if case .error = value { dispatcher.environment.stats.errorReplies.add(1, ordering: .relaxed) }
         output?.writeRESPValue(value, version: session.protocolVersion)
         if closeAfter { closeAfterPendingWrites(context: context) }
@@ -272,6 +277,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
     private func flushOutput(context: ChannelHandlerContext) {
         guard let buffer = output, buffer.readableBytes > 0 else { return }
         output = nil
+        outputCapacity = min(max(buffer.readableBytes, Self.minimumOutputCapacity), Self.maximumOutputCapacity)
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }
 }
