@@ -12,7 +12,7 @@ import NIOCore
 public struct RESPRequestDecoder: Sendable {
     public let limits: RESPLimits
     /// Arguments still expected by the multibulk request in progress (0: between requests).
-    private var remaining = 0
+    private(set) var remaining = 0
     private var arguments: [ByteBuffer] = []
 
     public init(limits: RESPLimits = .default) {

@@ -74,8 +74,17 @@ final class LoopConnection: @unchecked Sendable {
     /// Queues `command key` (GET, PTTL, …); `callback` runs on this loop with the reply. The
     /// hit path's form: no argument array, no promise.
     func send(_ command: ByteBuffer, key: ByteBuffer, callback: @escaping (Result<RESPValue, any Error>) -> Void) {
+        send(command, key: key, target: .callback(callback))
+    }
+
+    /// Queues `command key`; `receiver` gets the reply with `tag` on this loop (no closure).
+    func send(_ command: ByteBuffer, key: ByteBuffer, receiver: any RedisReplyReceiver, tag: Int) {
+        send(command, key: key, target: .receiver(receiver, tag: tag))
+    }
+
+    private func send(_ command: ByteBuffer, key: ByteBuffer, target: ReplyTarget) {
         eventLoop.assertInEventLoop()
-        enqueue(.callback(callback)) { output in
+        enqueue(target) { output in
             output.writeRESPArrayHeader(2)
             output.writeRESPBulkString(command)
             output.writeRESPBulkString(key)

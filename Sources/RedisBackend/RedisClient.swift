@@ -80,6 +80,23 @@ public final class RedisClient: Sendable {
         }
     }
 
+    /// Sends `command key`; `receiver` gets the reply with `tag` on `eventLoop`, which must be
+    /// the current loop. Like the callback form, without even a closure per command: the hit
+    /// path's form.
+    public func send(
+        _ command: ByteBuffer, key: ByteBuffer, on eventLoop: any EventLoop, receiver: any RedisReplyReceiver, tag: Int
+    ) {
+        eventLoop.preconditionInEventLoop()
+        if let connection = connections[ObjectIdentifier(eventLoop)] {
+            counters.sent.add(1, ordering: .relaxed)
+            connection.send(command, key: key, receiver: receiver, tag: tag)
+        } else {
+            sendCommand([command, key], on: eventLoop).assumeIsolated().whenComplete { result in
+                receiver.redisReplied(result, tag: tag)
+            }
+        }
+    }
+
     /// Convenience for strings.
     public func send(_ arguments: [String], on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
         sendCommand(arguments, on: eventLoop)

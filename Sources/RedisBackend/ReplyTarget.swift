@@ -1,17 +1,27 @@
 import NIOCore
 import RESP
 
-/// Where the reply to one queued command goes. The hit path uses a plain callback run on the
-/// connection's event loop, which costs one closure instead of a promise, its future and the
-/// callbacks chained on it; everything else keeps the future-based API.
+/// Receives the replies to commands sent with `RedisClient.send(_:key:on:receiver:tag:)`, on
+/// the connection's event loop. The hit path's form: the receiver (a client connection)
+/// already exists, so a reply costs no closure, promise or future; `tag` tells the receiver
+/// which of its commands the reply answers.
+public protocol RedisReplyReceiver: AnyObject {
+    func redisReplied(_ result: Result<RESPValue, any Error>, tag: Int)
+}
+
+/// Where the reply to one queued command goes. The hit path uses a receiver object and a tag,
+/// or a plain callback, both run on the connection's event loop, instead of a promise, its
+/// future and the callbacks chained on it; everything else keeps the future-based API.
 enum ReplyTarget {
     case promise(EventLoopPromise<RESPValue>)
     case callback((Result<RESPValue, any Error>) -> Void)
+    case receiver(any RedisReplyReceiver, tag: Int)
 
     func succeed(_ value: RESPValue) {
         switch self {
         case .promise(let promise): promise.succeed(value)
         case .callback(let callback): callback(.success(value))
+        case .receiver(let receiver, let tag): receiver.redisReplied(.success(value), tag: tag)
         }
     }
 
@@ -19,6 +29,7 @@ enum ReplyTarget {
         switch self {
         case .promise(let promise): promise.fail(error)
         case .callback(let callback): callback(.failure(error))
+        case .receiver(let receiver, let tag): receiver.redisReplied(.failure(error), tag: tag)
         }
     }
 }

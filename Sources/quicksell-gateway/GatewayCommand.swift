@@ -42,7 +42,7 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(name: .customLong("postgres-url"), help: "PostgreSQL, the source of truth (postgres.url).")
     var postgresURL: String?
 
-    @Option(help: "Event loop threads; 0 = one per core (server.threads).")
+    @Option(help: "Event loop threads; 0 = one per core, one on 1-2 core machines (server.threads).")
     var threads: String?
 
     @Option(name: .customLong("max-clients"), help: "Most clients at once (server.max_clients).")

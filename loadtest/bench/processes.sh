@@ -9,25 +9,28 @@ bench_stop_all() {
     for pid in "${BENCH_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${BENCH_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
     BENCH_PIDS=()
-    drop_gateway_slot
+    drop_gateway_slots
 }
 
-# The gateway's replication slot (slot names are server-wide: one per bench database).
-gateway_slot() { echo "${DATABASE:-quicksell_profile}_gateway"; }
+# The replication slot of the next gateway started (slot names are server-wide: one per bench
+# database unless GATEWAY_SLOT names another), and the slots of the gateways started so far.
+BENCH_SLOTS=()
+gateway_slot() { echo "${GATEWAY_SLOT:-${DATABASE:-quicksell_profile}_gateway}"; }
 
-# Drops the gateway's replication slot once its gateway has stopped: a slot left behind
-# would keep the server's WAL (its WAL sender takes a moment to exit, hence the retries).
-drop_gateway_slot() {
-    [ -n "${BENCH_URL:-}" ] || return 0
-    local left
+# Drops the gateways' replication slots once the gateways have stopped: a slot left behind
+# would keep the server's WAL (a WAL sender takes a moment to exit, hence the retries).
+drop_gateway_slots() {
+    [ -n "${BENCH_URL:-}" ] && [ "${#BENCH_SLOTS[@]}" -gt 0 ] || return 0
+    local names left
+    names=$(printf "'%s'," "${BENCH_SLOTS[@]}"); names=${names%,}
     for _ in $(seq 1 50); do
         left=$("$QUICKSELL_PG_BIN/psql" "$BENCH_URL" -qAtc "SELECT count(pg_drop_replication_slot(slot_name) IS NULL)
-            FROM pg_replication_slots WHERE slot_name = '$(gateway_slot)' AND NOT active;
-            SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$(gateway_slot)'" 2>/dev/null | tail -n 1)
-        [ "$left" != "0" ] || return 0
+            FROM pg_replication_slots WHERE slot_name IN ($names) AND NOT active;
+            SELECT count(*) FROM pg_replication_slots WHERE slot_name IN ($names)" 2>/dev/null | tail -n 1)
+        [ "$left" != "0" ] || { BENCH_SLOTS=(); return 0; }
         sleep 0.1
     done
-    echo "bench: warning: replication slot $(gateway_slot) is still in use; drop it with pg_drop_replication_slot" >&2
+    echo "bench: warning: replication slot(s) $names still in use; drop them with pg_drop_replication_slot" >&2
 }
 
 # Forgets a process that has already been waited for.
@@ -92,12 +95,15 @@ YAML
 # Starts the gateway on the private Redis and the bench database and waits until it is
 # ready (/readyz: Redis, PostgreSQL and the invalidation listener up) and its start-up
 # recovery (a replay from its replication slot, or a family flush for a new slot) has finished.
+# GATEWAY_EXTRA_ARGS (an array, empty by default) adds gateway options, e.g. (--threads 1).
 start_gateway() {
+    BENCH_SLOTS+=("$(gateway_slot)")
     GATEWAY_PORT=${GATEWAY_PORT:-$(free_port)}
     METRICS_PORT=${METRICS_PORT:-$(free_port)}
     "$BIN/quicksell-gateway" --config config/gateway.yaml --host 127.0.0.1 --port "$GATEWAY_PORT" \
         --metrics-port "$METRICS_PORT" --redis-url "redis://127.0.0.1:$REDIS_PORT" --postgres-url "$BENCH_URL" \
-        --replication-slot "$(gateway_slot)" --log-level warning >>"$WORK/gateway.log" 2>&1 &
+        --replication-slot "$(gateway_slot)" --log-level warning ${GATEWAY_EXTRA_ARGS[@]+"${GATEWAY_EXTRA_ARGS[@]}"} \
+        >>"$WORK/gateway.log" 2>&1 &
     GATEWAY_PID=$!
     BENCH_PIDS+=("$GATEWAY_PID")
     wait_ping "$GATEWAY_PORT" quicksell-gateway "$GATEWAY_PID"

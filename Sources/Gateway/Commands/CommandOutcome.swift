@@ -1,4 +1,5 @@
 import NIOCore
+import RedisBackend
 import RESP
 
 /// What running a command produced: a reply now, a reply and then the end of the
@@ -12,21 +13,32 @@ enum CommandOutcome {
 }
 
 /// One read-through GET, described by the dispatcher and run by the connection handler, which
-/// owns the reply's place in the output order.
+/// owns the reply's place in the output order and receives Redis's reply itself (no closure).
 struct CacheGet {
     let cache: ReadThroughCache
     let key: CacheKey
     /// The key as the client sent it.
     let name: ByteBuffer
 
-    /// Starts the read; `completion` runs on `eventLoop` with the reply for the client.
-    func start(on eventLoop: any EventLoop, completion: @escaping (RESPValue) -> Void) {
-        cache.get(key, name: name, on: eventLoop) { result in
-            switch result {
-            case .success(let value?): completion(.bulkString(value))
-            case .success(nil): completion(.nullBulkString)
-            case .failure(let error): completion(Replies.fillFailed(error))
-            }
+    /// What Redis's reply became: the client's reply now, or later (a miss being filled).
+    enum Step {
+        case reply(RESPValue)
+        case later(EventLoopFuture<RESPValue>)
+    }
+
+    /// Sends the Redis GET; its reply goes to `receiver` with `tag` on `eventLoop` (the current loop).
+    func start(on eventLoop: any EventLoop, receiver: any RedisReplyReceiver, tag: Int) {
+        cache.startGet(name: name, on: eventLoop, receiver: receiver, tag: tag)
+    }
+
+    /// Turns Redis's reply into the client's reply (a miss is filled from PostgreSQL first).
+    func finish(_ result: Result<RESPValue, any Error>, on eventLoop: any EventLoop) -> Step {
+        switch cache.finishGet(result, key: key, on: eventLoop) {
+        case .value(let value?): return .reply(.bulkString(value))
+        case .value(nil): return .reply(.nullBulkString)
+        case .failed(let error): return .reply(Replies.fillFailed(error))
+        case .later(let fill):
+            return .later(fill.map { $0.map(RESPValue.bulkString) ?? .nullBulkString }.recover(Replies.fillFailed))
         }
     }
 }

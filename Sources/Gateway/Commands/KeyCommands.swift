@@ -4,15 +4,8 @@ import RESP
 /// GET, MGET, EXISTS, TTL, PTTL, TYPE, STRLEN on family keys, answered read-through.
 extension CommandDispatcher {
     func keyCommand(_ name: String, _ arguments: [ByteBuffer], eventLoop: any EventLoop) -> CommandOutcome {
-        guard let cache = environment.cache else {
-            return .reply(.error("ERR the gateway has no backends configured"))
-        }
-        if name == "get" {  // the hit path: no key array
-            switch CacheKey.parse(arguments[1]) {
-            case .success(let key): return .cacheGet(CacheGet(cache: cache, key: key, name: arguments[1]))
-            case .failure(let error): return .reply(.error(error.description))
-            }
-        }
+        if name == "get" { return get(arguments[1], eventLoop: eventLoop) }  // the hit path: no key array
+        guard let cache = environment.cache else { return .reply(Self.noBackends) }
         var keys: [CacheKey] = []
         keys.reserveCapacity(arguments.count - 1)
         for argument in arguments.dropFirst() {

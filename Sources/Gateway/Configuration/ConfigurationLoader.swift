@@ -66,7 +66,7 @@ private struct Values {
         let server = ServerConfiguration(
             host: try string("server.host", default: defaults.server.host),
             port: try int("server.port", default: defaults.server.port, range: 0...65_535),
-            eventLoopThreads: threads == 0 ? System.coreCount : threads,
+            eventLoopThreads: threads == 0 ? ServerConfiguration.defaultEventLoopThreads() : threads,
             maxClients: try int("server.max_clients", default: defaults.server.maxClients, range: 1...1_000_000),
             idleTimeoutSeconds: try int("server.idle_timeout_seconds", default: 0, range: 0...(365 * 86_400)),
             limits: limits,

@@ -15,6 +15,8 @@ public final class GatewayMetrics: Sendable {
     private let factory: PrometheusMetricsFactory
     /// Per command: its request counter and latency histogram, found with one lookup.
     private let requests: [String: RequestMetrics]
+    /// GET's entry of `requests`, found once: the hit path counts every GET without a lookup.
+    private let getRequests: RequestMetrics?
     private let unknownRequests: CoreMetrics.Counter
     private let fillDurations: [KeyFamily: CoreMetrics.Timer]
     let invalidationLag: CoreMetrics.Timer
@@ -39,6 +41,7 @@ public final class GatewayMetrics: Sendable {
                     label: "quicksell_request_duration_seconds", dimensions: [("command", spec.name)], factory: factory))
         }
         self.requests = requests
+        self.getRequests = requests["get"]
         unknownRequests = CoreMetrics.Counter(
             label: "quicksell_requests_total", dimensions: [("command", "unknown")], factory: factory)
         var fills: [KeyFamily: CoreMetrics.Timer] = [:]
@@ -59,6 +62,13 @@ public final class GatewayMetrics: Sendable {
         }
         metrics.counter.increment()
         return metrics.duration
+    }
+
+    /// `requestStarted("get")` without the lookup (the hit path's form).
+    func getRequestStarted() -> CoreMetrics.Timer? {
+        guard let getRequests else { return requestStarted("get") }
+        getRequests.counter.increment()
+        return getRequests.duration
     }
 
     func recordFill(_ family: KeyFamily, nanoseconds: Int64) {

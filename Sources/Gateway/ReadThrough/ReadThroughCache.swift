@@ -37,18 +37,43 @@ public final class ReadThroughCache: Sendable {
         completion: @escaping (Result<ByteBuffer?, any Error>) -> Void
     ) {
         redis.send(Self.get, key: name, on: eventLoop) { [self] result in
-            switch result {
-            case .success(let reply):
-                switch classify(reply, key: key) {
-                case .hit(let value): completion(.success(value))
-                case .miss: fill(key, on: eventLoop).assumeIsolated().whenComplete(completion)
-                }
-            case .failure(let error) where error is RedisClientError:
-                // Redis unreachable: answer from PostgreSQL (single flight keeps it calm).
-                fill(key, on: eventLoop).assumeIsolated().whenComplete(completion)
-            case .failure(let error):
-                completion(.failure(error))
+            switch finishGet(result, key: key, on: eventLoop) {
+            case .value(let value): completion(.success(value))
+            case .later(let fill): fill.assumeIsolated().whenComplete(completion)
+            case .failed(let error): completion(.failure(error))
             }
+        }
+    }
+
+    /// Sends the Redis GET of a read-through GET; Redis's reply goes to `receiver` with `tag`
+    /// (on `eventLoop`, the current loop), which hands it to `finishGet`. The hit path's form:
+    /// no closure, promise or future per GET.
+    func startGet(name: ByteBuffer, on eventLoop: any EventLoop, receiver: any RedisReplyReceiver, tag: Int) {
+        redis.send(Self.get, key: name, on: eventLoop, receiver: receiver, tag: tag)
+    }
+
+    /// What Redis's reply to the GET of `key` means for the client.
+    enum GetStep {
+        /// A hit (nil: cached as absent).
+        case value(ByteBuffer?)
+        /// A miss, or Redis unreachable: PostgreSQL fills it (single flight keeps it calm).
+        case later(EventLoopFuture<ByteBuffer?>)
+        case failed(any Error)
+    }
+
+    /// Classifies Redis's reply to the GET of `key` (counting the hit or miss) and starts the
+    /// fill of a miss. Must be called on `eventLoop`.
+    func finishGet(_ result: Result<RESPValue, any Error>, key: CacheKey, on eventLoop: any EventLoop) -> GetStep {
+        switch result {
+        case .success(let reply):
+            switch classify(reply, key: key) {
+            case .hit(let value): return .value(value)
+            case .miss: return .later(fill(key, on: eventLoop))
+            }
+        case .failure(let error) where error is RedisClientError:
+            return .later(fill(key, on: eventLoop))
+        case .failure(let error):
+            return .failed(error)
         }
     }
 

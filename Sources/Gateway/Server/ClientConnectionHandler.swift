@@ -1,5 +1,6 @@
 import CoreMetrics
 import NIOCore
+import RedisBackend
 import RESP
 
 /// Sent to every client connection when the gateway shuts down gracefully.
@@ -9,7 +10,7 @@ struct DrainEvent: Sendable {}
 /// strictly in request order (even when a backend answers later), batches the replies of one
 /// read (or of one event-loop tick) into one write, and stops reading while the client does
 /// not read its replies.
-final class ClientConnectionHandler: ChannelDuplexHandler {
+final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -18,6 +19,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private let registry: ClientRegistry
     private var session: ClientSession
     private let maxPendingReplies: Int
+    /// This connection's event loop's flush list (see `scheduleFlush`).
+    private let flushList: LoopFlushList
+    /// Set while the handler is in the pipeline, for flushes run by `flushList`.
+    private var context: ChannelHandlerContext?
     private var decoder: RESPRequestDecoder
     private var cumulation = ReceiveCumulation()
 
@@ -27,6 +32,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private var firstSequence = 0
     /// Replies ready to write at the next flush.
     private var output: ByteBuffer?
+    /// Capacity of the next `output`: the size of the last batch written (bounded), so that a
+    /// batch of pipelined replies does not regrow its buffer from 256 bytes every time.
+    private var outputCapacity = ClientConnectionHandler.minimumOutputCapacity
+    private static let minimumOutputCapacity = 256
+    private static let maximumOutputCapacity = 64 * 1024
     /// Set once QUIT or a protocol error decided to close after the replies are out.
     private var closing = false
     /// A `read` was held back because of back-pressure.
@@ -38,17 +48,31 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
 
     private enum Slot {
         case waiting
+        /// A GET whose Redis reply comes to `redisReplied` with this slot's sequence number.
+        case awaitingGet(CacheGet, timer: CoreMetrics.Timer?, started: NIODeadline?)
         case ready(RESPValue, closeAfter: Bool)
     }
 
-    init(dispatcher: CommandDispatcher, registry: ClientRegistry, record: ClientRecord, maxPendingReplies: Int) {
+    init(
+        dispatcher: CommandDispatcher, registry: ClientRegistry, record: ClientRecord, maxPendingReplies: Int,
+        flushList: LoopFlushList
+    ) {
         self.dispatcher = dispatcher
+        self.flushList = flushList
         self.decoder = RESPRequestDecoder(limits: dispatcher.environment.configuration.limits)
         self.registry = registry
         self.maxPendingReplies = maxPendingReplies
         self.session = ClientSession(
             record: record,
             requiresAuthentication: dispatcher.environment.configuration.users.requiresAuthentication)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -63,8 +87,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         // Requests that arrived in one read are timed from that read.
         let started = dispatcher.environment.metrics == nil ? nil : NIODeadline.now()
         do {
-            while !closing, let request = try decoder.decode(buffer: &buffer) {
-                run(request, started: started, context: context)
+            while !closing, let decoded = try decoder.decodeNext(buffer: &buffer) {
+                run(decoded, started: started, context: context)
             }
         } catch {
             protocolError(error, context: context)
@@ -73,9 +97,15 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         cumulation.keep(closing ? ByteBuffer() : buffer)
     }
 
-    private func run(_ request: RESPRequest, started: NIODeadline?, context: ChannelHandlerContext) {
+    private func run(_ decoded: DecodedRequest, started: NIODeadline?, context: ChannelHandlerContext) {
         var timer: CoreMetrics.Timer?
-        let outcome = dispatcher.dispatch(request, session: &session, eventLoop: context.eventLoop, timer: &timer)
+        let outcome: CommandOutcome
+        switch decoded {
+        case .get(let key):  // the hit path: no argument array
+            outcome = dispatcher.dispatchGet(key: key, session: &session, eventLoop: context.eventLoop, timer: &timer)
+        case .request(let request):
+            outcome = dispatcher.dispatch(request, session: &session, eventLoop: context.eventLoop, timer: &timer)
+        }
         switch outcome {
         case .reply(let value):
             if let timer, let started { timer.recordNanoseconds((NIODeadline.now() - started).nanoseconds) }
@@ -91,8 +121,31 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
                 }
             }
         case .cacheGet(let get):
-            get.start(on: context.eventLoop,
-                      completion: awaitReply(context: context, timer: timer, started: started))
+            let sequence = firstSequence + queue.count
+            queue.append(.awaitingGet(get, timer: timer, started: started))
+            get.start(on: context.eventLoop, receiver: self, tag: sequence)
+        }
+    }
+
+    /// Redis's reply to the GET of slot `tag` (the hit path: no closure per GET).
+    func redisReplied(_ result: Result<RESPValue, any Error>, tag sequence: Int) {
+        let index = sequence - firstSequence
+        guard let context, index >= 0, index < queue.count else { return }  // connection already gone
+        guard case .awaitingGet(let get, let timer, let started) = queue[queue.index(queue.startIndex, offsetBy: index)]
+        else { return }
+        switch get.finish(result, on: context.eventLoop) {
+        case .reply(let value):
+            if let timer, let started { timer.recordNanoseconds((NIODeadline.now() - started).nanoseconds) }
+            complete(sequence: sequence, with: value, context: context)
+        case .later(let filled):
+            queue[queue.index(queue.startIndex, offsetBy: index)] = .waiting
+            filled.assumeIsolated().whenComplete { result in
+                if let timer, let started { timer.recordNanoseconds((NIODeadline.now() - started).nanoseconds) }
+                switch result {
+                case .success(let reply): self.complete(sequence: sequence, with: reply, context: context)
+                case .failure(let error): self.complete(sequence: sequence, with: .error("ERR \(error)"), context: context)
+                }
+            }
         }
     }
 
@@ -191,7 +244,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     }
 
     private func write(_ value: RESPValue, closeAfter: Bool, context: ChannelHandlerContext) {
-        if output == nil { output = context.channel.allocator.buffer(capacity: 256) }
+        if output == nil { output = context.channel.allocator.buffer(capacity: outputCapacity) }
         if case .error = value { dispatcher.environment.stats.errorReplies.add(1, ordering: .relaxed) }
         output?.writeRESPValue(value, version: session.protocolVersion)
         if closeAfter { closeAfterPendingWrites(context: context) }
@@ -224,19 +277,25 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     static let lingerTimeout = TimeAmount.seconds(1)
 
     /// Flushes once at the end of this event-loop tick: the replies that one Redis read
-    /// completes for this client leave in one write, not one write each.
+    /// completes for this client leave in one write, not one write each. The loop's flush
+    /// list runs one task for all its clients.
     private func scheduleFlush(context: ChannelHandlerContext) {
         guard !flushScheduled else { return }
         flushScheduled = true
-        context.eventLoop.assumeIsolated().execute {
-            self.flushScheduled = false
-            self.flushOutput(context: context)
-        }
+        flushList.add(self)
+    }
+
+    /// Called by `flushList` at the end of the tick in which `scheduleFlush` ran.
+    func flushScheduledOutput() {
+        flushScheduled = false
+        guard let context else { return }
+        flushOutput(context: context)
     }
 
     private func flushOutput(context: ChannelHandlerContext) {
         guard let buffer = output, buffer.readableBytes > 0 else { return }
         output = nil
+        outputCapacity = min(max(buffer.readableBytes, Self.minimumOutputCapacity), Self.maximumOutputCapacity)
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }
 }

@@ -39,6 +39,7 @@ public final class GatewayServer: Sendable {
         let stats = ServerStats()
         let registry = ClientRegistry(maxClients: configuration.maxClients)
         let environmentBox = EnvironmentBox()
+        let flushLists = LoopFlushLists(group: group)
 
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -52,7 +53,9 @@ public final class GatewayServer: Sendable {
             .childChannelOption(.autoRead, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try Self.initialize(channel, environment: environmentBox.environment, logger: logger)
+                    try Self.initialize(
+                        channel, environment: environmentBox.environment,
+                        flushList: flushLists.list(for: channel.eventLoop), logger: logger)
                 }
             }
         let channel: any Channel
@@ -86,7 +89,9 @@ public final class GatewayServer: Sendable {
         self.localPort = localPort
     }
 
-    private static func initialize(_ channel: any Channel, environment: ServerEnvironment?, logger: Logger) throws {
+    private static func initialize(
+        _ channel: any Channel, environment: ServerEnvironment?, flushList: LoopFlushList, logger: Logger
+    ) throws {
         guard let environment else {
             throw GatewayServerError.notReady  // a connect raced the bind's completion: refuse it
         }
@@ -109,7 +114,8 @@ public final class GatewayServer: Sendable {
             dispatcher: CommandDispatcher(environment: environment),
             registry: environment.registry,
             record: record,
-            maxPendingReplies: configuration.maxPendingRepliesPerClient))
+            maxPendingReplies: configuration.maxPendingRepliesPerClient,
+            flushList: flushList))
     }
 
     private static func describe(_ address: SocketAddress) -> String {

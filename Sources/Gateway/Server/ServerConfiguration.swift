@@ -10,7 +10,7 @@ public struct ServerConfiguration: Sendable {
     public var host: String
     /// 0 asks the OS for a free port (tests read the real one back).
     public var port: Int
-    /// Event loop threads; one per core by default.
+    /// Event loop threads; `defaultEventLoopThreads()` by default.
     public var eventLoopThreads: Int
     /// Clients beyond this get Redis's `-ERR max number of clients reached`.
     public var maxClients: Int
@@ -26,7 +26,7 @@ public struct ServerConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1",
         port: Int = ServerConfiguration.defaultPort,
-        eventLoopThreads: Int = System.coreCount,
+        eventLoopThreads: Int = ServerConfiguration.defaultEventLoopThreads(),
         maxClients: Int = 10_000,
         idleTimeoutSeconds: Int = 0,
         limits: RESPLimits = .default,
@@ -41,5 +41,17 @@ public struct ServerConfiguration: Sendable {
         self.limits = limits
         self.maxPendingRepliesPerClient = maxPendingRepliesPerClient
         self.users = users
+    }
+
+    /// One event loop per core, except on machines of one or two cores, which get one loop.
+    ///
+    /// Why: a gateway on a two-core machine shares it with Redis and often with its clients
+    /// (the benchmark setting of issue 10, and small VMs). A second loop there competes with
+    /// them for the same two cores: it doubles the gateway's sleeps and wake-ups, so unpipelined
+    /// GETs queue behind context switches (p99 1.6-2.5x twemproxy's with two loops, 1.0x with
+    /// one, loadtest/hit-ratio.sh), while one loop still carries 16-deep pipelines at 1.3-1.5x
+    /// twemproxy's throughput. Set `server.threads` to override.
+    public static func defaultEventLoopThreads(cores: Int = System.coreCount) -> Int {
+        cores <= 2 ? 1 : cores
     }
 }

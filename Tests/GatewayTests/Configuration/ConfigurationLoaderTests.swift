@@ -30,6 +30,19 @@ import Testing
         #expect(configuration.redisURL == "redis://127.0.0.1:6390")
     }
 
+    /// `server.threads: 0`: one loop per core, but one loop on machines of one or two cores
+    /// (they share the cores with Redis and the clients; see `defaultEventLoopThreads`).
+    @Test func zeroThreadsMeansOneLoopPerCoreExceptOnSmallMachines() async throws {
+        #expect(ServerConfiguration.defaultEventLoopThreads(cores: 1) == 1)
+        #expect(ServerConfiguration.defaultEventLoopThreads(cores: 2) == 1)
+        #expect(ServerConfiguration.defaultEventLoopThreads(cores: 3) == 3)
+        #expect(ServerConfiguration.defaultEventLoopThreads(cores: 8) == 8)
+        let configuration = try await ConfigurationLoader.load(file: repositoryFile, environment: [:])
+        #expect(configuration.server.eventLoopThreads == ServerConfiguration.defaultEventLoopThreads())
+        let explicit = try await ConfigurationLoader.load(file: repositoryFile, environment: ["QUICKSELL_SERVER_THREADS": "2"])
+        #expect(explicit.server.eventLoopThreads == 2)
+    }
+
     @Test func environmentOverridesTheFileAndFlagsOverrideBoth() async throws {
         let file = try writeFile("""
             server:

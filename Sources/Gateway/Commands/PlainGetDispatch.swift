@@ -1,0 +1,35 @@
+import CoreMetrics
+import NIOCore
+import RESP
+
+/// The hit path's entry: a GET that the decoder handed over as its key alone
+/// (`RESPRequestDecoder.decodeNext`), without an argument array.
+extension CommandDispatcher {
+    /// Runs `GET key` with the checks of `dispatch` in the same order. GET is a known command
+    /// with a fixed arity (the decoder saw exactly two arguments) and never needs admin rights,
+    /// so only authentication remains to check; the counters and `CLIENT LIST`'s `cmd=` move
+    /// exactly as for a GET that went through `dispatch`.
+    func dispatchGet(
+        key: ByteBuffer, session: inout ClientSession, eventLoop: any EventLoop, timer: inout CoreMetrics.Timer?
+    ) -> CommandOutcome {
+        timer = environment.metrics?.getRequestStarted()
+        if !session.isAuthenticated { return .reply(Replies.noAuth) }
+        environment.stats.commandsProcessed.add(1, ordering: .relaxed)
+        if session.lastCommand != Self.getName {
+            session.lastCommand = Self.getName
+            session.record.update { $0.lastCommand = Self.getName }
+        }
+        return get(key, eventLoop: eventLoop)
+    }
+
+    /// `GET name` read through the cache (both entries share it).
+    func get(_ name: ByteBuffer, eventLoop: any EventLoop) -> CommandOutcome {
+        guard let cache = environment.cache else { return .reply(Self.noBackends) }
+        switch CacheKey.parse(name) {
+        case .success(let key): return .cacheGet(CacheGet(cache: cache, key: key, name: name))
+        case .failure(let error): return .reply(.error(error.description))
+        }
+    }
+
+    private static let getName = "get"
+}
