@@ -4,6 +4,16 @@ import CLibPQ
 /// `replication: true`): start a `COPY BOTH` stream, read its messages without blocking,
 /// send status updates back. `ReplicationMessage` decodes what is read.
 extension PostgresConnection {
+    /// The connection's socket, for `poll()`; -1 when closed.
+    public var socketDescriptor: Int32 { PQsocket(handle) }
+
+    /// Reads whatever the server sent without blocking (call when the socket is readable).
+    public func consumeInput() throws {
+        guard PQconsumeInput(handle) == 1 else {
+            throw PostgresError.connectionLost(address: address, message: lastErrorMessageText)
+        }
+    }
+
     /// Sends a replication command that opens the stream (`START_REPLICATION …`).
     public func startStreaming(_ command: String) throws {
         guard let result = PQexec(handle, command) else {

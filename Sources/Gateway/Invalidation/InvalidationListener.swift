@@ -117,6 +117,7 @@ public final class InvalidationListener: Sendable {
                 state.withLock {
                     if $0.connected { $0.reconnects += 1 }
                     $0.connected = false
+                    $0.caughtUp = false
                     $0.lastError = reason
                 }
                 signalFirstAttempt()
@@ -129,7 +130,10 @@ public final class InvalidationListener: Sendable {
                 backoff = min(backoff * 2, 2)
             }
         }
-        state.withLock { $0.connected = false }
+        state.withLock {
+            $0.connected = false
+            $0.caughtUp = false
+        }
     }
 
     /// Applies the stream's transactions until the connection fails or the gateway stops,
@@ -198,6 +202,7 @@ public final class InvalidationListener: Sendable {
             if let batchEnd { applied = max(applied, batchEnd) }
             if catchingUp && applied >= caughtUpAt {
                 catchingUp = false
+                state.withLock { $0.caughtUp = true }
                 if resumed { countRecovery(replayedKeys: replayedKeys) }
                 onCaughtUp()
             }

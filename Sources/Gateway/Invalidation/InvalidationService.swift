@@ -37,6 +37,7 @@ public final class InvalidationService: Sendable {
         var lines: [(String, String)] = [
             ("invalidation_status", status.state),
             ("listener_connected", status.connected ? "1" : "0"),
+            ("listener_caught_up", status.caughtUp ? "1" : "0"),
             ("replication_slot", listener.slotName),
             ("replication_confirmed_lsn", status.confirmedPositionText),
             ("listener_reconnects", String(status.reconnects)),

@@ -1,6 +1,9 @@
 /// What `INFO invalidation` says about the listener.
 public struct ListenerStatus: Sendable {
     public var connected = false
+    /// The stream has passed the server's WAL position of the (re)connection: every write
+    /// committed before it is invalidated. Not ready (`/readyz`) until then.
+    public var caughtUp = false
     /// Invalidation messages received (one per written row, or per 500 keys of a statement).
     public var notifications = 0
     public var reconnects = 0

@@ -63,9 +63,11 @@ public final class HealthMonitor: Sendable {
         var health = state.withLock { $0 }
         if let listener {
             let status = listener.status
-            health.listenerUp = status.connected
+            health.listenerUp = status.connected && status.caughtUp
             if !status.connected {
                 health.problems["listener"] = status.lastError ?? "not connected"
+            } else if !status.caughtUp {
+                health.problems["listener"] = "replaying the writes kept in its replication slot"
             }
         } else {
             health.listenerUp = true

@@ -55,6 +55,7 @@ import TestSupport
         #expect(try client.command("GET", "listing:1").string?.contains("\"title\": \"after\"") == true)
         let info = try Self.invalidationInfo(port: second.port)
         #expect(info["replication_slot"] == slot)
+        #expect(info["listener_caught_up"] == "1", "\(info)")
         #expect(Int(info["recoveries"] ?? "") ?? 0 >= 1 && Int(info["recovered_keys"] ?? "") ?? 0 >= 4, "\(info)")
         #expect(info["recovery_flushes"] == "0", "a resumed slot must not flush: \(info)")
         // Replayed writes say how long the gateway was away, not how fast it invalidates.
