@@ -71,13 +71,8 @@ final class LoopConnection: @unchecked Sendable {
         enqueue(.promise(promise)) { $0.writeRedisCommand(arguments) }
     }
 
-    /// Queues `command key` (GET, PTTL, …); `callback` runs on this loop with the reply. The
-    /// hit path's form: no argument array, no promise.
-    func send(_ command: ByteBuffer, key: ByteBuffer, callback: @escaping (Result<RESPValue, any Error>) -> Void) {
-        send(command, key: key, target: .callback(callback))
-    }
-
-    /// Queues `command key`; `receiver` gets the reply with `tag` on this loop (no closure).
+    /// Queues `command key` (GET, PTTL, …); `receiver` gets the reply with `tag` on this loop.
+    /// The hit path's form: no argument array, no promise, no closure.
     func send(_ command: ByteBuffer, key: ByteBuffer, receiver: any RedisReplyReceiver, tag: Int) {
         send(command, key: key, target: .receiver(receiver, tag: tag))
     }

@@ -64,25 +64,9 @@ public final class RedisClient: Sendable {
         sendCommand(arguments, on: eventLoop)
     }
 
-    /// Sends `command key` and runs `callback` with the reply on `eventLoop`, which must be the
-    /// current loop. The hit path's form: when `eventLoop` is one of the client's own loops (the
-    /// gateway's case) it allocates no promise and no future.
-    public func send(
-        _ command: ByteBuffer, key: ByteBuffer, on eventLoop: any EventLoop,
-        callback: @escaping (Result<RESPValue, any Error>) -> Void
-    ) {
-        eventLoop.preconditionInEventLoop()
-        if let connection = connections[ObjectIdentifier(eventLoop)] {
-            counters.sent.add(1, ordering: .relaxed)
-            connection.send(command, key: key, callback: callback)
-        } else {
-            sendCommand([command, key], on: eventLoop).assumeIsolated().whenComplete(callback)
-        }
-    }
-
     /// Sends `command key`; `receiver` gets the reply with `tag` on `eventLoop`, which must be
-    /// the current loop. Like the callback form, without even a closure per command: the hit
-    /// path's form.
+    /// the current loop. The hit path's form: when `eventLoop` is one of the client's own loops
+    /// (the gateway's case) it allocates no promise, no future and no closure.
     public func send(
         _ command: ByteBuffer, key: ByteBuffer, on eventLoop: any EventLoop, receiver: any RedisReplyReceiver, tag: Int
     ) {

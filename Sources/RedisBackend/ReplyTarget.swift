@@ -10,17 +10,15 @@ public protocol RedisReplyReceiver: AnyObject {
 }
 
 /// Where the reply to one queued command goes. The hit path uses a receiver object and a tag,
-/// or a plain callback, both run on the connection's event loop, instead of a promise, its
-/// future and the callbacks chained on it; everything else keeps the future-based API.
+/// run on the connection's event loop, instead of a promise, its future and the callbacks
+/// chained on it; everything else keeps the future-based API.
 enum ReplyTarget {
     case promise(EventLoopPromise<RESPValue>)
-    case callback((Result<RESPValue, any Error>) -> Void)
     case receiver(any RedisReplyReceiver, tag: Int)
 
     func succeed(_ value: RESPValue) {
         switch self {
         case .promise(let promise): promise.succeed(value)
-        case .callback(let callback): callback(.success(value))
         case .receiver(let receiver, let tag): receiver.redisReplied(.success(value), tag: tag)
         }
     }
@@ -28,7 +26,6 @@ enum ReplyTarget {
     func fail(_ error: any Error) {
         switch self {
         case .promise(let promise): promise.fail(error)
-        case .callback(let callback): callback(.failure(error))
         case .receiver(let receiver, let tag): receiver.redisReplied(.failure(error), tag: tag)
         }
     }

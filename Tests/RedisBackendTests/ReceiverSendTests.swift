@@ -4,8 +4,9 @@ import RESP
 import RedisBackend
 import Testing
 
-/// The hit path's receiver form of `send` (a reply object and a tag, no closure per command),
-/// against the real Redis of `make test` and a listener that answers garbage.
+/// The hit path's form of `send` (a reply object and a tag, no closure per command), and
+/// replies that cannot be decoded, against the real Redis of `make test` and a listener that
+/// answers garbage.
 @Suite(.timeLimit(.minutes(1)))
 struct ReceiverSendTests {
     /// Collects `tag:value` lines on its loop and completes once it has `expected` of them.
@@ -37,6 +38,8 @@ struct ReceiverSendTests {
         try await withClient(try testConfiguration(), loops: 2) { client, group in
             let loop = group.next()
             #expect(try await client.send(["SET", key, "cached", "PX", "60000"], on: loop).get() == .simpleString("OK"))
+            let sentBefore = client.counters.commandsSent
+            // 100 GETs queued in one tick: each reply reaches the receiver on the loop, in order.
             let replies = try await loop.submit { () -> EventLoopFuture<[String]> in
                 let collector = Collector(loop: loop, expected: 100)
                 for tag in 0..<100 {
@@ -45,6 +48,7 @@ struct ReceiverSendTests {
                 return collector.done.futureResult
             }.get().get()
             #expect(replies == (0..<100).map { "\($0 * 3):cached" })
+            #expect(client.counters.commandsSent - sentBefore == 100)
             #expect(try await client.send(["DEL", key], on: loop).get() == .integer(1))
         }
     }
@@ -57,6 +61,7 @@ struct ReceiverSendTests {
         try await withClient(configuration, loops: 1) { client, group in
             let loop = group.next()
             try await client.connectAll()
+            let started = ContinuousClock.now
             let replies = try await loop.submit { () -> EventLoopFuture<[String]> in
                 let collector = Collector(loop: loop, expected: 2)
                 client.send(ByteBuffer(string: "GET"), key: ByteBuffer(string: "user:1"), on: loop, receiver: collector, tag: 7)
@@ -64,6 +69,8 @@ struct ReceiverSendTests {
                 return collector.done.futureResult
             }.get().get()
             #expect(replies == ["7:error true", "8:error true"])
+            // Failed by the broken stream, not by the 5 s command timeout.
+            #expect(ContinuousClock.now - started < .seconds(2))
         }
         try await listener.stop()
     }

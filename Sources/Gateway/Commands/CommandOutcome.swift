@@ -8,7 +8,8 @@ enum CommandOutcome {
     case reply(RESPValue)
     case replyAndClose(RESPValue)
     case deferred(EventLoopFuture<RESPValue>)
-    /// A GET for the connection to start with a callback: the hit path, without futures.
+    /// A GET for the connection to start, its reply going straight to the connection: the hit
+    /// path, without futures.
     case cacheGet(CacheGet)
 }
 

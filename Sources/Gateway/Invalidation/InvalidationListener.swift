@@ -170,22 +170,22 @@ public final class InvalidationListener: Sendable {
             // call): one Redis round trip per batch, so a busy stream makes bigger batches
             // instead of a growing backlog.
             repeat {
-              try connection.consumeInput()
-              while let bytes = try connection.readStreamMessage() {
-                switch try ReplicationMessage.decode(bytes) {
-                case .keepalive(let walEnd, let reply):
-                    replyRequested = replyRequested || reply
-                    // Every transaction that committed before walEnd was sent before this
-                    // keepalive: once those are applied, the position is safe to confirm.
-                    if !transactions.inTransaction { batchEnd = max(batchEnd ?? 0, walEnd) }
-                case .data(_, let payload):
-                    guard let completed = transactions.receive(payload) else { continue }
-                    state.withLock { $0.notifications += completed.writes.count }
-                    batch += completed.writes
-                    batchKeys += completed.writes.reduce(0) { $0 + $1.keys.count }
-                    if let end = completed.endLSN { batchEnd = max(batchEnd ?? 0, end) }
+                try connection.consumeInput()
+                while let bytes = try connection.readStreamMessage() {
+                    switch try ReplicationMessage.decode(bytes) {
+                    case .keepalive(let walEnd, let reply):
+                        replyRequested = replyRequested || reply
+                        // Every transaction that committed before walEnd was sent before this
+                        // keepalive: once those are applied, the position is safe to confirm.
+                        if !transactions.inTransaction { batchEnd = max(batchEnd ?? 0, walEnd) }
+                    case .data(_, let payload):
+                        guard let completed = transactions.receive(payload) else { continue }
+                        state.withLock { $0.notifications += completed.writes.count }
+                        batch += completed.writes
+                        batchKeys += completed.writes.reduce(0) { $0 + $1.keys.count }
+                        if let end = completed.endLSN { batchEnd = max(batchEnd ?? 0, end) }
+                    }
                 }
-              }
             } while try batchKeys < Self.keysPerApply && waitForInput(connection, timeoutMilliseconds: 0)
             for content in transactions.takeMalformed() {
                 logger.warning("ignoring a malformed invalidation message", metadata: ["content": "\(content)"])

@@ -28,26 +28,10 @@ public final class ReadThroughCache: Sendable {
             pool: pool, settings: settings, stats: stats, hooks: hooks, metrics: metrics, logger: logger)
     }
 
-    /// The value of `key`: its JSON as a bulk string, or nil for an absent row. `name` is the
-    /// key's bytes as the client sent them (canonical, since `key` parsed from them), so the hit
-    /// path builds no new name. Must be called on `eventLoop`; `completion` runs there. A hit
-    /// costs one Redis round trip and no future.
-    func get(
-        _ key: CacheKey, name: ByteBuffer, on eventLoop: any EventLoop,
-        completion: @escaping (Result<ByteBuffer?, any Error>) -> Void
-    ) {
-        redis.send(Self.get, key: name, on: eventLoop) { [self] result in
-            switch finishGet(result, key: key, on: eventLoop) {
-            case .value(let value): completion(.success(value))
-            case .later(let fill): fill.assumeIsolated().whenComplete(completion)
-            case .failed(let error): completion(.failure(error))
-            }
-        }
-    }
-
     /// Sends the Redis GET of a read-through GET; Redis's reply goes to `receiver` with `tag`
-    /// (on `eventLoop`, the current loop), which hands it to `finishGet`. The hit path's form:
-    /// no closure, promise or future per GET.
+    /// (on `eventLoop`, the current loop), which hands it to `finishGet`. The hit path: a hit
+    /// costs one Redis round trip and no closure, promise or future. `name` is the key's bytes as
+    /// the client sent them (canonical, since the key parsed from them).
     func startGet(name: ByteBuffer, on eventLoop: any EventLoop, receiver: any RedisReplyReceiver, tag: Int) {
         redis.send(Self.get, key: name, on: eventLoop, receiver: receiver, tag: tag)
     }
@@ -80,12 +64,14 @@ public final class ReadThroughCache: Sendable {
     /// The value of `key` as a future (for callers off the hit path).
     func get(_ key: CacheKey, on eventLoop: any EventLoop) -> EventLoopFuture<ByteBuffer?> {
         let promise = eventLoop.makePromise(of: ByteBuffer?.self)
-        let name = ByteBuffer(string: key.name)
-        if eventLoop.inEventLoop {
-            get(key, name: name, on: eventLoop) { promise.completeWith($0) }
-        } else {
-            eventLoop.execute { [self] in get(key, name: name, on: eventLoop) { promise.completeWith($0) } }
-        }
+        redis.send([Self.get, ByteBuffer(string: key.name)], on: eventLoop).hop(to: eventLoop).assumeIsolated()
+            .whenComplete { [self] result in
+                switch finishGet(result, key: key, on: eventLoop) {
+                case .value(let value): promise.succeed(value)
+                case .later(let fill): promise.completeWith(fill)
+                case .failed(let error): promise.fail(error)
+                }
+            }
         return promise.futureResult
     }
 
