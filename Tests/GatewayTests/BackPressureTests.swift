@@ -87,10 +87,16 @@ struct BackPressureTests {
     @Test func aStreamOfUnreadPingsIsThrottledToo() async throws {
         try await withGateway { server in
             let bystander = try RawClient(port: server.localPort)
-            let flooder = try RawClient(port: server.localPort)
+            // Small fixed socket buffers on the flooder: with the kernel's autotuning, megabytes of
+            // PONGs fit in its receive buffer, and a slow debug build on a busy 2-core machine
+            // needed more than 8 s to fill them (the flood then looked like a server that never
+            // stopped reading).
+            let flooder = try RawClient(port: server.localPort, socketBufferBytes: 64 * 1024)
             let request = Array("PING\r\n".utf8)
             let fd = flooder.fd
-            let flood = Task.detached { Self.floodUntilStalled(fd: fd, request: request, limit: 200 * 1024 * 1024) }
+            let flood = Task.detached {
+                Self.floodUntilStalled(fd: fd, request: request, limit: 200 * 1024 * 1024, deadline: .seconds(25))
+            }
             for _ in 0..<10 {
                 #expect(try bystander.command("PING") == .simpleString("PONG"))
                 try await Task.sleep(for: .milliseconds(50))

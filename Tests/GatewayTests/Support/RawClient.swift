@@ -13,9 +13,15 @@ final class RawClient {
     private var pending = ByteBuffer()
     private var decoder = RESPValueDecoder()
 
-    init(port: Int, receiveTimeout: Duration = .seconds(5)) throws {
+    /// `socketBufferBytes` fixes SO_RCVBUF and SO_SNDBUF before connecting (which turns off the
+    /// kernel's autotuning), so a flood test fills the client's side in kilobytes, not megabytes.
+    init(port: Int, receiveTimeout: Duration = .seconds(5), socketBufferBytes: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket() failed: errno \(errno)") }
+        if var size = socketBufferBytes {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+            setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
