@@ -135,10 +135,8 @@ public final class Invalidator: Sendable {
 
     private func unlinkCall(_ pairs: [(CacheKey, String)]) -> EventLoopFuture<Void> {
         let keys = pairs.map(\.0)
-        var command: [ByteBuffer] = [
-            ByteBuffer(string: "EVAL"), RedisScripts.invalidate, ByteBuffer(string: String(pairs.count * 2)),
-        ]
-        command.reserveCapacity(4 + pairs.count * 3)
+        var command: [ByteBuffer] = [ByteBuffer(string: String(pairs.count * 2))]
+        command.reserveCapacity(2 + pairs.count * 3)
         for key in keys {
             let name = key.name
             command.append(ByteBuffer(string: name))
@@ -146,7 +144,7 @@ public final class Invalidator: Sendable {
         }
         command.append(ByteBuffer(string: String(RedisScripts.writerMemoryMilliseconds)))
         for (_, transactionID) in pairs { command.append(ByteBuffer(string: transactionID)) }
-        return redis.send(command, on: eventLoop).flatMapThrowing { reply in
+        return redis.evaluate(RedisScripts.invalidate, command, on: eventLoop).flatMapThrowing { reply in
             if case .error(let message) = reply {
                 throw InvalidationError.redisRefused(String(buffer: message))
             }

@@ -20,7 +20,7 @@ enum RedisScripts {
     static func writersKey(_ key: String) -> String { "quicksell:writers:{" + key + "}" }
 
     /// KEYS: key, writers. ARGV: value, ttl ms, snapshot. Returns 1 if stored, 0 if refused.
-    static let store = ByteBuffer(string: """
+    static let store = RedisScript(sha1: "84b50ee532be2aea175f0a7e5972d12a3dbc08ee", body: """
         local writers = redis.call('ZRANGE', KEYS[2], 0, -1)
         if #writers > 0 then
           local xmin, xmax, xip = string.match(ARGV[3], '^(%d+):(%d+):(.*)$')
@@ -40,7 +40,7 @@ enum RedisScripts {
 
     /// KEYS: key1, writers1, key2, writers2, … ARGV: memory ms, then the writer xid of
     /// each key pair. Returns the keys unlinked.
-    static let invalidate = ByteBuffer(string: """
+    static let invalidate = RedisScript(sha1: "253add8fe78a43ca5d6ec51c0b5d6d77163585a8", body: """
         local now = redis.call('TIME')
         local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
         local memory = tonumber(ARGV[1])

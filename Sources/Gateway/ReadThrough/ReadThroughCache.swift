@@ -178,12 +178,11 @@ public final class ReadThroughCache: Sendable {
                 : settings.storeTTLMilliseconds(key.family, secondsUntilPeriodEnd: value.secondsUntilPeriodEnd,
                                                 random: Double.random(in: 0..<1))
             let name = key.name
-            let command = [
-                Self.eval, RedisScripts.store, Self.two, ByteBuffer(string: name),
-                ByteBuffer(string: RedisScripts.writersKey(name)),
+            let arguments = [
+                Self.two, ByteBuffer(string: name), ByteBuffer(string: RedisScripts.writersKey(name)),
                 value.json ?? ByteBuffer(), ByteBuffer(string: String(ttl)), ByteBuffer(string: value.snapshot),
             ]
-            redis.send(command, on: eventLoop).whenComplete { result in
+            redis.evaluate(RedisScripts.store, arguments, on: eventLoop).whenComplete { result in
                 switch result {
                 case .success(.error(let message)):
                     logger.warning("store refused by Redis", metadata: ["key": "\(name)", "error": "\(String(buffer: message))"])
@@ -198,6 +197,5 @@ public final class ReadThroughCache: Sendable {
 
     private static let get = ByteBuffer(string: "GET")
     private static let mget = ByteBuffer(string: "MGET")
-    private static let eval = ByteBuffer(string: "EVAL")
     private static let two = ByteBuffer(string: "2")
 }
