@@ -94,8 +94,8 @@ port_of() {
 }
 
 # Target 3: every GET a distinct cold key (quicksell-loadtest --mode miss-only, 50
-# independent clients: one thread and connection each) against pgbench's single-id point
-# query, 8 clients.
+# independent clients served by one reader thread, as redis-benchmark runs its clients)
+# against pgbench's single-id point query, 8 clients.
 bench_miss_path() {
     local round
     for round in $(seq 1 "$ROUNDS"); do
@@ -103,7 +103,7 @@ bench_miss_path() {
         redis-cli -h 127.0.0.1 -p "$REDIS_PORT" FLUSHDB >/dev/null
         local json="$WORK/miss-$round.json"
         timeout 900 "$BIN/quicksell-loadtest" run --target "127.0.0.1:$GATEWAY_PORT" --postgres-url "$BENCH_URL" \
-            --mode miss-only --mix user=1 --max-keys "$USERS" --warmup 0 --duration 600 --connections 50 --threads 50 --pipeline 1 \
+            --mode miss-only --mix user=1 --max-keys "$USERS" --warmup 0 --duration 600 --connections 50 --threads 1 --pipeline 1 \
             --quiet --json "$json" >"$WORK/miss-$round.txt" 2>&1 \
             || die "quicksell-loadtest miss-only failed: $(tail -n 5 "$WORK/miss-$round.txt")"
         check_gateway_alive "target 3"

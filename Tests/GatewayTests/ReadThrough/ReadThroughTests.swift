@@ -268,6 +268,36 @@ import TestSupport
         #expect(calls == 1)
     }
 
+    /// Misses of a family that arrive while its query runs wait for it and leave together in the
+    /// next query; only a slow query (over 5 ms) lets a second query of the family start beside it.
+    @Test func missesWaitForTheRunningQueryUnlessItIsSlow() async throws {
+        let gate = Gate()
+        let heldFirst = Mutex(false)
+        let harness = try await GatewayHarness(
+            label: "rt_parallel",
+            hooks: FillHooks(afterQuery: { keys in
+                // Holds the first query only (user:1), until the gate opens.
+                let holds = heldFirst.withLock { held in
+                    defer { held = true }
+                    return !held && keys.map(\.name) == ["user:1"]
+                }
+                if holds { gate.waitUntilOpen(timeoutSeconds: 10) }
+            }),
+            setUp: Fixtures.load)
+        defer { Task { await harness.stop() } }
+        let held = try harness.client()
+        held.append(["GET", "user:1"])
+        held.flush()
+        try await Task.sleep(for: .milliseconds(50))
+        // The first query has run 50 ms: a miss of the same family gets a query of its own.
+        let started = Date()
+        #expect(try harness.client().command("GET", "user:2").string?.contains("\"id\": 2") == true)
+        #expect(Date().timeIntervalSince(started) < 2, "user:2 waited behind the held query of user:1")
+        gate.open()
+        #expect(try held.readReply().string?.contains("\"id\": 1") == true)
+        #expect(try harness.familyCounters(.user)["queries"] == 2)
+    }
+
     @Test func invalidKeysUnknownFamiliesAndWritesGetErrorsAndTheConnectionStaysUsable() async throws {
         let harness = try await GatewayHarness(label: "rt_errors", setUp: Fixtures.load)
         defer { Task { await harness.stop() } }

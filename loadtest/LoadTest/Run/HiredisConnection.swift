@@ -60,7 +60,10 @@ final class HiredisConnection {
             throw .unreachable(target: target, message: Self.errorText(context))
         }
         defer { freeReplyObject(raw) }
-        let reply = raw.assumingMemoryBound(to: redisReply.self).pointee
+        return Self.reply(raw.assumingMemoryBound(to: redisReply.self).pointee, capture: capture)
+    }
+
+    private static func reply(_ reply: redisReply, capture: Bool) -> Reply {
         func text() -> String {
             guard let str = reply.str else { return "" }
             return String(decoding: UnsafeRawBufferPointer(start: str, count: Int(reply.len)), as: UTF8.self)
@@ -72,6 +75,27 @@ final class HiredisConnection {
         case REDIS_REPLY_STATUS: return .value(capture ? text() : nil)
         default: return .other
         }
+    }
+
+    /// The socket, for poll(2).
+    var descriptor: Int32 { context.pointee.fd }
+
+    /// Reads what the socket has into hiredis's buffer (one read; call when poll says readable).
+    func fill() throws(RunError) {
+        guard redisBufferRead(context) == REDIS_OK else {
+            throw .unreachable(target: target, message: Self.errorText(context))
+        }
+    }
+
+    /// The next reply already complete in the buffer, without reading the socket (nil: none yet).
+    func bufferedReply(capture: Bool = false) throws(RunError) -> Reply? {
+        var raw: UnsafeMutableRawPointer?
+        guard redisGetReplyFromReader(context, &raw) == REDIS_OK else {
+            throw .unreachable(target: target, message: Self.errorText(context))
+        }
+        guard let raw else { return nil }
+        defer { freeReplyObject(raw) }
+        return Self.reply(raw.assumingMemoryBound(to: redisReply.self).pointee, capture: capture)
     }
 
     /// One command, one reply.

@@ -1,11 +1,18 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
-/// One reader thread: its share of the connections, each kept `depth` requests deep.
+/// One reader thread: its share of the connections, each an independent client that keeps
+/// `depth` requests in flight.
 ///
-/// Per round it appends `depth` GETs to every connection, flushes them all, then reads
-/// the replies back in order; a request's latency runs from its connection's flush to
-/// its reply. A lost connection is counted and reopened after 100 ms.
+/// The thread polls its connections and, as each reply arrives, sends that connection's next
+/// request at once (redis-benchmark's model): connections never wait for one another, and
+/// one thread serves many of them, so the load tool's own thread switches stay out of the
+/// way of the server it measures on a small machine. A request's latency runs from its
+/// send to its reply. On stop nothing more is sent and what is in flight is read (for at
+/// most 2 s). A lost connection is counted and reopened after 100 ms.
 final class ReadWorker: Sendable {
     let stats = WorkerStats()
     private let index: Int
@@ -46,73 +53,117 @@ final class ReadWorker: Sendable {
         var family: LoadFamily
         var id: Int
         var sample: Bool
+        var sentAt: ContinuousClock.Instant
+    }
+
+    /// The thread's connections and what each has in flight (oldest first).
+    private struct Clients {
+        var connections: [HiredisConnection?]
+        var pending: [[Pending]]
+        var lostAt: ContinuousClock.Instant?
+
+        var inFlight: Int { pending.reduce(0) { $0 + $1.count } }
     }
 
     private func run() {
         var random = SplitMix64(seed: options.seed, stream: 0x5EAD, entity: UInt64(index))
-        var connections: [HiredisConnection?] = (0..<connectionCount).map { _ in
-            try? HiredisConnection(host: options.host, port: options.port)
-        }
-        var pending = [[Pending]](repeating: [], count: connectionCount)
-        var started = [ContinuousClock.Instant](repeating: .now, count: connectionCount)
+        var clients = Clients(
+            connections: (0..<connectionCount).map { _ in try? HiredisConnection(host: options.host, port: options.port) },
+            pending: [[Pending]](repeating: [], count: connectionCount))
         var outcomes: [Outcome] = []
-        let clock = ContinuousClock()
-        let verifyThreshold = UInt64(options.verifyFraction * Double(UInt64.max >> 11)) << 11
+        var descriptors: [pollfd] = []
+        var slots: [Int] = []
         var keysExhausted = false
-        while !stop.isRaised {
-            outcomes.removeAll(keepingCapacity: true)
-            for slot in 0..<connectionCount {
-                pending[slot].removeAll(keepingCapacity: true)
-                guard let connection = connections[slot] else { continue }
-                for _ in 0..<options.pipelineDepth {
-                    guard let (family, key, id) = nextRequest(&random) else {
-                        keysExhausted = true
-                        break
-                    }
-                    let sample = verifier != nil && family.isRowFamily && random.next() < verifyThreshold
-                    connection.append(["GET", key])
-                    pending[slot].append(Pending(family: family, id: id, sample: sample))
-                }
-                started[slot] = clock.now
-                do throws(RunError) {
-                    try connection.flush()
-                } catch {
-                    lost(slot, &connections, &pending)
-                }
+        var drainDeadline: ContinuousClock.Instant?
+        let clock = ContinuousClock()
+        if clients.connections.contains(where: { $0 == nil }) { clients.lostAt = clock.now }
+        for slot in 0..<connectionCount { topUp(slot, &clients, &random, &keysExhausted) }
+        while true {
+            if stop.isRaised || (keysExhausted && clients.inFlight == 0) {
+                if keysExhausted { stop.raise() }
+                if clients.inFlight == 0 { break }
+                let deadline = drainDeadline ?? clock.now + .seconds(2)
+                drainDeadline = deadline
+                if clock.now >= deadline { break }
             }
-            for slot in 0..<connectionCount {
-                guard let connection = connections[slot] else { continue }
-                for request in pending[slot] {
-                    let reply: HiredisConnection.Reply
-                    do throws(RunError) {
-                        reply = try connection.readReply(capture: request.sample)
-                    } catch {
-                        lost(slot, &connections, &pending)
-                        break
-                    }
-                    let elapsed = clock.now - started[slot]
-                    let micros = UInt64(elapsed.components.seconds) * 1_000_000
-                        + UInt64(elapsed.components.attoseconds / 1_000_000_000_000)
-                    outcomes.append(Outcome(family: request.family, kind: Self.kind(reply), microseconds: micros))
-                    if request.sample, let verifier {
-                        switch reply {
-                        case let .value(text): verifier.submit(family: request.family, id: request.id, value: text)
-                        case .null: verifier.submit(family: request.family, id: request.id, value: nil)
-                        default: break
-                        }
-                    }
+            descriptors.removeAll(keepingCapacity: true)
+            slots.removeAll(keepingCapacity: true)
+            for slot in 0..<connectionCount where !clients.pending[slot].isEmpty {
+                guard let connection = clients.connections[slot] else { continue }
+                descriptors.append(pollfd(fd: connection.descriptor, events: Int16(POLLIN), revents: 0))
+                slots.append(slot)
+            }
+            if descriptors.isEmpty {
+                Thread.sleep(forTimeInterval: 0.01)
+            } else if poll(&descriptors, nfds_t(descriptors.count), 100) > 0 {
+                for (position, descriptor) in descriptors.enumerated() where descriptor.revents != 0 {
+                    let slot = slots[position]
+                    read(slot, &clients, into: &outcomes, now: clock.now)
+                    if drainDeadline == nil { topUp(slot, &clients, &random, &keysExhausted) }
                 }
             }
             let measured = stats.record(outcomes)
-            if keysExhausted { stop.raise() }
+            outcomes.removeAll(keepingCapacity: true)
             if measured > 0, let limit = options.requests {
                 let total = measuredRequests.add(measured)
                 if total >= limit { stop.raise() }
             }
-            if connections.contains(where: { $0 == nil }) {
-                Thread.sleep(forTimeInterval: 0.1)
-                reconnect(&connections)
+            if let lostAt = clients.lostAt, clock.now - lostAt >= .milliseconds(100), drainDeadline == nil {
+                reconnect(&clients)
+                for slot in 0..<connectionCount where clients.pending[slot].isEmpty {
+                    topUp(slot, &clients, &random, &keysExhausted)
+                }
             }
+        }
+    }
+
+    /// Reads the replies that arrived on `slot` and records them.
+    private func read(_ slot: Int, _ clients: inout Clients, into outcomes: inout [Outcome], now: ContinuousClock.Instant) {
+        guard let connection = clients.connections[slot] else { return }
+        do throws(RunError) {
+            try connection.fill()
+            while let request = clients.pending[slot].first,
+                  let reply = try connection.bufferedReply(capture: request.sample) {
+                clients.pending[slot].removeFirst()
+                let elapsed = now - request.sentAt
+                let micros = UInt64(elapsed.components.seconds) * 1_000_000
+                    + UInt64(elapsed.components.attoseconds / 1_000_000_000_000)
+                outcomes.append(Outcome(family: request.family, kind: Self.kind(reply), microseconds: micros))
+                if request.sample, let verifier {
+                    switch reply {
+                    case let .value(text): verifier.submit(family: request.family, id: request.id, value: text)
+                    case .null: verifier.submit(family: request.family, id: request.id, value: nil)
+                    default: break
+                    }
+                }
+            }
+        } catch {
+            lost(slot, &clients)
+        }
+    }
+
+    /// Sends `slot` new requests until it has `depth` in flight (none once the keys ran out).
+    private func topUp(_ slot: Int, _ clients: inout Clients, _ random: inout SplitMix64, _ keysExhausted: inout Bool) {
+        guard let connection = clients.connections[slot], clients.pending[slot].count < options.pipelineDepth,
+              !stop.isRaised else { return }
+        let verifyThreshold = UInt64(options.verifyFraction * Double(UInt64.max >> 11)) << 11
+        let sentAt = ContinuousClock.now
+        var added = 0
+        while clients.pending[slot].count < options.pipelineDepth {
+            guard let (family, key, id) = nextRequest(&random) else {
+                keysExhausted = true
+                break
+            }
+            let sample = verifier != nil && family.isRowFamily && random.next() < verifyThreshold
+            connection.append(["GET", key])
+            clients.pending[slot].append(Pending(family: family, id: id, sample: sample, sentAt: sentAt))
+            added += 1
+        }
+        guard added > 0 else { return }
+        do throws(RunError) {
+            try connection.flush()
+        } catch {
+            lost(slot, &clients)
         }
     }
 
@@ -122,16 +173,21 @@ final class ReadWorker: Sendable {
         return distinctKeys.next().map { ($0.family, $0.key, $0.id) }
     }
 
-    private func lost(_ slot: Int, _ connections: inout [HiredisConnection?], _ pending: inout [[Pending]]) {
+    private func lost(_ slot: Int, _ clients: inout Clients) {
         stats.recordError("connection")
-        connections[slot] = nil
-        pending[slot].removeAll()
+        clients.connections[slot] = nil
+        clients.pending[slot].removeAll()
+        clients.lostAt = clients.lostAt ?? ContinuousClock.now
     }
 
-    private func reconnect(_ connections: inout [HiredisConnection?]) {
-        for slot in connections.indices where connections[slot] == nil && !stop.isRaised {
-            connections[slot] = try? HiredisConnection(host: options.host, port: options.port, timeoutSeconds: 2)
-            if connections[slot] == nil { stats.recordError("connect") }
+    private func reconnect(_ clients: inout Clients) {
+        clients.lostAt = nil
+        for slot in clients.connections.indices where clients.connections[slot] == nil && !stop.isRaised {
+            clients.connections[slot] = try? HiredisConnection(host: options.host, port: options.port, timeoutSeconds: 2)
+            if clients.connections[slot] == nil {
+                stats.recordError("connect")
+                clients.lostAt = ContinuousClock.now
+            }
         }
     }
 
