@@ -34,9 +34,6 @@ public final class InvalidationListener: Sendable {
     private let feedbackInterval: TimeInterval = 0.1
     private let idleFeedbackInterval: TimeInterval = 10
     private let pollMilliseconds: Int32 = 100
-    /// The shortest time between two batches while writes keep coming (adds at most this
-    /// to the lag of a write that follows another closely).
-    static let minimumBatchInterval: TimeInterval = 0.0005
 
     init(url: String, invalidator: Invalidator, settings: InvalidationSettings,
          hooks: InvalidationHooks = InvalidationHooks(), logger: Logger) {
@@ -153,15 +150,8 @@ public final class InvalidationListener: Sendable {
                     confirming: applied, clock: Self.postgresClock()))
             }
         }
-        var lastApplied = Date.distantPast
         while !stopping.load(ordering: .relaxed) {
-            if try waitForInput(connection, timeoutMilliseconds: pollMilliseconds) {
-                // Under a stream of writes, let a few transactions gather before the next batch:
-                // one Redis round trip (and two thread wake-ups) per batch instead of per write.
-                // A lone write (more than this apart from the last batch) goes at once.
-                let since = Date().timeIntervalSince(lastApplied)
-                if since < Self.minimumBatchInterval { usleep(useconds_t((Self.minimumBatchInterval - since) * 1_000_000)) }
-            }
+            _ = try waitForInput(connection, timeoutMilliseconds: pollMilliseconds)
             var batch: [InvalidationWrite] = []
             var batchKeys = 0
             var batchEnd: UInt64?
@@ -197,7 +187,6 @@ public final class InvalidationListener: Sendable {
                     batch = batch.map { InvalidationWrite(keys: $0.keys, transactionID: $0.transactionID, committedMicroseconds: nil) }
                 }
                 try apply(batch)
-                lastApplied = Date()
             }
             if let batchEnd { applied = max(applied, batchEnd) }
             if catchingUp && applied >= caughtUpAt {
