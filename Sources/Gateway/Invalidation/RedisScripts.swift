@@ -19,23 +19,36 @@ enum RedisScripts {
     /// key's own slot (a script may only touch keys of one slot).
     static func writersKey(_ key: String) -> String { "quicksell:writers:{" + key + "}" }
 
-    /// KEYS: key, writers. ARGV: value, ttl ms, snapshot. Returns 1 if stored, 0 if refused.
-    static let store = RedisScript(sha1: "84b50ee532be2aea175f0a7e5972d12a3dbc08ee", body: """
-        local writers = redis.call('ZRANGE', KEYS[2], 0, -1)
-        if #writers > 0 then
-          local xmin, xmax, xip = string.match(ARGV[3], '^(%d+):(%d+):(.*)$')
-          if not xmin then return redis.error_reply('ERR bad snapshot') end
-          xmin = tonumber(xmin)
-          xmax = tonumber(xmax)
-          local running = {}
-          for x in string.gmatch(xip, '%d+') do running[tonumber(x)] = true end
-          for _, w in ipairs(writers) do
-            local xid = tonumber(w)
-            if xid >= xmin and (xid >= xmax or running[xid]) then return 0 end
+    /// KEYS: key1, writers1, key2, writers2, … ARGV: value, ttl ms and snapshot of each key
+    /// pair. Stores each value unless a recorded writer of its key is not visible in its
+    /// snapshot; returns how many were stored. One call stores a whole fill batch.
+    static let store = RedisScript(sha1: "b41f20bb1e9cd1299e91a6462dd9ae2f95e4e535", body: """
+        local stored = 0
+        for i = 1, #KEYS, 2 do
+          local a = (i - 1) / 2 * 3
+          local fresh = true
+          local writers = redis.call('ZRANGE', KEYS[i + 1], 0, -1)
+          if #writers > 0 then
+            local xmin, xmax, xip = string.match(ARGV[a + 3], '^(%d+):(%d+):(.*)$')
+            if not xmin then return redis.error_reply('ERR bad snapshot') end
+            xmin = tonumber(xmin)
+            xmax = tonumber(xmax)
+            local running = {}
+            for x in string.gmatch(xip, '%d+') do running[tonumber(x)] = true end
+            for _, w in ipairs(writers) do
+              local xid = tonumber(w)
+              if xid >= xmin and (xid >= xmax or running[xid]) then
+                fresh = false
+                break
+              end
+            end
+          end
+          if fresh then
+            redis.call('SET', KEYS[i], ARGV[a + 1], 'PX', ARGV[a + 2])
+            stored = stored + 1
           end
         end
-        redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-        return 1
+        return stored
         """)
 
     /// KEYS: key1, writers1, key2, writers2, … ARGV: memory ms, then the writer xid of

@@ -99,7 +99,11 @@ final class OperatorService: Sendable {
     /// The value of `key` (filled on a miss), its remaining TTL and whether Redis had it.
     func inspect(_ key: CacheKey, on eventLoop: any EventLoop) -> EventLoopFuture<(value: ByteBuffer?, ttl: Int64, hit: Bool)> {
         cache.lookup(key, on: eventLoop).flatMap { [cache] value, hit in
-            cache.cachedTTLMilliseconds(key, on: eventLoop).map { ttl in (value, ttl, hit) }
+            // A fill's store is sent right after its requesters are answered, in the same task:
+            // the TTL is read in the next task, so that Redis sees it behind the store.
+            eventLoop.flatSubmit {
+                cache.cachedTTLMilliseconds(key, on: eventLoop).map { ttl in (value, ttl, hit) }
+            }
         }
     }
 

@@ -169,27 +169,46 @@ public final class ReadThroughCache: Sendable {
         }
     }
 
-    /// Stores a filled value with its TTL, unless a write it predates was invalidated
-    /// meanwhile (see `RedisScripts`).
+    /// Stores a batch of filled values with their TTLs in one script call (one per hash slot
+    /// on a Redis Cluster), each unless a write it predates was invalidated meanwhile (see
+    /// `RedisScripts`).
     private var store: FillCoordinator.Store {
-        { [redis, settings, logger] key, value, eventLoop in
-            let ttl: Int64 = value.isAbsent
-                ? Int64(settings.negativeTTLSeconds) * 1000
-                : settings.storeTTLMilliseconds(key.family, secondsUntilPeriodEnd: value.secondsUntilPeriodEnd,
-                                                random: Double.random(in: 0..<1))
-            let name = key.name
-            let arguments = [
-                Self.two, ByteBuffer(string: name), ByteBuffer(string: RedisScripts.writersKey(name)),
-                value.json ?? ByteBuffer(), ByteBuffer(string: String(ttl)), ByteBuffer(string: value.snapshot),
-            ]
-            redis.evaluate(RedisScripts.store, arguments, on: eventLoop).whenComplete { result in
-                switch result {
-                case .success(.error(let message)):
-                    logger.warning("store refused by Redis", metadata: ["key": "\(name)", "error": "\(String(buffer: message))"])
-                case .failure(let error):
-                    logger.debug("store failed", metadata: ["key": "\(name)", "error": "\(error)"])
-                default:
-                    break
+        { [redis, settings, logger] filled, eventLoop in
+            guard !filled.isEmpty else { return }
+            var groups: [[(CacheKey, FilledValue)]] = [filled]
+            if redis.isCluster {
+                var bySlot: [Int: [(CacheKey, FilledValue)]] = [:]
+                for pair in filled { bySlot[HashSlot.of(pair.0.name), default: []].append(pair) }
+                groups = Array(bySlot.values)
+            }
+            for group in groups {
+                var arguments = [ByteBuffer(string: String(group.count * 2))]
+                arguments.reserveCapacity(1 + group.count * 5)
+                for (key, _) in group {
+                    let name = key.name
+                    arguments.append(ByteBuffer(string: name))
+                    arguments.append(ByteBuffer(string: RedisScripts.writersKey(name)))
+                }
+                for (key, value) in group {
+                    let ttl: Int64 = value.isAbsent
+                        ? Int64(settings.negativeTTLSeconds) * 1000
+                        : settings.storeTTLMilliseconds(key.family, secondsUntilPeriodEnd: value.secondsUntilPeriodEnd,
+                                                        random: Double.random(in: 0..<1))
+                    arguments.append(value.json ?? ByteBuffer())
+                    arguments.append(ByteBuffer(string: String(ttl)))
+                    arguments.append(ByteBuffer(string: value.snapshot))
+                }
+                let first = group[0].0.name
+                redis.evaluate(RedisScripts.store, arguments, on: eventLoop).whenComplete { result in
+                    switch result {
+                    case .success(.error(let message)):
+                        logger.warning("store refused by Redis", metadata: [
+                            "keys": "\(group.count)", "first": "\(first)", "error": "\(String(buffer: message))"])
+                    case .failure(let error):
+                        logger.debug("store failed", metadata: ["keys": "\(group.count)", "first": "\(first)", "error": "\(error)"])
+                    default:
+                        break
+                    }
                 }
             }
         }
@@ -197,5 +216,4 @@ public final class ReadThroughCache: Sendable {
 
     private static let get = ByteBuffer(string: "GET")
     private static let mget = ByteBuffer(string: "MGET")
-    private static let two = ByteBuffer(string: "2")
 }
