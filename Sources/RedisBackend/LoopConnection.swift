@@ -74,12 +74,8 @@ final class LoopConnection: @unchecked Sendable {
     /// Queues `command key` (GET, PTTL, …); `receiver` gets the reply with `tag` on this loop.
     /// The hit path's form: no argument array, no promise, no closure.
     func send(_ command: ByteBuffer, key: ByteBuffer, receiver: any RedisReplyReceiver, tag: Int) {
-        send(command, key: key, target: .receiver(receiver, tag: tag))
-    }
-
-    private func send(_ command: ByteBuffer, key: ByteBuffer, target: ReplyTarget) {
         eventLoop.assertInEventLoop()
-        enqueue(target) { output in
+        enqueue(.receiver(receiver, tag: tag)) { output in
             output.writeRESPArrayHeader(2)
             output.writeRESPBulkString(command)
             output.writeRESPBulkString(key)

@@ -7,6 +7,15 @@ extension RedisClient {
     /// Whether this client routes over a Redis Cluster.
     public var isCluster: Bool { !routers.isEmpty }
 
+    /// `items` grouped for multi-key script calls: on a Redis Cluster one group per hash slot of
+    /// `key` (a script may only touch keys of one slot), on a single Redis all in one group.
+    public func slotGroups<Item>(_ items: [Item], key: (Item) -> String) -> [[Item]] {
+        guard isCluster else { return items.isEmpty ? [] : [items] }
+        var bySlot: [Int: [Item]] = [:]
+        for item in items { bySlot[HashSlot.of(key(item)), default: []].append(item) }
+        return Array(bySlot.values)
+    }
+
     /// The primaries that hold data: every node of the cluster map, or the one configured Redis.
     /// Commands without keys that must reach all data (`SCAN`, `FLUSHALL`, `INFO`) go to each.
     public func primaries(on eventLoop: any EventLoop) -> EventLoopFuture<[ClusterNodeAddress]> {

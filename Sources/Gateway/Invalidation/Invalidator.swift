@@ -120,14 +120,7 @@ public final class Invalidator: Sendable {
     private func unlink(_ pairs: [(CacheKey, String)]) -> EventLoopFuture<Void> {
         let keys = pairs.map(\.0)
         fills.invalidate(keys)
-        let calls: [EventLoopFuture<Void>]
-        if redis.isCluster {
-            var bySlot: [Int: [(CacheKey, String)]] = [:]
-            for pair in pairs { bySlot[HashSlot.of(pair.0.name), default: []].append(pair) }
-            calls = bySlot.values.map { unlinkCall($0) }
-        } else {
-            calls = [unlinkCall(pairs)]
-        }
+        let calls = redis.slotGroups(pairs) { $0.0.name }.map { unlinkCall($0) }
         return EventLoopFuture.andAllSucceed(calls, on: eventLoop).map { [self] in
             count(keys, in: applied)
         }
@@ -135,16 +128,16 @@ public final class Invalidator: Sendable {
 
     private func unlinkCall(_ pairs: [(CacheKey, String)]) -> EventLoopFuture<Void> {
         let keys = pairs.map(\.0)
-        var command: [ByteBuffer] = [ByteBuffer(string: String(pairs.count * 2))]
-        command.reserveCapacity(2 + pairs.count * 3)
+        var arguments: [ByteBuffer] = [ByteBuffer(string: String(pairs.count * 2))]
+        arguments.reserveCapacity(2 + pairs.count * 3)
         for key in keys {
             let name = key.name
-            command.append(ByteBuffer(string: name))
-            command.append(ByteBuffer(string: RedisScripts.writersKey(name)))
+            arguments.append(ByteBuffer(string: name))
+            arguments.append(ByteBuffer(string: RedisScripts.writersKey(name)))
         }
-        command.append(ByteBuffer(string: String(RedisScripts.writerMemoryMilliseconds)))
-        for (_, transactionID) in pairs { command.append(ByteBuffer(string: transactionID)) }
-        return redis.evaluate(RedisScripts.invalidate, command, on: eventLoop).flatMapThrowing { reply in
+        arguments.append(ByteBuffer(string: String(RedisScripts.writerMemoryMilliseconds)))
+        for (_, transactionID) in pairs { arguments.append(ByteBuffer(string: transactionID)) }
+        return redis.evaluate(RedisScripts.invalidate, arguments, on: eventLoop).flatMapThrowing { reply in
             if case .error(let message) = reply {
                 throw InvalidationError.redisRefused(String(buffer: message))
             }

@@ -187,9 +187,9 @@ final class FillCoordinator: Sendable {
         pool.run(on: eventLoop) { [self] connection in
             var batch = first
             for turn in 1...Self.batchesPerTurn {
-                if let error = runBatch(batch, family: family, connection: connection, store: store) {
+                if !runBatch(batch, family: family, connection: connection, store: store) {
                     next(family, on: eventLoop, store: store)
-                    throw DeliveredFailure(underlying: error)  // the pool drops a broken connection
+                    throw DeliveredFailure()  // the pool counts the failure and drops a broken connection
                 }
                 if turn == Self.batchesPerTurn {
                     next(family, on: eventLoop, store: store)
@@ -202,9 +202,7 @@ final class FillCoordinator: Sendable {
         }.whenFailure { [self] error in
             // Failures from inside the work were handed to their batch already.
             guard !(error is DeliveredFailure) else { return }
-            stats[family].fillErrors.add(1, ordering: .relaxed)
-            failureLog.failure(error, metadata: ["family": "\(family.name)"])
-            fail(first, error: error)
+            failFill(first, family: family, error: error)
             next(family, on: eventLoop, store: store)
         }
     }
@@ -213,14 +211,12 @@ final class FillCoordinator: Sendable {
     private static let batchesPerTurn = 16
 
     /// A query failure already handed to the batch it belongs to.
-    private struct DeliveredFailure: Error {
-        let underlying: any Error
-    }
+    private struct DeliveredFailure: Error {}
 
-    /// Queries one batch and hands out its outcome; returns the error of a failed query.
+    /// Queries one batch and hands out its outcome; returns whether the query succeeded.
     private func runBatch(
         _ batch: [Item], family: KeyFamily, connection: PooledConnection, store: @escaping Store
-    ) -> (any Error)? {
+    ) -> Bool {
         let counters = stats[family]
         let started = NIODeadline.now()
         let keys = batch.map(\.key)
@@ -238,13 +234,18 @@ final class FillCoordinator: Sendable {
         case .success(let values):
             failureLog.success()
             finish(batch, values: values, epoch: epoch, store: store)
-            return nil
+            return true
         case .failure(let error):
-            counters.fillErrors.add(1, ordering: .relaxed)
-            failureLog.failure(error, metadata: ["family": "\(family.name)"])
-            fail(batch, error: error)
-            return error
+            failFill(batch, family: family, error: error)
+            return false
         }
+    }
+
+    /// Counts and logs a failed fill and fails its requests.
+    private func failFill(_ batch: [Item], family: KeyFamily, error: any Error) {
+        stats[family].fillErrors.add(1, ordering: .relaxed)
+        failureLog.failure(error, metadata: ["family": "\(family.name)"])
+        fail(batch, error: error)
     }
 
     private static func query(

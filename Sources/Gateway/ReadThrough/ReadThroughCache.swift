@@ -63,29 +63,21 @@ public final class ReadThroughCache: Sendable {
 
     /// The value of `key` as a future (for callers off the hit path).
     func get(_ key: CacheKey, on eventLoop: any EventLoop) -> EventLoopFuture<ByteBuffer?> {
-        let promise = eventLoop.makePromise(of: ByteBuffer?.self)
-        redis.send([Self.get, ByteBuffer(string: key.name)], on: eventLoop).hop(to: eventLoop).assumeIsolated()
-            .whenComplete { [self] result in
-                switch finishGet(result, key: key, on: eventLoop) {
-                case .value(let value): promise.succeed(value)
-                case .later(let fill): promise.completeWith(fill)
-                case .failed(let error): promise.fail(error)
-                }
-            }
-        return promise.futureResult
+        lookup(key, on: eventLoop).map(\.value)
     }
 
     /// The value of `key` and whether Redis had it (for `QUICKSELL GET`); counted as `get`.
     func lookup(_ key: CacheKey, on eventLoop: any EventLoop) -> EventLoopFuture<(value: ByteBuffer?, hit: Bool)> {
-        redis.send([Self.get, ByteBuffer(string: key.name)], on: eventLoop).flatMap { [self] reply in
-            switch classify(reply, key: key) {
-            case .hit(let value): return eventLoop.makeSucceededFuture((value, true))
-            case .miss: return fill(key, on: eventLoop).map { ($0, false) }
+        let promise = eventLoop.makePromise(of: (value: ByteBuffer?, hit: Bool).self)
+        redis.send([Self.get, ByteBuffer(string: key.name)], on: eventLoop).hop(to: eventLoop).assumeIsolated()
+            .whenComplete { [self] result in
+                switch finishGet(result, key: key, on: eventLoop) {
+                case .value(let value): promise.succeed((value, true))
+                case .later(let fill): promise.completeWith(fill.map { ($0, false) })
+                case .failed(let error): promise.fail(error)
+                }
             }
-        }.flatMapError { [self] error in
-            if error is RedisClientError { return fill(key, on: eventLoop).map { ($0, false) } }
-            return eventLoop.makeFailedFuture(error)
-        }
+        return promise.futureResult
     }
 
     /// The values of `keys`, in order (one Redis round trip, one query per family of misses).
@@ -174,14 +166,7 @@ public final class ReadThroughCache: Sendable {
     /// `RedisScripts`).
     private var store: FillCoordinator.Store {
         { [redis, settings, logger] filled, eventLoop in
-            guard !filled.isEmpty else { return }
-            var groups: [[(CacheKey, FilledValue)]] = [filled]
-            if redis.isCluster {
-                var bySlot: [Int: [(CacheKey, FilledValue)]] = [:]
-                for pair in filled { bySlot[HashSlot.of(pair.0.name), default: []].append(pair) }
-                groups = Array(bySlot.values)
-            }
-            for group in groups {
+            for group in redis.slotGroups(filled, key: { $0.0.name }) {
                 var arguments = [ByteBuffer(string: String(group.count * 2))]
                 arguments.reserveCapacity(1 + group.count * 5)
                 for (key, _) in group {

@@ -81,7 +81,7 @@ final class HiredisConnection {
     var descriptor: Int32 { context.pointee.fd }
 
     /// Reads what the socket has into hiredis's buffer (one read; call when poll says readable).
-    func fill() throws(RunError) {
+    func readAvailable() throws(RunError) {
         guard redisBufferRead(context) == REDIS_OK else {
             throw .unreachable(target: target, message: Self.errorText(context))
         }

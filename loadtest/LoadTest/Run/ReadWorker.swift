@@ -25,6 +25,8 @@ final class ReadWorker: Sendable {
     /// `miss-only`: the shared source of never-requested keys (nil: Zipf draws).
     private let distinctKeys: DistinctKeyCursor?
     private let finished = Atomic<Bool>(false)
+    /// A request is verified when a uniform draw falls below this (`--verify F` of all draws).
+    private let verifyThreshold: UInt64
 
     init(index: Int, connectionCount: Int, options: RunOptions, chooser: KeyChooser, stop: StopFlag,
          verifier: StalenessVerifier?, measuredRequests: SharedCounter, distinctKeys: DistinctKeyCursor? = nil) {
@@ -36,6 +38,7 @@ final class ReadWorker: Sendable {
         self.verifier = verifier
         self.measuredRequests = measuredRequests
         self.distinctKeys = distinctKeys
+        self.verifyThreshold = UInt64(options.verifyFraction * Double(UInt64.max >> 11)) << 11
     }
 
     var isFinished: Bool { finished.load(ordering: .acquiring) }
@@ -121,7 +124,7 @@ final class ReadWorker: Sendable {
     private func read(_ slot: Int, _ clients: inout Clients, into outcomes: inout [Outcome], now: ContinuousClock.Instant) {
         guard let connection = clients.connections[slot] else { return }
         do throws(RunError) {
-            try connection.fill()
+            try connection.readAvailable()
             while let request = clients.pending[slot].first,
                   let reply = try connection.bufferedReply(capture: request.sample) {
                 clients.pending[slot].removeFirst()
@@ -146,7 +149,6 @@ final class ReadWorker: Sendable {
     private func topUp(_ slot: Int, _ clients: inout Clients, _ random: inout SplitMix64, _ keysExhausted: inout Bool) {
         guard let connection = clients.connections[slot], clients.pending[slot].count < options.pipelineDepth,
               !stop.isRaised else { return }
-        let verifyThreshold = UInt64(options.verifyFraction * Double(UInt64.max >> 11)) << 11
         let sentAt = ContinuousClock.now
         var added = 0
         while clients.pending[slot].count < options.pipelineDepth {
