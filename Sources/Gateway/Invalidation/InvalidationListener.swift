@@ -138,6 +138,7 @@ public final class InvalidationListener: Sendable {
     private func stream(_ connection: PostgresConnection, resumed: Bool, caughtUpAt: UInt64,
                         onCaughtUp: () -> Void) throws {
         var transactions = InvalidationTransactions()
+        var pending = PendingApplies()
         var applied: UInt64 = 0
         var confirmed: UInt64 = 0
         var lastFeedback = Date()
@@ -145,20 +146,23 @@ public final class InvalidationListener: Sendable {
         var replayedKeys = 0
         defer {
             // Stopping: confirm what was applied, so that the next start does not replay it.
+            try? pending.collectFinished()
+            applied = max(applied, pending.confirmedPosition)
             if applied > confirmed {
                 _ = try? connection.sendStreamMessage(ReplicationMessage.statusUpdate(
                     confirming: applied, clock: Self.postgresClock()))
             }
         }
         while !stopping.load(ordering: .relaxed) {
-            _ = try waitForInput(connection, timeoutMilliseconds: pollMilliseconds)
+            // With applies in flight, wake soon to confirm them even if the stream is quiet.
+            _ = try waitForInput(connection, timeoutMilliseconds: pending.isEmpty ? pollMilliseconds : 1)
             var batch: [InvalidationWrite] = []
             var batchKeys = 0
             var batchEnd: UInt64?
             var replyRequested = false
             // Everything the socket holds goes into one batch (libpq reads a few tens of KiB per
-            // call): one Redis round trip per batch, so a busy stream makes bigger batches
-            // instead of a growing backlog.
+            // call): one Redis call per batch, so a busy stream makes bigger batches instead of a
+            // growing backlog. The batch is applied while the next one is read (`PendingApplies`).
             repeat {
                 try connection.consumeInput()
                 while let bytes = try connection.readStreamMessage() {
@@ -186,9 +190,12 @@ public final class InvalidationListener: Sendable {
                     replayedKeys += batchKeys
                     batch = batch.map { InvalidationWrite(keys: $0.keys, transactionID: $0.transactionID, committedMicroseconds: nil) }
                 }
-                try apply(batch)
+                try apply(batch, confirming: batchEnd, into: &pending)
+            } else if let batchEnd {
+                pending.add(confirming: batchEnd)
             }
-            if let batchEnd { applied = max(applied, batchEnd) }
+            try pending.collectFinished()
+            applied = max(applied, pending.confirmedPosition)
             if catchingUp && applied >= caughtUpAt {
                 catchingUp = false
                 state.withLock { $0.caughtUp = true }
@@ -207,9 +214,11 @@ public final class InvalidationListener: Sendable {
         }
     }
 
-    /// Applies `writes` in slices of about `keysPerApply` keys, each confirmed by Redis within
-    /// its own time limit (a bulk statement or a backlog must not time out as a whole).
-    private func apply(_ writes: [InvalidationWrite]) throws {
+    /// Sends `writes` to Redis in slices of about `keysPerApply` keys, each confirmed by Redis
+    /// within its own time limit (a bulk statement or a backlog must not time out as a whole),
+    /// without waiting for them unless `appliesInFlight` are already on their way.
+    private func apply(_ writes: [InvalidationWrite], confirming position: UInt64?,
+                       into pending: inout PendingApplies) throws {
         hooks.beforeApply?()
         var start = writes.startIndex
         while start < writes.endIndex {
@@ -221,10 +230,17 @@ public final class InvalidationListener: Sendable {
                 keys += writes[end].keys.count
                 end += 1
             }
-            try wait(invalidator.apply(Array(writes[start..<end])))
+            while pending.count >= Self.appliesInFlight {
+                try pending.waitForOldest()
+            }
+            pending.add(invalidator.apply(Array(writes[start..<end])),
+                        confirming: end == writes.endIndex ? position : nil)
             start = end
         }
     }
+
+    /// Batches sent to Redis before the listener waits for the oldest of them.
+    static let appliesInFlight = 16
 
     // MARK: - Recovery
 
