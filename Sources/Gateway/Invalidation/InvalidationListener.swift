@@ -139,7 +139,6 @@ public final class InvalidationListener: Sendable {
                         onCaughtUp: () -> Void) throws {
         var transactions = InvalidationTransactions()
         var pending = PendingApplies()
-        var applied: UInt64 = 0
         var confirmed: UInt64 = 0
         var lastFeedback = Date()
         var catchingUp = true
@@ -147,10 +146,9 @@ public final class InvalidationListener: Sendable {
         defer {
             // Stopping: confirm what was applied, so that the next start does not replay it.
             try? pending.collectFinished()
-            applied = max(applied, pending.confirmedPosition)
-            if applied > confirmed {
+            if pending.appliedPosition > confirmed {
                 _ = try? connection.sendStreamMessage(ReplicationMessage.statusUpdate(
-                    confirming: applied, clock: Self.postgresClock()))
+                    confirming: pending.appliedPosition, clock: Self.postgresClock()))
             }
         }
         while !stopping.load(ordering: .relaxed) {
@@ -195,7 +193,7 @@ public final class InvalidationListener: Sendable {
                 pending.add(confirming: batchEnd)
             }
             try pending.collectFinished()
-            applied = max(applied, pending.confirmedPosition)
+            let applied = pending.appliedPosition
             if catchingUp && applied >= caughtUpAt {
                 catchingUp = false
                 state.withLock { $0.caughtUp = true }
@@ -254,7 +252,7 @@ public final class InvalidationListener: Sendable {
     }
 
     private func flushEverything(reason: String) throws {
-        let removed = try wait(invalidator.flushAllFamilies())
+        let removed = try BlockingOutcome(invalidator.flushAllFamilies()).wait(limit: .seconds(15))
         guard removed > 0 else {
             logger.info("invalidation: nothing cached to recover", metadata: ["reason": "\(reason)"])
             return
@@ -299,20 +297,6 @@ public final class InvalidationListener: Sendable {
             throw PostgresError.connectionLost(address: connection.address, message: "socket closed")
         }
         return poll(&descriptor, 1, timeoutMilliseconds) > 0
-    }
-
-    /// Blocks this (dedicated) thread until a backend call completes, bounded in time.
-    private func wait<Value: Sendable>(_ future: EventLoopFuture<Value>) throws -> Value {
-        let semaphore = DispatchSemaphore(value: 0)
-        let result = Mutex<Result<Value, any Error>?>(nil)
-        future.whenComplete { outcome in
-            result.withLock { $0 = outcome }
-            semaphore.signal()
-        }
-        guard semaphore.wait(timeout: .now() + 15) == .success, let outcome = result.withLock({ $0 }) else {
-            throw InvalidationError.timedOut
-        }
-        return try outcome.get()
     }
 
     private func sleepUnlessStopping(_ seconds: TimeInterval) {
