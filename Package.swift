@@ -65,10 +65,52 @@ let package = Package(
             ],
             swiftSettings: hotPathSettings
         ),
-        // The server: commands, key families, read-through, invalidation, stats.
+        // What every part agrees on: key families and their keys, TTLs and SQL, the Redis-side
+        // layout (values, writers' transaction ids, the scripts), the QUICKSELL STATS document.
+        // Shared by the gateway, the operator CLI and the load tool.
+        .target(
+            name: "CacheModel",
+            dependencies: [
+                "RedisBackend",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // Read-through: lookups in Redis, fills from PostgreSQL (single flight, batching), stores.
+        .target(
+            name: "ReadThrough",
+            dependencies: [
+                "CacheModel",
+                "RESP",
+                "RedisBackend",
+                "Postgres",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: hotPathSettings
+        ),
+        // Invalidation: the replication stream of PostgreSQL's writes, applied to Redis and to
+        // whatever else holds cached values (`InvalidationTarget`).
+        .target(
+            name: "Invalidation",
+            dependencies: [
+                "CacheModel",
+                "RESP",
+                "RedisBackend",
+                "Postgres",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The server: client connections, commands, operator commands, configuration, health and
+        // metrics endpoints, and the composition of everything (`Gateway`).
         .target(
             name: "Gateway",
             dependencies: [
+                "CacheModel",
+                "ReadThrough",
+                "Invalidation",
                 "RESP",
                 "RedisBackend",
                 "Postgres",
@@ -97,6 +139,7 @@ let package = Package(
         .executableTarget(
             name: "quicksell-cache",
             dependencies: [
+                "CacheModel",
                 "Postgres",
                 "CHiredis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -107,7 +150,7 @@ let package = Package(
         .target(
             name: "LoadTest",
             dependencies: [
-                "Gateway",
+                "CacheModel",
                 "Postgres",
                 "CHiredis",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -147,6 +190,11 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "Gateway",
+                "CacheModel",
+                "ReadThrough",
+                "Invalidation",
+                "Postgres",
+                "RedisBackend",
                 "LoadTest",
                 "RESP",
                 "CHiredis",

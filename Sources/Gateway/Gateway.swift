@@ -1,7 +1,9 @@
+import Invalidation
 import Logging
 import NIOCore
 import NIOPosix
 import Postgres
+import ReadThrough
 import RedisBackend
 import ServiceLifecycle
 
@@ -62,12 +64,12 @@ public final class Gateway: Service, Sendable {
             }
             let metrics = GatewayMetrics()
             let cache = ReadThroughCache(
-                redis: redis, pool: pool, settings: configuration.cache, hooks: hooks, metrics: metrics, logger: logger)
+                redis: redis, pool: pool, settings: configuration.cache, hooks: hooks, metricsFactory: metrics.factory, logger: logger)
             var invalidation: InvalidationService?
             if configuration.invalidation.enabled {
                 invalidation = InvalidationService(
-                    postgresURL: configuration.postgres.url, redis: redis, cache: cache,
-                    settings: configuration.invalidation, metrics: metrics, hooks: invalidationHooks,
+                    postgresURL: configuration.postgres.url, redis: redis, target: cache.fills,
+                    settings: configuration.invalidation, metricsFactory: metrics.factory, hooks: invalidationHooks,
                     eventLoop: group.next(), logger: logger)
             }
             await invalidation?.start()

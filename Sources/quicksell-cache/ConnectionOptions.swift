@@ -1,4 +1,5 @@
 import ArgumentParser
+import CacheModel
 import Foundation
 
 /// Where the gateway is and who we are: flags, else a `redis://` URL, else the
@@ -47,7 +48,7 @@ struct ConnectionOptions: ParsableArguments {
 /// A resolved gateway address and credentials.
 struct GatewayAddress: Sendable {
     var host = "127.0.0.1"
-    var port = 6380
+    var port = GatewayDefaults.port
     var user: String?
     var password: String?
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CacheModel
 import Foundation
 
 /// `quicksell-cache stats`: hit rates, fills, invalidations and health at a glance.
@@ -44,9 +45,7 @@ struct StatsCommand: ParsableCommand {
                 if json {
                     print(document)
                 } else {
-                    let decoder = JSONDecoder()
-                    decoder.keyDecodingStrategy = .convertFromSnakeCase
-                    guard let report = try? decoder.decode(StatsReport.self, from: Data(document.utf8)) else {
+                    guard let report = StatsReport(json: document) else {
                         throw CLIError("unreadable QUICKSELL STATS reply from the gateway at \(client.address.display)")
                     }
                     if watch != nil && Terminal.outputIsTerminal { print("\u{1B}[H\u{1B}[2J", terminator: "") }

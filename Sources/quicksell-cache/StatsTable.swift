@@ -1,3 +1,5 @@
+import CacheModel
+
 /// Renders a `StatsReport` as an aligned, readable table.
 enum StatsTable {
     static func render(_ report: StatsReport, address: String) -> String {

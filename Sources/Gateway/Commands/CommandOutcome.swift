@@ -1,4 +1,6 @@
+import CacheModel
 import NIOCore
+import ReadThrough
 import RedisBackend
 import RESP
 

@@ -1,3 +1,4 @@
+import CacheModel
 import NIOCore
 import RESP
 
@@ -36,7 +37,7 @@ extension CommandDispatcher {
                 ("arch_bits", String(MemoryLayout<Int>.size * 8)),
                 ("process_id", String(getpid())),
                 ("tcp_port", String(environment.boundPort)),
-                ("server_time_usec", String(Self.nowMicroseconds())),
+                ("server_time_usec", String(WallClock.nowMicroseconds())),
                 ("uptime_in_seconds", String(stats.uptimeSeconds)),
                 ("uptime_in_days", String(stats.uptimeSeconds / 86_400)),
                 ("io_threads_active", "0"),
@@ -81,9 +82,4 @@ extension CommandDispatcher {
         }
     }
 
-    static func nowMicroseconds() -> Int {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int(now.tv_sec) * 1_000_000 + Int(now.tv_nsec) / 1000
-    }
 }

@@ -1,4 +1,6 @@
+import CacheModel
 import NIOCore
+import ReadThrough
 import RESP
 
 /// GET, MGET, EXISTS, TTL, PTTL, TYPE, STRLEN on family keys, answered read-through.

@@ -1,3 +1,4 @@
+import CacheModel
 import NIOCore
 import RESP
 

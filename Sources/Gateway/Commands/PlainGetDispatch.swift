@@ -1,5 +1,7 @@
+import CacheModel
 import CoreMetrics
 import NIOCore
+import ReadThrough
 import RESP
 
 /// The hit path's entry: a GET that the decoder handed over as its key alone

@@ -1,3 +1,5 @@
+import Invalidation
+import ReadThrough
 import RESP
 
 /// What commands may consult beyond their own connection: the configuration, the

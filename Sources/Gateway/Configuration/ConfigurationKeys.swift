@@ -1,3 +1,5 @@
+import CacheModel
+
 /// The names of the configuration keys, shared by the loader, `--check-config` and docs.
 enum ConfigurationKeys {
     /// TTL keys: `cache.ttl_seconds.<key>` sets the TTL of these families.

@@ -1,8 +1,10 @@
+import CacheModel
 import Configuration
+import Invalidation
 import NIOCore
 import Postgres
-import RESP
 import RedisBackend
+import RESP
 import SystemPackage
 
 /// Builds a `GatewayConfiguration` from, in order of precedence: command-line flags,

@@ -1,3 +1,5 @@
+import CacheModel
+import Invalidation
 import NIOCore
 import Postgres
 import RESP

@@ -12,14 +12,13 @@ import Synchronization
 /// the hit path pays for one atomic add, not two.
 public final class GatewayMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
-    private let factory: PrometheusMetricsFactory
+    /// The factory the read-through and invalidation modules make their own metrics with.
+    package let factory: PrometheusMetricsFactory
     /// Per command: its request counter and latency histogram, found with one lookup.
     private let requests: [String: RequestMetrics]
     /// GET's entry of `requests`, found once: the hit path counts every GET without a lookup.
     private let getRequests: RequestMetrics?
     private let unknownRequests: CoreMetrics.Counter
-    private let fillDurations: [KeyFamily: CoreMetrics.Timer]
-    let invalidationLag: CoreMetrics.Timer
     /// Counters carried over from `INFO`'s figures, by name and labels.
     private let carried = Mutex<[String: (counter: CoreMetrics.Counter, last: Int)]>([:])
     private let gauges = Mutex<[String: CoreMetrics.Gauge]>([:])
@@ -44,13 +43,6 @@ public final class GatewayMetrics: Sendable {
         self.getRequests = requests["get"]
         unknownRequests = CoreMetrics.Counter(
             label: "quicksell_requests_total", dimensions: [("command", "unknown")], factory: factory)
-        var fills: [KeyFamily: CoreMetrics.Timer] = [:]
-        for family in KeyFamily.allCases {
-            fills[family] = CoreMetrics.Timer(
-                label: "quicksell_fill_duration_seconds", dimensions: [("family", family.name)], factory: factory)
-        }
-        self.fillDurations = fills
-        invalidationLag = CoreMetrics.Timer(label: "quicksell_invalidation_lag_seconds", factory: factory)
     }
 
     /// Counts one request of `command` (its table name) and returns where to record its
@@ -69,10 +61,6 @@ public final class GatewayMetrics: Sendable {
         guard let getRequests else { return requestStarted("get") }
         getRequests.counter.increment()
         return getRequests.duration
-    }
-
-    func recordFill(_ family: KeyFamily, nanoseconds: Int64) {
-        fillDurations[family]?.recordNanoseconds(nanoseconds)
     }
 
     /// Carries a monotonic figure over into a Prometheus counter.

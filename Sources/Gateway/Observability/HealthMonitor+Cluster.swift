@@ -1,3 +1,4 @@
+import Invalidation
 import NIOCore
 import RedisBackend
 import RESP

@@ -1,3 +1,4 @@
+import Invalidation
 import Logging
 import NIOCore
 import Postgres

@@ -1,4 +1,7 @@
+import CacheModel
+import Invalidation
 import Postgres
+import ReadThrough
 import RedisBackend
 
 /// Brings every figure the gateway keeps into its Prometheus registry, at scrape time.

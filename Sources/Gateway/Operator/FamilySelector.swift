@@ -1,3 +1,5 @@
+import CacheModel
+
 /// Family names as operators type them (`user`, `leaderboard:weekly`, or `leaderboard`
 /// for both leaderboards), with the error that lists the valid ones.
 enum FamilySelector {

@@ -1,6 +1,9 @@
+import CacheModel
+import Invalidation
 import Logging
 import NIOCore
 import Postgres
+import ReadThrough
 import RedisBackend
 import RESP
 

@@ -1,3 +1,5 @@
+import CacheModel
+
 /// The ranking queries behind `QUICKSELL WARM`: which keys of a family are worth filling
 /// ahead of traffic (cold-start relief). `$1` is how many.
 enum WarmQueries {

@@ -1,5 +1,6 @@
 import CoreMetrics
 import NIOCore
+import ReadThrough
 import RedisBackend
 import RESP
 

@@ -1,6 +1,8 @@
+import Invalidation
 import Logging
 import NIOCore
 import NIOPosix
+import ReadThrough
 import RESP
 import Synchronization
 

@@ -1,3 +1,4 @@
+import CacheModel
 import NIOCore
 import RESP
 
@@ -5,7 +6,7 @@ import RESP
 /// accept, when to drop idle ones, how big a request may be and who may connect.
 public struct ServerConfiguration: Sendable {
     /// The port a gateway listens on unless told otherwise.
-    public static let defaultPort = 6380
+    public static let defaultPort = GatewayDefaults.port
 
     public var host: String
     /// 0 asks the OS for a free port (tests read the real one back).

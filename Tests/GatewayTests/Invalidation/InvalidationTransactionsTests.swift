@@ -1,4 +1,5 @@
 @testable import Gateway
+@testable import Invalidation
 import Postgres
 import Testing
 

@@ -1,7 +1,8 @@
+@testable import Gateway
+@testable import Invalidation
 import NIOCore
 import NIOPosix
 import Testing
-@testable import Gateway
 
 /// The listener confirms a stream position only once every batch before it is applied.
 @Suite struct PendingAppliesTests {

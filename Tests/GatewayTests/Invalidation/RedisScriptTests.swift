@@ -1,6 +1,8 @@
+import CacheModel
 import Foundation
 @testable import Gateway
 import NIOCore
+import RedisBackend
 import Testing
 import TestSupport
 

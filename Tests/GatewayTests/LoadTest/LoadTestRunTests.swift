@@ -1,9 +1,11 @@
+import CacheModel
 import Foundation
 import Gateway
+import Invalidation
 import LoadTest
 import Postgres
-import TestSupport
 import Testing
+import TestSupport
 
 /// `quicksell-loadtest run` driven in-process against a real gateway on a seeded database:
 /// hit rate, per-family agreement with the gateway's own counters, zero stale reads.

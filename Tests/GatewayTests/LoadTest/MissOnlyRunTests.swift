@@ -1,9 +1,11 @@
+import CacheModel
 import Foundation
 import Gateway
+import Invalidation
 import LoadTest
 import Postgres
-import TestSupport
 import Testing
+import TestSupport
 
 /// `quicksell-loadtest run --mode miss-only` against a real gateway with a cold cache: every
 /// user key is requested exactly once, so every request is a miss and a fill (the

@@ -1,5 +1,7 @@
+import CacheModel
 import Foundation
 import Gateway
+import Invalidation
 import Testing
 import TestSupport
 

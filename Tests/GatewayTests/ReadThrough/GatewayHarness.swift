@@ -1,9 +1,12 @@
+import CacheModel
 import Foundation
 import Gateway
+import Invalidation
 import Logging
 import Postgres
-import TestSupport
+import ReadThrough
 import Testing
+import TestSupport
 
 /// A real gateway for one test: its own PostgreSQL database (migrated, with the
 /// fixture rows the test writes), its own Redis database index, a server on a free

@@ -1,6 +1,8 @@
+import CacheModel
 import Foundation
 import Gateway
 import Postgres
+import ReadThrough
 import Synchronization
 import Testing
 import TestSupport

@@ -1,5 +1,7 @@
+import CacheModel
 import Foundation
 import Gateway
+import ReadThrough
 import Synchronization
 import Testing
 import TestSupport

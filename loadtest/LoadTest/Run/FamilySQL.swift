@@ -1,4 +1,4 @@
-import Gateway
+import CacheModel
 
 /// The statement that builds a row family's value, exactly as the gateway runs it (the
 /// gateway's own `FamilyQueries`), so that the staleness verifier compares with the very

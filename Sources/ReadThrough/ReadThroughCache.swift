@@ -1,3 +1,5 @@
+import CacheModel
+import CoreMetrics
 import Logging
 import NIOCore
 import Postgres
@@ -10,34 +12,34 @@ import RESP
 /// stored bytes back untouched. An absent row is stored as an empty string (never valid
 /// JSON) for the negative TTL and read back as a null reply.
 public final class ReadThroughCache: Sendable {
-    let redis: RedisClient
-    let fills: FillCoordinator
-    let settings: CacheSettings
-    let pool: PostgresPool
+    package let redis: RedisClient
+    package let fills: FillCoordinator
+    package let settings: CacheSettings
+    package let pool: PostgresPool
     public let stats: FamilyStats
-    let logger: Logger
+    package let logger: Logger
 
     public init(redis: RedisClient, pool: PostgresPool, settings: CacheSettings, hooks: FillHooks = FillHooks(),
-                metrics: GatewayMetrics? = nil, logger: Logger) {
+                metricsFactory: (any MetricsFactory)? = nil, logger: Logger) {
         self.redis = redis
         self.settings = settings
         self.pool = pool
         self.stats = FamilyStats()
         self.logger = logger
         self.fills = FillCoordinator(
-            pool: pool, settings: settings, stats: stats, hooks: hooks, metrics: metrics, logger: logger)
+            pool: pool, settings: settings, stats: stats, hooks: hooks, metricsFactory: metricsFactory, logger: logger)
     }
 
     /// Sends the Redis GET of a read-through GET; Redis's reply goes to `receiver` with `tag`
     /// (on `eventLoop`, the current loop), which hands it to `finishGet`. The hit path: a hit
     /// costs one Redis round trip and no closure, promise or future. `name` is the key's bytes as
     /// the client sent them (canonical, since the key parsed from them).
-    func startGet(name: ByteBuffer, on eventLoop: any EventLoop, receiver: any RedisReplyReceiver, tag: Int) {
+    package func startGet(name: ByteBuffer, on eventLoop: any EventLoop, receiver: any RedisReplyReceiver, tag: Int) {
         redis.send(Self.get, key: name, on: eventLoop, receiver: receiver, tag: tag)
     }
 
     /// What Redis's reply to the GET of `key` means for the client.
-    enum GetStep {
+    package enum GetStep {
         /// A hit (nil: cached as absent).
         case value(ByteBuffer?)
         /// A miss, or Redis unreachable: PostgreSQL fills it (single flight keeps it calm).
@@ -47,7 +49,7 @@ public final class ReadThroughCache: Sendable {
 
     /// Classifies Redis's reply to the GET of `key` (counting the hit or miss) and starts the
     /// fill of a miss. Must be called on `eventLoop`.
-    func finishGet(_ result: Result<RESPValue, any Error>, key: CacheKey, on eventLoop: any EventLoop) -> GetStep {
+    package func finishGet(_ result: Result<RESPValue, any Error>, key: CacheKey, on eventLoop: any EventLoop) -> GetStep {
         switch result {
         case .success(let reply):
             switch classify(reply, key: key) {
@@ -62,12 +64,12 @@ public final class ReadThroughCache: Sendable {
     }
 
     /// The value of `key` as a future (for callers off the hit path).
-    func get(_ key: CacheKey, on eventLoop: any EventLoop) -> EventLoopFuture<ByteBuffer?> {
+    package func get(_ key: CacheKey, on eventLoop: any EventLoop) -> EventLoopFuture<ByteBuffer?> {
         lookup(key, on: eventLoop).map(\.value)
     }
 
     /// The value of `key` and whether Redis had it (for `QUICKSELL GET`); counted as `get`.
-    func lookup(_ key: CacheKey, on eventLoop: any EventLoop) -> EventLoopFuture<(value: ByteBuffer?, hit: Bool)> {
+    package func lookup(_ key: CacheKey, on eventLoop: any EventLoop) -> EventLoopFuture<(value: ByteBuffer?, hit: Bool)> {
         let promise = eventLoop.makePromise(of: (value: ByteBuffer?, hit: Bool).self)
         redis.send([Self.get, ByteBuffer(string: key.name)], on: eventLoop).hop(to: eventLoop).assumeIsolated()
             .whenComplete { [self] result in
@@ -82,7 +84,7 @@ public final class ReadThroughCache: Sendable {
 
     /// The values of `keys`, in order (one Redis round trip, one query per family of misses).
     /// `names`, when given, are the keys' bytes as the client sent them.
-    func get(_ keys: [CacheKey], names: ArraySlice<ByteBuffer>? = nil, on eventLoop: any EventLoop) -> EventLoopFuture<[ByteBuffer?]> {
+    package func get(_ keys: [CacheKey], names: ArraySlice<ByteBuffer>? = nil, on eventLoop: any EventLoop) -> EventLoopFuture<[ByteBuffer?]> {
         var command = [Self.mget]
         command.reserveCapacity(keys.count + 1)
         if let names, names.count == keys.count {
@@ -116,7 +118,7 @@ public final class ReadThroughCache: Sendable {
 
     /// Remaining TTL of the cached copy in milliseconds (-2 when not cached or cached
     /// as absent), without filling.
-    func cachedTTLMilliseconds(_ key: CacheKey, on eventLoop: any EventLoop) -> EventLoopFuture<Int64> {
+    package func cachedTTLMilliseconds(_ key: CacheKey, on eventLoop: any EventLoop) -> EventLoopFuture<Int64> {
         let name = ByteBuffer(string: key.name)
         let ttl = redis.send([ByteBuffer(string: "PTTL"), name], on: eventLoop)
         let length = redis.send([ByteBuffer(string: "STRLEN"), name], on: eventLoop)

@@ -2,11 +2,11 @@ import Synchronization
 
 /// The last few thousand invalidation lags (commit to keys gone in Redis), for
 /// percentiles in `INFO`. A ring buffer: constant memory, cheap to record.
-final class LagRecorder: Sendable {
+package final class LagRecorder: Sendable {
     private let capacity = 8_192
     private let samples = Mutex<(values: [Int], next: Int, total: Int)>(([], 0, 0))
 
-    func record(microseconds: Int) {
+    package func record(microseconds: Int) {
         samples.withLock { state in
             if state.values.count < capacity {
                 state.values.append(microseconds)
@@ -19,7 +19,7 @@ final class LagRecorder: Sendable {
     }
 
     /// Percentiles (0...100) of the recent samples in microseconds; nil without samples.
-    func percentiles(_ ranks: [Double]) -> [Int]? {
+    package func percentiles(_ ranks: [Double]) -> [Int]? {
         let values = samples.withLock { $0.values }
         guard !values.isEmpty else { return nil }
         let sorted = values.sorted()
@@ -29,5 +29,5 @@ final class LagRecorder: Sendable {
         }
     }
 
-    var count: Int { samples.withLock { $0.total } }
+    package var count: Int { samples.withLock { $0.total } }
 }

@@ -1,3 +1,5 @@
+import CacheModel
+
 /// Knobs of invalidation: how often leaderboards may be refreshed, which replication slot
 /// the gateway streams from, whether the gateway listens at all.
 public struct InvalidationSettings: Sendable {
@@ -13,6 +15,6 @@ public struct InvalidationSettings: Sendable {
         self.enabled = enabled
         self.leaderboardIntervalSeconds = leaderboardIntervalSeconds
         self.replicationSlot = replicationSlot
-            ?? ReplicationSlot.defaultName(host: ReplicationSlot.hostName, port: ServerConfiguration.defaultPort)
+            ?? ReplicationSlot.defaultName(host: ReplicationSlot.hostName, port: GatewayDefaults.port)
     }
 }

@@ -1,6 +1,5 @@
 import NIOCore
 import RESP
-import RedisBackend
 
 /// A Lua script called by its SHA-1 (EVALSHA): a fill's store and an invalidation run on
 /// every miss and write, and EVAL would make Redis receive and hash the whole body each time.
@@ -9,11 +8,11 @@ import RedisBackend
 ///
 /// The SHA-1 is a constant because the project has no hashing library; a test checks it
 /// against what Redis's SCRIPT LOAD returns for the body.
-struct RedisScript: Sendable {
-    let sha1: ByteBuffer
-    let body: ByteBuffer
+public struct RedisScript: Sendable {
+    public let sha1: ByteBuffer
+    public let body: ByteBuffer
 
-    init(sha1: String, body: String) {
+    public init(sha1: String, body: String) {
         self.sha1 = ByteBuffer(string: sha1)
         self.body = ByteBuffer(string: body)
     }
@@ -21,7 +20,7 @@ struct RedisScript: Sendable {
 
 extension RedisClient {
     /// Runs `script` with `numkeys`, keys and arguments (`tail`), by SHA-1 first.
-    func evaluate(_ script: RedisScript, _ tail: [ByteBuffer], on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
+    public func evaluate(_ script: RedisScript, _ tail: [ByteBuffer], on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
         var command = [Self.evalsha, script.sha1]
         command.reserveCapacity(2 + tail.count)
         command.append(contentsOf: tail)

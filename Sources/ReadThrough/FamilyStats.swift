@@ -1,3 +1,4 @@
+import CacheModel
 import Synchronization
 
 /// Per-family counters behind `INFO` (hits, misses, fills, negative hits, queries).

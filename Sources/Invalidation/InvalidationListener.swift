@@ -29,13 +29,13 @@ public final class InvalidationListener: Sendable {
 
     /// Keys read into one batch before it is applied, and applied (and confirmed by Redis)
     /// together at most.
-    static let keysPerApply = 20_000
+    package static let keysPerApply = 20_000
     /// How often the confirmed position is reported while it moves, and while idle.
     private let feedbackInterval: TimeInterval = 0.1
     private let idleFeedbackInterval: TimeInterval = 10
     private let pollMilliseconds: Int32 = 100
 
-    init(url: String, invalidator: Invalidator, settings: InvalidationSettings,
+    package init(url: String, invalidator: Invalidator, settings: InvalidationSettings,
          hooks: InvalidationHooks = InvalidationHooks(), logger: Logger) {
         self.url = url
         self.hooks = hooks
@@ -47,12 +47,12 @@ public final class InvalidationListener: Sendable {
     public var status: ListenerStatus { state.withLock { $0 } }
 
     /// The slot's name, for `INFO invalidation`.
-    var slotName: String { slot.name }
+    package var slotName: String { slot.name }
 
     /// Starts listening; returns once the first connection has replayed what the slot
     /// held (or failed, or `timeout` passed), so that nothing is served from a cache that
     /// recovery is about to clean.
-    func start(timeout: TimeInterval = 5) {
+    package func start(timeout: TimeInterval = 5) {
         let thread = Thread { [self] in
             run()
             finished.signal()
@@ -62,7 +62,7 @@ public final class InvalidationListener: Sendable {
         _ = firstAttempt.wait(timeout: .now() + timeout)
     }
 
-    func stop() {
+    package func stop() {
         stopping.store(true, ordering: .relaxed)
         _ = finished.wait(timeout: .now() + 3)
     }
@@ -238,7 +238,7 @@ public final class InvalidationListener: Sendable {
     }
 
     /// Batches sent to Redis before the listener waits for the oldest of them.
-    static let appliesInFlight = 16
+    package static let appliesInFlight = 16
 
     // MARK: - Recovery
 
@@ -276,7 +276,7 @@ public final class InvalidationListener: Sendable {
     }
 
     /// `16/B374D848` → 0x16_B374D848.
-    static func parseLSN(_ text: String) -> UInt64? {
+    package static func parseLSN(_ text: String) -> UInt64? {
         let parts = text.split(separator: "/")
         guard parts.count == 2, let high = UInt32(parts[0], radix: 16), let low = UInt32(parts[1], radix: 16) else {
             return nil

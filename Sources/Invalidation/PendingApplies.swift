@@ -11,7 +11,7 @@ import NIOCore
 /// writes/s, and a lag growing to hundreds of ms). A position is still confirmed only once
 /// every batch before it has been applied, in stream order, so a failure or a restart
 /// replays everything that was not.
-struct PendingApplies {
+package struct PendingApplies {
     /// One batch in flight; `outcome` is nil for a position that needs no apply of its own.
     private struct Entry {
         let outcome: BlockingOutcome<Void>?
@@ -22,7 +22,7 @@ struct PendingApplies {
     /// time out sooner on their own; this bounds the wait whatever happens).
     private let limit: DispatchTimeInterval
 
-    init(limit: DispatchTimeInterval = .seconds(15)) {
+    package init(limit: DispatchTimeInterval = .seconds(15)) {
         self.limit = limit
     }
 
@@ -30,23 +30,23 @@ struct PendingApplies {
     /// The latest position whose batches, and all before them, have been applied.
     private(set) var appliedPosition: UInt64 = 0
 
-    var isEmpty: Bool { entries.isEmpty }
-    var count: Int { entries.count }
+    package var isEmpty: Bool { entries.isEmpty }
+    package var count: Int { entries.count }
 
     /// Adds an apply in flight; `position` counts as applied once it and all before it are done.
-    mutating func add(_ apply: EventLoopFuture<Void>, confirming position: UInt64?) {
+    package mutating func add(_ apply: EventLoopFuture<Void>, confirming position: UInt64?) {
         entries.append(Entry(outcome: BlockingOutcome(apply), position: position))
     }
 
     /// Adds a position with nothing to apply (a keepalive between transactions): it counts
     /// as applied once the batches before it are.
-    mutating func add(confirming position: UInt64) {
+    package mutating func add(confirming position: UInt64) {
         entries.append(Entry(outcome: nil, position: position))
     }
 
     /// Removes the finished entries at the front, advancing `appliedPosition`; throws the
     /// first failure among them, or when the oldest has been on its way longer than the limit.
-    mutating func collectFinished() throws {
+    package mutating func collectFinished() throws {
         while let first = entries.first {
             if let outcome = first.outcome {
                 guard let result = outcome.result else {
@@ -61,7 +61,7 @@ struct PendingApplies {
     }
 
     /// Blocks until the oldest entry has finished (within the limit), then collects the finished ones.
-    mutating func waitForOldest() throws {
+    package mutating func waitForOldest() throws {
         try entries.first?.outcome?.wait(limit: limit)
         try collectFinished()
     }

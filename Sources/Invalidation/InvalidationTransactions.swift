@@ -5,11 +5,11 @@ import Postgres
 /// 500 keys of a statement) with the prefix `quicksell_invalidation` and the content
 /// `<xid8>|<key>,<key>,…`; PostgreSQL sends a transaction's messages between its BEGIN and
 /// COMMIT records, and only once it committed. Pure, so it is unit-tested.
-struct InvalidationTransactions {
-    static let messagePrefix = "quicksell_invalidation"
+package struct InvalidationTransactions {
+    package static let messagePrefix = "quicksell_invalidation"
 
     /// What a COMMIT (or a message outside any transaction) completed.
-    struct Completed: Equatable {
+    package struct Completed: Equatable {
         let writes: [InvalidationWrite]
         /// The position to confirm once `writes` are applied (nil outside a transaction).
         let endLSN: UInt64?
@@ -20,9 +20,9 @@ struct InvalidationTransactions {
     private(set) var malformed: [String] = []
 
     /// True between a BEGIN and its COMMIT.
-    var inTransaction: Bool { openTransaction != nil }
+    package var inTransaction: Bool { openTransaction != nil }
 
-    mutating func receive(_ message: PgOutputMessage) -> Completed? {
+    package mutating func receive(_ message: PgOutputMessage) -> Completed? {
         switch message {
         case .begin(_, let commitTime, _):
             openTransaction = (commitTime + ReplicationMessage.postgresEpochOffsetMicroseconds, [])
@@ -50,13 +50,13 @@ struct InvalidationTransactions {
     }
 
     /// Takes the malformed contents seen so far (for the log).
-    mutating func takeMalformed() -> [String] {
+    package mutating func takeMalformed() -> [String] {
         defer { malformed.removeAll() }
         return malformed
     }
 
     /// `<xid8>|key,key,…` → the write; nil when the transaction id is not a number.
-    static func parse(_ content: [UInt8], committedMicroseconds: Int64?) -> InvalidationWrite? {
+    package static func parse(_ content: [UInt8], committedMicroseconds: Int64?) -> InvalidationWrite? {
         guard let bar = content.firstIndex(of: UInt8(ascii: "|")) else { return nil }
         let xid = content[..<bar]
         guard !xid.isEmpty, xid.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }

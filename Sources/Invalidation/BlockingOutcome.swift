@@ -4,13 +4,13 @@ import Synchronization
 
 /// The result of an event-loop future for the invalidation listener, whose dedicated thread
 /// blocks on its Redis calls instead of running on an event loop.
-final class BlockingOutcome<Value: Sendable>: Sendable {
+package final class BlockingOutcome<Value: Sendable>: Sendable {
     /// When the call was sent: its time limit counts from here.
-    let sentAt = DispatchTime.now()
+    package let sentAt = DispatchTime.now()
     private let finished = DispatchSemaphore(value: 0)
     private let stored = Mutex<Result<Value, any Error>?>(nil)
 
-    init(_ future: EventLoopFuture<Value>) {
+    package init(_ future: EventLoopFuture<Value>) {
         future.whenComplete { [self] result in
             stored.withLock { $0 = result }
             finished.signal()
@@ -18,10 +18,10 @@ final class BlockingOutcome<Value: Sendable>: Sendable {
     }
 
     /// The result, once the future has completed.
-    var result: Result<Value, any Error>? { stored.withLock { $0 } }
+    package var result: Result<Value, any Error>? { stored.withLock { $0 } }
 
     /// Blocks until the future completes, at most until `limit` after it was sent.
-    func wait(limit: DispatchTimeInterval) throws -> Value {
+    package func wait(limit: DispatchTimeInterval) throws -> Value {
         if result == nil, finished.wait(timeout: sentAt + limit) != .success {
             throw InvalidationError.timedOut
         }

@@ -1,3 +1,5 @@
+import CacheModel
+import CoreMetrics
 import Foundation
 import Logging
 import NIOCore
@@ -8,19 +10,19 @@ import RedisBackend
 public final class InvalidationService: Sendable {
     public let invalidator: Invalidator
     public let listener: InvalidationListener
-    let restartGuard: RedisRestartGuard
+    package let restartGuard: RedisRestartGuard
 
-    init(postgresURL: String, redis: RedisClient, cache: ReadThroughCache, settings: InvalidationSettings,
-         metrics: GatewayMetrics? = nil, hooks: InvalidationHooks = InvalidationHooks(), eventLoop: any EventLoop,
+    package init(postgresURL: String, redis: RedisClient, target: any InvalidationTarget, settings: InvalidationSettings,
+         metricsFactory: (any MetricsFactory)? = nil, hooks: InvalidationHooks = InvalidationHooks(), eventLoop: any EventLoop,
          logger: Logger) {
         invalidator = Invalidator(
-            redis: redis, fills: cache.fills, settings: settings, metrics: metrics, eventLoop: eventLoop, logger: logger)
+            redis: redis, fills: target, settings: settings, metricsFactory: metricsFactory, eventLoop: eventLoop, logger: logger)
         listener = InvalidationListener(url: postgresURL, invalidator: invalidator, settings: settings, hooks: hooks,
                                         logger: logger)
         restartGuard = RedisRestartGuard(invalidator: invalidator, logger: logger)
     }
 
-    func start() async {
+    package func start() async {
         let listener = self.listener
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             Thread.detachNewThread {
@@ -29,10 +31,10 @@ public final class InvalidationService: Sendable {
             }
         }
     }
-    func stop() { listener.stop() }
+    package func stop() { listener.stop() }
 
     /// `INFO invalidation` lines.
-    var infoLines: [(String, String)] {
+    package var infoLines: [(String, String)] {
         let status = listener.status
         var lines: [(String, String)] = [
             ("invalidation_status", status.state),

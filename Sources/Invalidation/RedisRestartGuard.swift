@@ -8,22 +8,22 @@ import Synchronization
 /// values invalidated after that save, and writers sets that are out of date; without
 /// persistence the flush finds nothing. Either way Redis content from before the restart
 /// is not trusted. The health probe reports the `run_id` every 250 ms.
-final class RedisRestartGuard: Sendable {
+package final class RedisRestartGuard: Sendable {
     private let invalidator: Invalidator
     private let logger: Logger
     private let knownRunID = Mutex<String?>(nil)
     private let restarts = Atomic<Int>(0)
 
-    init(invalidator: Invalidator, logger: Logger) {
+    package init(invalidator: Invalidator, logger: Logger) {
         self.invalidator = invalidator
         self.logger = logger
     }
 
     /// Restarts noticed so far.
-    var restartCount: Int { restarts.load(ordering: .relaxed) }
+    package var restartCount: Int { restarts.load(ordering: .relaxed) }
 
     /// Called with the `run_id` of each successful probe.
-    func observe(runID: String) {
+    package func observe(runID: String) {
         let previous = knownRunID.withLock { known -> String? in
             defer { known = runID }
             return known
@@ -46,7 +46,7 @@ final class RedisRestartGuard: Sendable {
     }
 
     /// The `run_id:` field of an `INFO server` reply.
-    static func runID(inInfo text: String) -> String? {
+    package static func runID(inInfo text: String) -> String? {
         for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("run_id:") {
             return String(line.dropFirst("run_id:".count))
         }

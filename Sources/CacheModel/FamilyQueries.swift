@@ -8,9 +8,9 @@
 /// that a value read before a write is never stored after that write's invalidation.
 public enum FamilyQueries {
     /// Columns that never leave PostgreSQL.
-    static let secretUserColumns = ["password_hash", "google_id", "facebook_id", "apple_id"]
+    package static let secretUserColumns = ["password_hash", "google_id", "facebook_id", "apple_id"]
 
-    static func statementName(_ family: KeyFamily) -> String {
+    package static func statementName(_ family: KeyFamily) -> String {
         "qs_fill_" + String(family.rawValue.map { $0 == ":" ? "_" : $0 })
     }
 

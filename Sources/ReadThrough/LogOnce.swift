@@ -3,17 +3,17 @@ import Synchronization
 
 /// Logs a recurring problem once per cause: the first failure with a given message, and
 /// a notice when it clears, instead of one line per request.
-final class LogOnce: Sendable {
+package final class LogOnce: Sendable {
     private let last = Mutex<String?>(nil)
     private let logger: Logger
     private let subject: String
 
-    init(logger: Logger, subject: String) {
+    package init(logger: Logger, subject: String) {
         self.logger = logger
         self.subject = subject
     }
 
-    func failure(_ error: any Error, metadata: Logger.Metadata = [:]) {
+    package func failure(_ error: any Error, metadata: Logger.Metadata = [:]) {
         let cause = "\(error)"
         let isNew = last.withLock { last -> Bool in
             defer { last = cause }
@@ -26,7 +26,7 @@ final class LogOnce: Sendable {
         }
     }
 
-    func success() {
+    package func success() {
         let hadFailed = last.withLock { last -> Bool in
             defer { last = nil }
             return last != nil

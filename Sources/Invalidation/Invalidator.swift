@@ -1,3 +1,5 @@
+import CacheModel
+import CoreMetrics
 import Logging
 import NIOCore
 import RedisBackend
@@ -9,13 +11,13 @@ import Synchronization
 /// invalidations. Counts what it did per family.
 public final class Invalidator: Sendable {
     private let redis: RedisClient
-    private let fills: FillCoordinator
+    private let fills: any InvalidationTarget
     private let settings: InvalidationSettings
     private let eventLoop: any EventLoop
     private let logger: Logger
-    let lags = LagRecorder()
+    package let lags = LagRecorder()
     /// The same lags by the families each write touched, for `QUICKSELL STATS`.
-    let familyLags: [KeyFamily: LagRecorder] = Dictionary(uniqueKeysWithValues: KeyFamily.allCases.map { ($0, LagRecorder()) })
+    package let familyLags: [KeyFamily: LagRecorder] = Dictionary(uniqueKeysWithValues: KeyFamily.allCases.map { ($0, LagRecorder()) })
     private let received = Mutex<[KeyFamily: Int]>([:])
     private let applied = Mutex<[KeyFamily: Int]>([:])
     private let leaderboards = Mutex(LeaderboardState())
@@ -26,11 +28,12 @@ public final class Invalidator: Sendable {
         var scheduled = false
     }
 
-    private let metrics: GatewayMetrics?
+    /// Commit-to-applied lag (Prometheus through swift-metrics); nil without metrics.
+    private let lagTimer: CoreMetrics.Timer?
 
-    init(redis: RedisClient, fills: FillCoordinator, settings: InvalidationSettings, metrics: GatewayMetrics?,
+    package init(redis: RedisClient, fills: any InvalidationTarget, settings: InvalidationSettings, metricsFactory: (any MetricsFactory)?,
          eventLoop: any EventLoop, logger: Logger) {
-        self.metrics = metrics
+        self.lagTimer = metricsFactory.map { CoreMetrics.Timer(label: "quicksell_invalidation_lag_seconds", factory: $0) }
         self.redis = redis
         self.fills = fills
         self.settings = settings
@@ -40,13 +43,13 @@ public final class Invalidator: Sendable {
 
     /// Invalidates `keys` written by transaction `transactionID`. The future completes
     /// once Redis has dropped them (leaderboards may be deferred, see the settings).
-    func apply(keys names: [String], transactionID: String, committedMicroseconds: Int64?) -> EventLoopFuture<Void> {
+    package func apply(keys names: [String], transactionID: String, committedMicroseconds: Int64?) -> EventLoopFuture<Void> {
         apply([InvalidationWrite(keys: names, transactionID: transactionID, committedMicroseconds: committedMicroseconds)])
     }
 
     /// Invalidates the keys of several writes together: as few Redis calls as the keys
     /// allow, each bounded in size.
-    func apply(_ writes: [InvalidationWrite]) -> EventLoopFuture<Void> {
+    package func apply(_ writes: [InvalidationWrite]) -> EventLoopFuture<Void> {
         var immediate: [(CacheKey, String)] = []
         var familiesByWrite: [Set<KeyFamily>] = []
         for write in writes {
@@ -84,36 +87,36 @@ public final class Invalidator: Sendable {
             }
         }
         return chain.map { [self, familiesByWrite] in
-            let now = CommandDispatcher.nowMicroseconds()
+            let now = WallClock.nowMicroseconds()
             for (write, families) in zip(writes, familiesByWrite) {
                 guard let committed = write.committedMicroseconds else { continue }
                 let lag = max(0, now - Int(committed))
                 lags.record(microseconds: lag)
-                metrics?.invalidationLag.recordMicroseconds(lag)
+                lagTimer?.recordMicroseconds(lag)
                 for family in families { familyLags[family]?.record(microseconds: lag) }
             }
         }
     }
 
     /// Detaches every fill in flight and keeps it from storing (Redis restarted).
-    func detachAllFills() {
+    package func detachAllFills() {
         fills.invalidateAll()
     }
 
     /// Drops every cached key of every family (recovery when replay is impossible).
     /// Returns how many keys were removed.
-    func flushAllFamilies() -> EventLoopFuture<Int> {
+    package func flushAllFamilies() -> EventLoopFuture<Int> {
         let scanner = FamilyKeyScanner(redis: redis, eventLoop: eventLoop, willUnlink: { [fills] in fills.invalidate($0) })
         return scanner.unlinkAll()
     }
 
     /// Keys per invalidation script call: keeps each Redis call short.
-    static let keysPerCall = 1_000
+    package static let keysPerCall = 1_000
     /// Script calls sent before waiting for their replies.
-    static let callsInFlight = 8
+    package static let callsInFlight = 8
 
-    var receivedCounts: [KeyFamily: Int] { received.withLock { $0 } }
-    var appliedCounts: [KeyFamily: Int] { applied.withLock { $0 } }
+    package var receivedCounts: [KeyFamily: Int] { received.withLock { $0 } }
+    package var appliedCounts: [KeyFamily: Int] { applied.withLock { $0 } }
 
     /// One script call: unlink each key and remember its writer. On a Redis Cluster, one call
     /// per hash slot (a script's keys must share a slot; each key's writers set is in its slot).
@@ -185,20 +188,20 @@ public final class Invalidator: Sendable {
 }
 
 /// The keys one committed write invalidates.
-struct InvalidationWrite: Sendable, Equatable {
-    let keys: [String]
-    let transactionID: String
+package struct InvalidationWrite: Sendable, Equatable {
+    package let keys: [String]
+    package let transactionID: String
     /// When its transaction committed (µs since the Unix epoch), for the lag.
-    let committedMicroseconds: Int64?
+    package let committedMicroseconds: Int64?
 }
 
 /// Why an invalidation could not be applied.
-enum InvalidationError: Error, CustomStringConvertible {
+package enum InvalidationError: Error, CustomStringConvertible {
     case redisRefused(String)
     case timedOut
     case stopping
 
-    var description: String {
+    package var description: String {
         switch self {
         case .redisRefused(let message): return "Redis refused the invalidation: \(message)"
         case .timedOut: return "the invalidation was not confirmed by Redis in time"

@@ -42,7 +42,7 @@ public struct CacheSettings: Sendable {
 
     /// The TTL in milliseconds to store a value with, jittered and, for leaderboards,
     /// capped at the end of the period.
-    func storeTTLMilliseconds(_ family: KeyFamily, secondsUntilPeriodEnd: Int?, random: Double) -> Int64 {
+    package func storeTTLMilliseconds(_ family: KeyFamily, secondsUntilPeriodEnd: Int?, random: Double) -> Int64 {
         var milliseconds = Int64(ttl(family)) * 1000
         if ttlJitterPercent > 0 {
             milliseconds += Int64(Double(milliseconds) * Double(ttlJitterPercent) / 100 * random)

@@ -1,3 +1,4 @@
+import CacheModel
 import NIOCore
 import RedisBackend
 import RESP
@@ -8,21 +9,34 @@ import RESP
 /// the clients' reads on the same pipelined connection. A one-family flush also pauses
 /// between steps as long as each took, so Redis is free at least half the time. On a Redis
 /// Cluster it walks every primary in turn (a SCAN cursor belongs to one node).
-struct FamilyKeyScanner: Sendable {
-    let redis: RedisClient
-    let eventLoop: any EventLoop
+package struct FamilyKeyScanner: Sendable {
+    package let redis: RedisClient
+    package let eventLoop: any EventLoop
     /// Keys asked for per SCAN step.
-    var batchSize = 1_000
+    package var batchSize: Int
     /// Only this family's keys (`SCAN MATCH <family>:*`); nil: every family.
-    var family: KeyFamily?
+    package var family: KeyFamily?
     /// Every family: called with each batch of keys just before they are unlinked (to detach
     /// their fills). A family flush detaches the whole family's fills instead.
-    var willUnlink: @Sendable ([CacheKey]) -> Void = { _ in }
+    package var willUnlink: @Sendable ([CacheKey]) -> Void = { _ in }
     /// Called after each step with the keys removed so far.
-    var progress: @Sendable (Int) -> Void = { _ in }
+    package var progress: @Sendable (Int) -> Void = { _ in }
+
+    package init(
+        redis: RedisClient, eventLoop: any EventLoop, batchSize: Int = 1_000, family: KeyFamily? = nil,
+        willUnlink: @escaping @Sendable ([CacheKey]) -> Void = { _ in },
+        progress: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
+        self.redis = redis
+        self.eventLoop = eventLoop
+        self.batchSize = batchSize
+        self.family = family
+        self.willUnlink = willUnlink
+        self.progress = progress
+    }
 
     /// Unlinks every key of the family (or of every family); returns how many were removed.
-    func unlinkAll() -> EventLoopFuture<Int> {
+    package func unlinkAll() -> EventLoopFuture<Int> {
         redis.primaries(on: eventLoop).flatMap { nodes in
             var chain = eventLoop.makeSucceededFuture(0)
             for node in nodes {

@@ -25,7 +25,7 @@ public struct CacheKey: Hashable, Sendable {
         return key.withUTF8 { parse(bytes: UnsafeRawBufferPointer($0)) }
     }
 
-    static func parse(bytes: UnsafeRawBufferPointer) -> Result<CacheKey, CacheKeyError> {
+    package static func parse(bytes: UnsafeRawBufferPointer) -> Result<CacheKey, CacheKeyError> {
         if matches(bytes, "leaderboard:weekly") { return .success(CacheKey(family: .leaderboardWeekly, id: 0)) }
         if matches(bytes, "leaderboard:monthly") { return .success(CacheKey(family: .leaderboardMonthly, id: 0)) }
         guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else {
@@ -77,7 +77,7 @@ public struct CacheKey: Hashable, Sendable {
     }
 
     /// Key text safe for an error line: printable ASCII kept, the rest escaped, bounded.
-    static func printable(_ bytes: UnsafeRawBufferPointer) -> String {
+    package static func printable(_ bytes: UnsafeRawBufferPointer) -> String {
         var text = ""
         for byte in bytes.prefix(64) {
             if byte >= 0x20 && byte < 0x7f && byte != UInt8(ascii: "'") && byte != UInt8(ascii: "\\") {

@@ -1,3 +1,5 @@
+import CacheModel
+
 /// Points where tests can pause a fill, to make races deterministic. Production passes
 /// the empty default, which costs one nil check per batch.
 public struct FillHooks: Sendable {

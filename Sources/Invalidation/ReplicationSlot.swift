@@ -5,15 +5,15 @@ import Postgres
 /// it until the gateway confirms having applied it, so a gateway that was disconnected,
 /// restarted or stopped for a while replays exactly what it missed. Each gateway needs a
 /// slot of its own (a slot streams to one connection at a time).
-struct ReplicationSlot: Sendable, Equatable {
-    let name: String
+package struct ReplicationSlot: Sendable, Equatable {
+    package let name: String
 
     /// The publication named when streaming (migration 008 creates it empty: pgoutput
     /// needs one, and sends the messages whatever it publishes).
-    static let publication = "quicksell_invalidation"
+    package static let publication = "quicksell_invalidation"
 
     /// What `prepare` found.
-    enum Preparation: Equatable {
+    package enum Preparation: Equatable {
         /// The slot existed: streaming resumes after the last confirmed transaction.
         case resumed
         /// The slot was made now (`replacedLost`: PostgreSQL had dropped its WAL): what was
@@ -22,24 +22,24 @@ struct ReplicationSlot: Sendable, Equatable {
     }
 
     /// Slot names PostgreSQL accepts: lower-case letters, digits and underscores, at most 63.
-    static func isValidName(_ name: String) -> Bool {
+    package static func isValidName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= 63
             && name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
     }
 
     /// `quicksell_<host>_<port>`: distinct for gateways on different hosts or ports.
-    static func defaultName(host: String, port: Int) -> String {
+    package static func defaultName(host: String, port: Int) -> String {
         let suffix = "_\(port)"
         let cleaned = String(host.lowercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
         return "quicksell_" + cleaned.prefix(63 - "quicksell_".count - suffix.count) + suffix
     }
 
     /// This machine's host name, for `defaultName`.
-    static var hostName: String { ProcessInfo.processInfo.hostName }
+    package static var hostName: String { ProcessInfo.processInfo.hostName }
 
     /// Checks the server (wal_level, migration 008) on a replication connection, then finds
     /// or makes the slot. Throws `InvalidationSetupError` with what to do when it cannot.
-    func prepare(_ connection: PostgresConnection) throws -> Preparation {
+    package func prepare(_ connection: PostgresConnection) throws -> Preparation {
         let level = try connection.execute("SHOW wal_level").scalar ?? "?"
         guard level == "logical" else {
             throw InvalidationSetupError.walLevel(address: connection.address, found: level)
@@ -73,7 +73,7 @@ struct ReplicationSlot: Sendable, Equatable {
     }
 
     /// The command that streams the slot's messages.
-    var startCommand: String {
+    package var startCommand: String {
         "START_REPLICATION SLOT \(name) LOGICAL 0/0 (proto_version '1', publication_names '\(Self.publication)', messages 'true')"
     }
 
@@ -83,13 +83,13 @@ struct ReplicationSlot: Sendable, Equatable {
 }
 
 /// Why the listener cannot stream invalidations, said so that an operator can act.
-enum InvalidationSetupError: Error, CustomStringConvertible {
+package enum InvalidationSetupError: Error, CustomStringConvertible {
     case walLevel(address: String, found: String)
     case migrationMissing(address: String)
     case slotOfAnotherDatabase(slot: String, database: String)
     case slotInUse(slot: String, pid: String)
 
-    var description: String {
+    package var description: String {
         switch self {
         case let .walLevel(address, found):
             return "PostgreSQL at \(address) has wal_level = \(found); invalidation needs wal_level = logical "

@@ -1,3 +1,5 @@
+import CacheModel
+import CoreMetrics
 import Logging
 import NIOCore
 import Postgres
@@ -15,7 +17,7 @@ import Synchronization
 ///   in waiting (measured: 18k fills/s with one query at a time, 12k with four).
 /// - Invalidation: `invalidate` detaches the keys' fills, so no later request joins a
 ///   fill that may predate the write, and their results are not reused.
-final class FillCoordinator: Sendable {
+package final class FillCoordinator: Sendable {
     private let pool: PostgresPool
     private let settings: CacheSettings
     private let stats: FamilyStats
@@ -39,7 +41,7 @@ final class FillCoordinator: Sendable {
 
     /// Called with the filled keys of a batch that share a loop (that of each key's first
     /// requester), on that loop, to store them.
-    typealias Store = @Sendable ([(CacheKey, FilledValue)], any EventLoop) -> Void
+    package typealias Store = @Sendable ([(CacheKey, FilledValue)], any EventLoop) -> Void
 
     /// One key's fill: shared by every request that joins it.
     private struct Entry {
@@ -67,12 +69,20 @@ final class FillCoordinator: Sendable {
         var nextToken = 0
     }
 
-    private let metrics: GatewayMetrics?
+    /// Fill query durations per family (Prometheus through swift-metrics); empty without metrics.
+    private let fillDurations: [KeyFamily: CoreMetrics.Timer]
     private let failureLog: LogOnce
 
-    init(pool: PostgresPool, settings: CacheSettings, stats: FamilyStats, hooks: FillHooks, metrics: GatewayMetrics?,
+    package init(pool: PostgresPool, settings: CacheSettings, stats: FamilyStats, hooks: FillHooks, metricsFactory: (any MetricsFactory)?,
          logger: Logger) {
-        self.metrics = metrics
+        var fillDurations: [KeyFamily: CoreMetrics.Timer] = [:]
+        if let metricsFactory {
+            for family in KeyFamily.allCases {
+                fillDurations[family] = CoreMetrics.Timer(
+                    label: "quicksell_fill_duration_seconds", dimensions: [("family", family.name)], factory: metricsFactory)
+            }
+        }
+        self.fillDurations = fillDurations
         self.failureLog = LogOnce(logger: logger, subject: "filling from PostgreSQL")
         self.pool = pool
         self.settings = settings
@@ -84,12 +94,12 @@ final class FillCoordinator: Sendable {
     }
 
     /// The value of `key` from PostgreSQL (shared with concurrent fills of the same key).
-    func fill(_ key: CacheKey, on eventLoop: any EventLoop, store: @escaping Store) -> EventLoopFuture<FilledValue> {
+    package func fill(_ key: CacheKey, on eventLoop: any EventLoop, store: @escaping Store) -> EventLoopFuture<FilledValue> {
         fill([key], on: eventLoop, store: store)[0]
     }
 
     /// Fills several keys; misses of one family submitted together leave in one query.
-    func fill(_ keys: [CacheKey], on eventLoop: any EventLoop, store: @escaping Store) -> [EventLoopFuture<FilledValue>] {
+    package func fill(_ keys: [CacheKey], on eventLoop: any EventLoop, store: @escaping Store) -> [EventLoopFuture<FilledValue>] {
         let now = NIODeadline.now()
         let maxWaiting = self.maxWaiting
         let (futures, batches) = state.withLock { state -> ([EventLoopFuture<FilledValue>], [[Item]]) in
@@ -138,14 +148,14 @@ final class FillCoordinator: Sendable {
 
     /// Detaches the fills of these keys: later requests start new fills, and finished
     /// results are no longer reused. Called when the keys are invalidated.
-    func invalidate(_ keys: [CacheKey]) {
+    package func invalidate(_ keys: [CacheKey]) {
         state.withLock { state in
             for key in keys { state.entries[key] = nil }
         }
     }
 
     /// Detaches every fill of `family` (a family flush).
-    func invalidate(family: KeyFamily) {
+    package func invalidate(family: KeyFamily) {
         state.withLock { state in
             state.entries = state.entries.filter { $0.key.family != family }
         }
@@ -153,7 +163,7 @@ final class FillCoordinator: Sendable {
 
     /// Detaches every fill and keeps the ones in flight from storing their values
     /// (called when Redis restarted and lost its record of recent writers).
-    func invalidateAll() {
+    package func invalidateAll() {
         storeEpoch.add(1, ordering: .sequentiallyConsistent)
         state.withLock { $0.entries.removeAll() }
     }
@@ -227,7 +237,7 @@ final class FillCoordinator: Sendable {
             return values
         }
         let nanoseconds = (NIODeadline.now() - started).nanoseconds
-        metrics?.recordFill(family, nanoseconds: nanoseconds)
+        fillDurations[family]?.recordNanoseconds(nanoseconds)
         counters.queries.add(1, ordering: .relaxed)
         counters.fillMicroseconds.add(Int(nanoseconds / 1000), ordering: .relaxed)
         switch result {

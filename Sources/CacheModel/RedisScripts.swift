@@ -1,4 +1,5 @@
 import NIOCore
+import RedisBackend
 
 /// The two Lua scripts that make fills and invalidations safe to race, across any number
 /// of gateways sharing one Redis.
@@ -10,19 +11,19 @@ import NIOCore
 /// it would leave stale data behind (the stale-set race). Redis runs each script
 /// atomically, so the order in which a fill and an invalidation reach Redis does not
 /// matter.
-enum RedisScripts {
+package enum RedisScripts {
     /// How long a writer is remembered: far longer than any fill can take (fills are
     /// bounded by the statement timeout).
-    static let writerMemoryMilliseconds = 60_000
+    package static let writerMemoryMilliseconds = 60_000
 
     /// The key's name as a hash tag, so that in a Redis Cluster the writers set lives in the
     /// key's own slot (a script may only touch keys of one slot).
-    static func writersKey(_ key: String) -> String { "quicksell:writers:{" + key + "}" }
+    package static func writersKey(_ key: String) -> String { "quicksell:writers:{" + key + "}" }
 
     /// KEYS: key1, writers1, key2, writers2, … ARGV: value, ttl ms and snapshot of each key
     /// pair. Stores each value unless a recorded writer of its key is not visible in its
     /// snapshot; returns how many were stored. One call stores a whole fill batch.
-    static let store = RedisScript(sha1: "b41f20bb1e9cd1299e91a6462dd9ae2f95e4e535", body: """
+    package static let store = RedisScript(sha1: "b41f20bb1e9cd1299e91a6462dd9ae2f95e4e535", body: """
         local stored = 0
         for i = 1, #KEYS, 2 do
           local a = (i - 1) / 2 * 3
@@ -53,7 +54,7 @@ enum RedisScripts {
 
     /// KEYS: key1, writers1, key2, writers2, … ARGV: memory ms, then the writer xid of
     /// each key pair. Returns the keys unlinked.
-    static let invalidate = RedisScript(sha1: "253add8fe78a43ca5d6ec51c0b5d6d77163585a8", body: """
+    package static let invalidate = RedisScript(sha1: "253add8fe78a43ca5d6ec51c0b5d6d77163585a8", body: """
         local now = redis.call('TIME')
         local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
         local memory = tonumber(ARGV[1])
@@ -69,7 +70,7 @@ enum RedisScripts {
 
     /// `scanUnlink` for a Redis Cluster node: one `UNLINK` per key, since a cluster refuses a
     /// command whose keys are in different slots (the node's keys span many).
-    static let scanUnlinkPerKey = ByteBuffer(string: """
+    package static let scanUnlinkPerKey = ByteBuffer(string: """
         local step = redis.call('SCAN', ARGV[1], 'MATCH', ARGV[2], 'COUNT', ARGV[3])
         local keys = step[2]
         local removed = 0
@@ -82,7 +83,7 @@ enum RedisScripts {
     /// One step of a family flush. ARGV: cursor, MATCH pattern, COUNT. Unlinks the keys
     /// that step found; returns {next cursor, keys unlinked}. Each call is short (one
     /// SCAN step), so Redis keeps serving everyone else between calls.
-    static let scanUnlink = ByteBuffer(string: """
+    package static let scanUnlink = ByteBuffer(string: """
         local step = redis.call('SCAN', ARGV[1], 'MATCH', ARGV[2], 'COUNT', ARGV[3])
         local keys = step[2]
         local removed = 0
