@@ -26,30 +26,33 @@
 # BENCH_HIT_KEYS (100000/20000), BENCH_IDLE_CLIENTS (5000/500), BENCH_RSS_SECONDS (300/20),
 # BENCH_CONFIG (release/debug), BENCH_SCRATCH_PATH (.build-release/.build),
 # BENCH_SKIP_BUILD (0), BENCH_DATABASE (quicksell_bench/quicksell_bench_short), BENCH_OUT (bench-results).
-set -euo pipefail
-BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/bench" && pwd)"
-source "$BENCH_DIR/../../scripts/env.sh"
-cd "$QUICKSELL_ROOT"
-
-say() { echo "bench: $*" >&2; }
-die() { echo "bench: error: $*" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/bench/prologue.sh" bench
 
 MODE="${BENCH_MODE:-full}"
-case "$MODE" in
-    full)
-        ROUNDS="${BENCH_ROUNDS:-3}"; USERS="${BENCH_USERS:-100000}"; HIT_KEYS="${BENCH_HIT_KEYS:-100000}"
-        HIT_REQUESTS_P1=200000; HIT_REQUESTS_P16=1000000; PG_SECONDS=10; LAG_SECONDS=10
-        IDLE_CLIENTS="${BENCH_IDLE_CLIENTS:-5000}"; IDLE_SETTLE=3
-        RSS_SECONDS="${BENCH_RSS_SECONDS:-300}"; RSS_WARMUP=30; RSS_WINDOW=60; RSS_INTERVAL=5
-        CONFIG="${BENCH_CONFIG:-release}"; SEED_USERS=1000 ;;
-    short)
-        ROUNDS="${BENCH_ROUNDS:-1}"; USERS="${BENCH_USERS:-20000}"; HIT_KEYS="${BENCH_HIT_KEYS:-20000}"
-        HIT_REQUESTS_P1=20000; HIT_REQUESTS_P16=50000; PG_SECONDS=3; LAG_SECONDS=3
-        IDLE_CLIENTS="${BENCH_IDLE_CLIENTS:-500}"; IDLE_SETTLE=1
-        RSS_SECONDS="${BENCH_RSS_SECONDS:-20}"; RSS_WARMUP=3; RSS_WINDOW=6; RSS_INTERVAL=1
-        CONFIG="${BENCH_CONFIG:-debug}"; SEED_USERS=200 ;;
-    *) die "BENCH_MODE must be full or short, got '$MODE'" ;;
-esac
+[ "$MODE" = full ] || [ "$MODE" = short ] || die "BENCH_MODE must be full or short, got '$MODE'"
+# Each setting's full and short default; its BENCH_ knob, where it has one, wins.
+while read -r setting full short knob; do
+    value=$full
+    if [ "$MODE" = short ]; then value=$short; fi
+    if [ "$knob" != - ]; then value="${!knob:-$value}"; fi
+    printf -v "$setting" '%s' "$value"
+done <<'SETTINGS'
+ROUNDS            3        1      BENCH_ROUNDS
+USERS             100000   20000  BENCH_USERS
+HIT_KEYS          100000   20000  BENCH_HIT_KEYS
+HIT_REQUESTS_P1   200000   20000  -
+HIT_REQUESTS_P16  1000000  50000  -
+PG_SECONDS        10       3      -
+LAG_SECONDS       10       3      -
+IDLE_CLIENTS      5000     500    BENCH_IDLE_CLIENTS
+IDLE_SETTLE       3        1      -
+RSS_SECONDS       300      20     BENCH_RSS_SECONDS
+RSS_WARMUP        30       3      -
+RSS_WINDOW        60       6      -
+RSS_INTERVAL      5        1      -
+CONFIG            release  debug  BENCH_CONFIG
+SEED_USERS        1000     200    -
+SETTINGS
 case "$CONFIG" in
     release) SCRATCH="${BENCH_SCRATCH_PATH:-.build-release}" ;;
     debug) SCRATCH="${BENCH_SCRATCH_PATH:-.build}" ;;
@@ -67,19 +70,14 @@ started_at=$SECONDS
 
 source "$BENCH_DIR/processes.sh"
 source "$BENCH_DIR/database.sh"
+source "$BENCH_DIR/hits.sh"
 source "$BENCH_DIR/targets.sh"
 
 for tool in redis-server redis-cli redis-benchmark curl python3; do
     command -v "$tool" >/dev/null || die "$tool not found: run scripts/install-deps.sh"
 done
 [ -x "$QUICKSELL_PG_BIN/pgbench" ] || die "pgbench not found in $QUICKSELL_PG_BIN: run scripts/install-deps.sh"
-if ! command -v nutcracker >/dev/null; then
-    say "installing nutcracker (twemproxy)"
-    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nutcracker >/dev/null \
-        || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nutcracker >/dev/null; } \
-        || die "cannot install nutcracker"
-fi
+ensure_nutcracker
 "$QUICKSELL_PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$QUICKSELL_PG_PORT" \
     || die "no PostgreSQL on 127.0.0.1:$QUICKSELL_PG_PORT: start it with make services (make bench does)"
 # 5,000 idle clients need 5,000 descriptors in the gateway and as many in the client.
@@ -135,19 +133,11 @@ bench_steady_memory
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 git diff --quiet HEAD -- 2>/dev/null || commit="$commit+uncommitted"
 mkdir -p "$OUT_DIR"
-python3 - "$WORK/meta.json" <<PY
-import json, sys
-json.dump({"mode": "$MODE", "rounds": $ROUNDS, "commit": "$commit", "date": "$(date -u +%Y-%m-%dT%H:%MZ)",
-           "users": $USERS, "hit_keys": $HIT_KEYS, "idle_clients": $IDLE_CLIENTS, "rss_seconds": $RSS_SECONDS,
-           "rss_warmup": $RSS_WARMUP, "rss_window": $RSS_WINDOW, "rss_tolerance": 0.05, "config": "$CONFIG",
-           "machine": {"nproc": "$(nproc)", "cpu": "$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)",
-                       "memory": "$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)",
-                       "redis": "$(redis-server --version | awk '{ print $3 }' | sed 's/v=//')",
-                       "nutcracker": "$(nutcracker --version 2>&1 | awk '{ print $NF; exit }')",
-                       "postgres": "$("$QUICKSELL_PG_BIN/postgres" --version | awk '{ print $3 }')"}},
-          open(sys.argv[1], "w"), indent=2)
-PY
+python3 "$BENCH_DIR/results.py" meta "$WORK/meta.json" --mode "$MODE" --rounds "$ROUNDS" --commit "$commit" \
+    --users "$USERS" --hit-keys "$HIT_KEYS" --idle-clients "$IDLE_CLIENTS" --rss-seconds "$RSS_SECONDS" \
+    --rss-warmup "$RSS_WARMUP" --rss-window "$RSS_WINDOW" --config "$CONFIG" --pg-bin "$QUICKSELL_PG_BIN" \
+    || die "cannot write the run's facts"
 status=0
-python3 "$BENCH_DIR/report.py" "$RESULTS" "$WORK/meta.json" "$OUT_DIR/bench-$MODE.json" "$OUT_DIR/bench-$MODE.md" || status=$?
+python3 "$BENCH_DIR/results.py" report "$RESULTS" "$WORK/meta.json" "$OUT_DIR/bench-$MODE.json" "$OUT_DIR/bench-$MODE.md" || status=$?
 say "table written to $OUT_DIR/bench-$MODE.json and .md; done in $((SECONDS - started_at)) s"
 exit "$status"

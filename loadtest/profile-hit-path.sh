@@ -7,23 +7,21 @@
 #
 # Knobs: PROFILE_PIPELINE (16), PROFILE_SECONDS (10), PROFILE_KEYS (100000),
 # PROFILE_SCRATCH_PATH (.build-release), PROFILE_OUT (bench-results/hit-path.perf.data).
-set -euo pipefail
-BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/bench" && pwd)"
-source "$BENCH_DIR/../../scripts/env.sh"
-cd "$QUICKSELL_ROOT"
-PIPELINE="${PROFILE_PIPELINE:-16}"
-SECONDS_RECORDED="${PROFILE_SECONDS:-10}"
-KEYS="${PROFILE_KEYS:-100000}"
-SCRATCH="${PROFILE_SCRATCH_PATH:-.build-release}"
-OUT="${PROFILE_OUT:-bench-results/hit-path.perf.data}"
+source "$(dirname "${BASH_SOURCE[0]}")/bench/prologue.sh" profile
+read_knobs <<'KNOBS'
+PIPELINE         PROFILE_PIPELINE     16
+SECONDS_RECORDED PROFILE_SECONDS      10
+KEYS             PROFILE_KEYS         100000
+SCRATCH          PROFILE_SCRATCH_PATH .build-release
+OUT              PROFILE_OUT          bench-results/hit-path.perf.data
+KNOBS
 
-say() { echo "profile: $*" >&2; }
-die() { say "error: $*"; exit 1; }
 command -v perf >/dev/null || die "perf is missing (Debian package linux-perf)"
 command -v redis-benchmark >/dev/null || die "redis-benchmark is missing (Debian package redis-tools)"
 
-# The benchmark suite's process helpers: start_redis, start_gateway, stop by PID.
+# The benchmark suite's helpers: start_redis, start_gateway, stop by PID; the warm keys.
 source "$BENCH_DIR/processes.sh"
+source "$BENCH_DIR/hits.sh"
 WORK="$(mktemp -d /tmp/quicksell-profile.XXXXXX)"
 trap 'bench_stop_all; rm -rf "$WORK"' EXIT
 
@@ -35,7 +33,7 @@ BENCH_URL="$QUICKSELL_POSTGRES_URL"
 start_redis
 start_gateway
 # The gateway flushes the families when it first sees this Redis: pre-load once it is ready.
-python3 "$BENCH_DIR/preload_hits.py" "$KEYS" | redis-cli -h 127.0.0.1 -p "$REDIS_PORT" --pipe >/dev/null
+preload_hit_keys_into "$KEYS" "$REDIS_PORT"
 
 say "driving GET hits (-c 50 -P $PIPELINE) and recording the gateway for $SECONDS_RECORDED s"
 redis-benchmark -h 127.0.0.1 -p "$GATEWAY_PORT" -c 50 -P "$PIPELINE" -n 100000000 -r "$KEYS" -q \

@@ -24,6 +24,26 @@ public struct Migration: Sendable, Equatable {
         self.sql = sql
     }
 
+    /// The migrations this file replaces, from its `-- squashes: NNN_name.sql CHECKSUM` lines:
+    /// a database that applied every one of them already has this file's schema.
+    public func squashed() throws -> [SquashedMigration] {
+        let marker = "-- squashes:"
+        return try sql.split(separator: "\n").filter { $0.hasPrefix(marker) }.map { line in
+            let words = line.dropFirst(marker.count).split(separator: " ")
+            guard words.count == 2, let version = Self.version(ofFileName: String(words[0])) else {
+                throw MigrationError.badSquashLine(fileName: fileName, line: String(line))
+            }
+            return SquashedMigration(version: version, fileName: String(words[0]), checksum: String(words[1]))
+        }
+    }
+
+    /// The version of a file named `NNN_name.sql`, or nil for any other name.
+    static func version(ofFileName name: String) -> Int? {
+        let digits = name.prefix(while: \.isNumber)
+        guard !digits.isEmpty, name.dropFirst(digits.count).hasPrefix("_"), name.hasSuffix(".sql") else { return nil }
+        return Int(digits)
+    }
+
     /// Reads every `NNN_name.sql` of `directory`, in version order.
     public static func load(from directory: String) throws -> [Migration] {
         let names: [String]
@@ -34,16 +54,15 @@ public struct Migration: Sendable, Equatable {
         }
         var migrations: [Migration] = []
         for name in names where name.hasSuffix(".sql") {
-            let digits = name.prefix(while: \.isNumber)
-            guard !digits.isEmpty, name.dropFirst(digits.count).hasPrefix("_"), let version = Int(digits) else {
-                throw MigrationError.badFileName(name)
-            }
+            guard let version = version(ofFileName: name) else { throw MigrationError.badFileName(name) }
             let path = (directory as NSString).appendingPathComponent(name)
             guard let data = FileManager.default.contents(atPath: path),
                   let sql = String(data: data, encoding: .utf8) else {
                 throw MigrationError.directoryUnreadable(path: path, reason: "not readable as UTF-8 text")
             }
-            migrations.append(Migration(version: version, fileName: name, sql: sql))
+            let migration = Migration(version: version, fileName: name, sql: sql)
+            _ = try migration.squashed()
+            migrations.append(migration)
         }
         migrations.sort { $0.version < $1.version }
         for (earlier, later) in zip(migrations, migrations.dropFirst()) where earlier.version == later.version {
@@ -81,6 +100,13 @@ public struct Migration: Sendable, Equatable {
     }
 }
 
+/// A migration that a later file squashed, as a database recorded it when it applied it.
+public struct SquashedMigration: Sendable, Equatable {
+    public let version: Int
+    public let fileName: String
+    public let checksum: String
+}
+
 /// Why migrations could not be applied; each names the file or folder at fault.
 public enum MigrationError: Error, CustomStringConvertible, Sendable {
     case directoryNotFound
@@ -89,6 +115,8 @@ public enum MigrationError: Error, CustomStringConvertible, Sendable {
     case badFileName(String)
     case duplicateVersion(Int, String, String)
     case changedAfterApply(fileName: String)
+    case badSquashLine(fileName: String, line: String)
+    case partlySquashed(fileName: String, applied: [String], missing: [String])
     case failed(fileName: String, error: PostgresError)
 
     public var description: String {
@@ -105,6 +133,11 @@ public enum MigrationError: Error, CustomStringConvertible, Sendable {
             return "migrations \(first) and \(second) share version \(version)"
         case let .changedAfterApply(fileName):
             return "migration \(fileName) was changed after it was applied; add a new migration instead"
+        case let .badSquashLine(fileName, line):
+            return "migration \(fileName): '\(line)' is not '-- squashes: NNN_name.sql CHECKSUM'"
+        case let .partlySquashed(fileName, applied, missing):
+            return "this database applied \(applied.joined(separator: ", ")) but not \(missing.joined(separator: ", ")), "
+                + "which \(fileName) squashes: apply the missing files of config/schema/history/ first, or recreate it"
         case let .failed(fileName, error):
             return "migration \(fileName) failed and was rolled back: \(error)"
         }

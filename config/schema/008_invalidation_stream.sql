@@ -1,14 +1,22 @@
--- 008: invalidations travel in the write-ahead log instead of an outbox table.
+-- 008: cache invalidation. Every write to a table a cached value is made from emits the
+-- cache keys it invalidates into the write-ahead log; each gateway streams them from its own
+-- logical replication slot and deletes the keys.
 --
--- Why: with 007, a single-row UPDATE of users paid for a statement-level trigger with
--- transition tables plus an INSERT into cache_invalidations (heap, two indexes), which
--- together cost about as much as the UPDATE itself. A row-level trigger that only writes a
--- logical decoding message (pg_logical_emit_message: one small WAL record, no table, no
--- index, no lock) keeps about 0.87x of the writers' throughput (8 pgbench writers, no
--- replication slot streaming). Decoding is not free either: each streaming slot's WAL
--- sender decodes every WAL record (BENCHMARKS.md, target 5). What it buys: invalidation in
--- under a millisecond, seconds of lag avoided at high write rates, and an exact replay
--- after any outage.
+-- This file squashes three migrations: 006 (an outbox table and NOTIFY), 007 (NOTIFY only
+-- while a listener sleeps: the advisory-lock doorbell) and 008 (the stream below, which
+-- dropped the outbox and the doorbell). A new database gets the result directly; a database
+-- that applied all three is already identical and is adopted as it is (Migrator). The three
+-- files are kept in history/ (README.md says why). The squashed files and their checksums:
+-- squashes: 006_cache_invalidation.sql f23b4adfc620a056
+-- squashes: 007_invalidation_doorbell.sql 74e3441caa6a3713
+-- squashes: 008_invalidation_stream.sql d2b138c5483f8b71
+--
+-- Why the log and not a table: a row-level trigger that only writes a logical decoding
+-- message (pg_logical_emit_message: one small WAL record, no table, no index, no lock) costs
+-- writers far less than a statement-level trigger with transition tables that inserts into
+-- an outbox. Decoding is not free either: each streaming slot's WAL sender decodes every WAL
+-- record (BENCHMARKS.md, target 5). What it buys: invalidation in under a millisecond, no lag
+-- built up at high write rates, and an exact replay after any outage.
 --
 -- How: each trigger writes one transactional message with the prefix
 -- 'quicksell_invalidation' and the content '<xid8>|<key>,<key>,…' (the writing
@@ -20,14 +28,13 @@
 -- gateway that was disconnected or stopped replays exactly what it missed.
 --
 -- Needs wal_level = logical on the server (and a free replication slot and WAL sender per
--- gateway). Deploy the gateway of this release before running this migration: an older
--- gateway reads the outbox, which nothing writes any more.
+-- gateway).
 
 CREATE PUBLICATION quicksell_invalidation;
 
 -- Records `keys` (deduplicated, 500 per message): for statements and the rarely written
 -- tables; the hot tables below emit their few keys straight from row-level triggers.
-CREATE OR REPLACE FUNCTION quicksell_invalidate(keys text[]) RETURNS void
+CREATE FUNCTION quicksell_invalidate(keys text[]) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
   unique_keys text[];
@@ -138,38 +145,78 @@ BEGIN
 END;
 $$;
 
--- The hot tables: one row-level trigger each instead of 006's three statement-level ones
--- (transition tables cost more than the whole row-level trigger). The trigger names keep
--- 006's prefix trg_<table>_invalidate_.
-DO $$
-DECLARE
-  hot record;
+-- badges → user_badges:{user_id} of every holder.
+CREATE FUNCTION quicksell_invalidate_badges() RETURNS trigger
+LANGUAGE plpgsql AS $$
 BEGIN
-  FOR hot IN SELECT * FROM (VALUES
-      ('users', 'quicksell_invalidate_user_row()'),
-      ('listings', 'quicksell_invalidate_listing_row()'),
-      ('photos', 'quicksell_invalidate_row_by_column(''listing:'', ''listing_id'')'),
-      ('marketplace_listings', 'quicksell_invalidate_row_by_column(''marketplace_listings:'', ''listing_id'')'),
-      ('user_stats', 'quicksell_invalidate_row_by_column(''user_stats:'', ''user_id'')'),
-      ('user_badges', 'quicksell_invalidate_row_by_column(''user_badges:'', ''user_id'')')) AS t(name, call)
-  LOOP
-    EXECUTE format('DROP TRIGGER trg_%1$s_invalidate_insert ON %1$I; DROP TRIGGER trg_%1$s_invalidate_update ON %1$I; '
-                   'DROP TRIGGER trg_%1$s_invalidate_delete ON %1$I', hot.name);
-    EXECUTE format('CREATE TRIGGER trg_%1$s_invalidate_row AFTER INSERT OR UPDATE OR DELETE ON %1$I '
-                   'FOR EACH ROW EXECUTE FUNCTION %2$s', hot.name, hot.call);
-  END LOOP;
+  IF TG_OP = 'INSERT' THEN
+    RETURN NULL;  -- a new badge has no holders yet
+  ELSIF TG_OP = 'DELETE' THEN
+    PERFORM quicksell_invalidate(ARRAY(
+      SELECT DISTINCT 'user_badges:' || ub.user_id FROM user_badges ub JOIN old_rows o ON o.id = ub.badge_id));
+  ELSE
+    PERFORM quicksell_invalidate(ARRAY(
+      SELECT DISTINCT 'user_badges:' || ub.user_id FROM user_badges ub JOIN new_rows n ON n.id = ub.badge_id));
+  END IF;
+  RETURN NULL;
 END;
 $$;
 
-DROP FUNCTION quicksell_invalidate_users();
-DROP FUNCTION quicksell_invalidate_listings();
-DROP FUNCTION quicksell_invalidate_by_column();
+-- sales → the leaderboards of the periods a changed sale falls in (old or new row).
+CREATE FUNCTION quicksell_invalidate_sales() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  week_start timestamp := date_trunc('week', now() AT TIME ZONE 'UTC');
+  month_start timestamp := date_trunc('month', now() AT TIME ZONE 'UTC');
+  dates timestamp[];
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    SELECT array_agg(sale_date) INTO dates FROM new_rows WHERE sale_date >= least(week_start, month_start);
+  ELSIF TG_OP = 'DELETE' THEN
+    SELECT array_agg(sale_date) INTO dates FROM old_rows WHERE sale_date >= least(week_start, month_start);
+  ELSE
+    SELECT array_agg(d) INTO dates FROM (
+      SELECT sale_date AS d FROM new_rows UNION ALL SELECT sale_date FROM old_rows) s
+    WHERE d >= least(week_start, month_start);
+  END IF;
+  IF dates IS NULL THEN
+    RETURN NULL;
+  END IF;
+  PERFORM quicksell_invalidate(ARRAY(
+    SELECT DISTINCT k FROM (
+      SELECT CASE WHEN d >= week_start THEN 'leaderboard:weekly' END AS k FROM unnest(dates) d
+      UNION ALL
+      SELECT CASE WHEN d >= month_start THEN 'leaderboard:monthly' END FROM unnest(dates) d) ks
+    WHERE k IS NOT NULL));
+  RETURN NULL;
+END;
+$$;
 
--- badges and sales keep their statement-level triggers (006); quicksell_invalidate, which
--- they call, now emits messages. The outbox and the doorbell of 006 and 007 go.
-DROP FUNCTION quicksell_ring(bigint, bigint, text[]);
-DROP FUNCTION quicksell_listener_register();
-DROP FUNCTION quicksell_listener_unregister();
-DROP FUNCTION quicksell_doorbell_space();
-DROP TABLE cache_invalidation_listeners;
-DROP TABLE cache_invalidations;
+-- The hot tables: one row-level trigger each (transition tables cost more than the whole
+-- row-level trigger).
+CREATE TRIGGER trg_users_invalidate_row AFTER INSERT OR UPDATE OR DELETE ON users
+  FOR EACH ROW EXECUTE FUNCTION quicksell_invalidate_user_row();
+CREATE TRIGGER trg_listings_invalidate_row AFTER INSERT OR UPDATE OR DELETE ON listings
+  FOR EACH ROW EXECUTE FUNCTION quicksell_invalidate_listing_row();
+CREATE TRIGGER trg_photos_invalidate_row AFTER INSERT OR UPDATE OR DELETE ON photos
+  FOR EACH ROW EXECUTE FUNCTION quicksell_invalidate_row_by_column('listing:', 'listing_id');
+CREATE TRIGGER trg_marketplace_listings_invalidate_row AFTER INSERT OR UPDATE OR DELETE ON marketplace_listings
+  FOR EACH ROW EXECUTE FUNCTION quicksell_invalidate_row_by_column('marketplace_listings:', 'listing_id');
+CREATE TRIGGER trg_user_stats_invalidate_row AFTER INSERT OR UPDATE OR DELETE ON user_stats
+  FOR EACH ROW EXECUTE FUNCTION quicksell_invalidate_row_by_column('user_stats:', 'user_id');
+CREATE TRIGGER trg_user_badges_invalidate_row AFTER INSERT OR UPDATE OR DELETE ON user_badges
+  FOR EACH ROW EXECUTE FUNCTION quicksell_invalidate_row_by_column('user_badges:', 'user_id');
+
+-- The rarely written tables: statement-level triggers (a bulk change of badges or sales
+-- invalidates a few keys once, through quicksell_invalidate).
+CREATE TRIGGER trg_badges_invalidate_update AFTER UPDATE ON badges
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION quicksell_invalidate_badges();
+CREATE TRIGGER trg_badges_invalidate_delete AFTER DELETE ON badges
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION quicksell_invalidate_badges();
+
+CREATE TRIGGER trg_sales_invalidate_insert AFTER INSERT ON sales
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION quicksell_invalidate_sales();
+CREATE TRIGGER trg_sales_invalidate_update AFTER UPDATE ON sales
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION quicksell_invalidate_sales();
+CREATE TRIGGER trg_sales_invalidate_delete AFTER DELETE ON sales
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION quicksell_invalidate_sales();

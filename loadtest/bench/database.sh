@@ -2,16 +2,21 @@
 
 bench_psql() { "$QUICKSELL_PG_BIN/psql" "$BENCH_URL" -v ON_ERROR_STOP=1 -qAt "$@"; }
 
-# Creates and migrates the bench database, seeds a small full data set with the load-test
-# tool (every family has rows, for the steady-state run) and tops the users up to
-# $USERS with one INSERT … SELECT generate_series (the seeder is slow for 100,000 users).
-prepare_database() {
+# Creates $DATABASE when it is missing, migrates it and, when it has no data yet, seeds a
+# full data set of $SEED_USERS users with the load-test tool (every family has rows).
+create_seeded_database() {
     local exists
     exists=$("$QUICKSELL_PG_BIN/psql" "$QUICKSELL_POSTGRES_ADMIN_URL" -tAc \
         "SELECT 1 FROM pg_database WHERE datname = '$DATABASE'")
     [ "$exists" = "1" ] || "$QUICKSELL_PG_BIN/psql" "$QUICKSELL_POSTGRES_ADMIN_URL" -qc "CREATE DATABASE $DATABASE"
     "$BIN/quicksell-cache" migrate --postgres-url "$BENCH_URL" >&2
     "$BIN/quicksell-loadtest" seed --postgres-url "$BENCH_URL" --users "$SEED_USERS" --seed 1 --if-empty >&2
+}
+
+# The bench database: a small full data set (for the steady-state run), then the users topped
+# up to $USERS with one INSERT … SELECT generate_series (the seeder is slow for 100,000 users).
+prepare_database() {
+    create_seeded_database
     local count
     count=$(bench_psql -c "SELECT count(*) FROM users")
     if [ "$count" -lt "$USERS" ]; then
@@ -23,8 +28,8 @@ prepare_database() {
     say "bench database $DATABASE: $(bench_psql -c "SELECT count(*) FROM users") users"
 }
 
-# The invalidation triggers of `users`, by name (006 names them trg_users_invalidate_*;
-# later migrations may change the function they call, not these names).
+# The invalidation trigger of `users`, by name (trg_users_invalidate_*: 008 names it
+# trg_users_invalidate_row).
 user_invalidation_triggers() {
     bench_psql -c "SELECT tgname FROM pg_trigger WHERE tgrelid = 'users'::regclass
                    AND NOT tgisinternal AND tgname LIKE 'trg_users_invalidate_%' ORDER BY tgname"

@@ -73,6 +73,16 @@ start_redis() {
     wait_ping "$REDIS_PORT" redis-server "$REDIS_PID"
 }
 
+# Installs twemproxy (Debian's nutcracker) when it is missing.
+ensure_nutcracker() {
+    command -v nutcracker >/dev/null && return 0
+    say "installing nutcracker (twemproxy)"
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nutcracker >/dev/null \
+        || { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nutcracker >/dev/null; } \
+        || die "cannot install nutcracker"
+}
+
 start_twemproxy() {
     PROXY_PORT=$(free_port)
     cat > "$WORK/nutcracker.yml" <<YAML
@@ -95,13 +105,14 @@ YAML
 # Starts the gateway on the private Redis and the bench database and waits until it is
 # ready (/readyz: Redis, PostgreSQL and the invalidation listener up) and its start-up
 # recovery (a replay from its replication slot, or a family flush for a new slot) has finished.
-# GATEWAY_EXTRA_ARGS (an array, empty by default) adds gateway options, e.g. (--threads 1).
+# GATEWAY_EXTRA_ARGS (an array, empty by default) adds gateway options, e.g. (--threads 1);
+# GATEWAY_REDIS_URL puts its cache elsewhere than the private Redis.
 start_gateway() {
     BENCH_SLOTS+=("$(gateway_slot)")
     GATEWAY_PORT=${GATEWAY_PORT:-$(free_port)}
     METRICS_PORT=${METRICS_PORT:-$(free_port)}
     "$BIN/quicksell-gateway" --config config/gateway.yaml --host 127.0.0.1 --port "$GATEWAY_PORT" \
-        --metrics-port "$METRICS_PORT" --redis-url "redis://127.0.0.1:$REDIS_PORT" --postgres-url "$BENCH_URL" \
+        --metrics-port "$METRICS_PORT" --redis-url "${GATEWAY_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}" --postgres-url "$BENCH_URL" \
         --replication-slot "$(gateway_slot)" --log-level warning ${GATEWAY_EXTRA_ARGS[@]+"${GATEWAY_EXTRA_ARGS[@]}"} \
         >>"$WORK/gateway.log" 2>&1 &
     GATEWAY_PID=$!

@@ -1,27 +1,10 @@
-#!/usr/bin/env python3
-"""Turns the raw measurements of one bench run (JSON lines) into the verdict table.
+"""The verdict table of one bench run, from its measurements (results.py writes it).
 
 Each target's figure is the median over its rounds of each system's figure; the ratio is
-our median over the baseline's median. Prints the table, writes it as JSON and Markdown,
-and exits 3 when a judged target fails (only in full mode; the short mode checks for
-crashes and errors, never for speed).
-
-  report.py RESULTS.jsonl META.json OUT.json OUT.md
+our median over the baseline's median. A judged target passes when its ratio meets the
+requirement; the short mode shows the verdicts without judging the run by them.
 """
-import json
 import statistics
-import sys
-from collections import defaultdict
-
-
-def load(path):
-    by_key = defaultdict(list)
-    with open(path) as lines:
-        for line in lines:
-            if line.strip():
-                record = json.loads(line)
-                by_key[(record["target"], record["system"])].append(record)
-    return by_key
 
 
 def median(records, field):
@@ -59,27 +42,27 @@ def highest_rate_round(records):
     return max(rated, key=lambda r: r["writes_per_s"]) if rated else {}
 
 
+def hit_row(target, what, ours, base, field, required, judged, note):
+    """A row of targets 1-2: the gateway's median `field` over the baseline's, round by round too."""
+    unit = "req/s" if field == "rps" else "ms"
+    mine, theirs = median(ours, field), median(base, field)
+    return row(target, what, mine, theirs, ratio(mine, theirs), required, judged, unit, unit,
+               f"{note}; {round_ratios(ours, base, field)}")
+
+
 def build_rows(m, meta):
-    rows = []
-    for depth, target in (("1", "hit_p1"), ("16", "hit_p16")):
-        gw, tw, rd = m[(target, "gateway")], m[(target, "twemproxy")], m[(target, "redis")]
-        gw_rps, tw_rps, rd_rps = median(gw, "rps"), median(tw, "rps"), median(rd, "rps")
-        gw_p99, tw_p99 = median(gw, "p99_ms"), median(tw, "p99_ms")
-        n = meta["hit_keys"]
-        if depth == "1":
-            rows.append(row("1a", "hit path -P 1: gateway vs twemproxy req/s", gw_rps, tw_rps, ratio(gw_rps, tw_rps),
-                            ">= 1.0", True, "req/s", "req/s",
-                            f"direct Redis {rd_rps or 0:,.0f} req/s; {round_ratios(gw, tw, 'rps')}"))
-            rows.append(row("1b", "hit path -P 1: gateway vs twemproxy p99", gw_p99, tw_p99, ratio(gw_p99, tw_p99),
-                            "<= 1.0", True, "ms", "ms",
-                            f"direct Redis p99 {median(rd, 'p99_ms')} ms; {n:,} keys; {round_ratios(gw, tw, 'p99_ms')}"))
-        else:
-            rows.append(row("2a", "hit path -P 16: gateway vs twemproxy req/s", gw_rps, tw_rps, ratio(gw_rps, tw_rps),
-                            ">= 1.3", True, "req/s", "req/s",
-                            f"p99 gateway {gw_p99} ms, twemproxy {tw_p99} ms; {round_ratios(gw, tw, 'rps')}"))
-            rows.append(row("2b", "hit path -P 16: gateway vs direct Redis req/s", gw_rps, rd_rps, ratio(gw_rps, rd_rps),
-                            ">= 0.7", False, "req/s", "req/s",
-                            f"direct Redis p99 {median(rd, 'p99_ms')} ms; {round_ratios(gw, rd, 'rps')}"))
+    gw1, tw1, rd1 = m[("hit_p1", "gateway")], m[("hit_p1", "twemproxy")], m[("hit_p1", "redis")]
+    gw16, tw16, rd16 = m[("hit_p16", "gateway")], m[("hit_p16", "twemproxy")], m[("hit_p16", "redis")]
+    rows = [
+        hit_row("1a", "hit path -P 1: gateway vs twemproxy req/s", gw1, tw1, "rps", ">= 1.0", True,
+                f"direct Redis {median(rd1, 'rps') or 0:,.0f} req/s"),
+        hit_row("1b", "hit path -P 1: gateway vs twemproxy p99", gw1, tw1, "p99_ms", "<= 1.0", True,
+                f"direct Redis p99 {median(rd1, 'p99_ms')} ms; {meta['hit_keys']:,} keys"),
+        hit_row("2a", "hit path -P 16: gateway vs twemproxy req/s", gw16, tw16, "rps", ">= 1.3", True,
+                f"p99 gateway {median(gw16, 'p99_ms')} ms, twemproxy {median(tw16, 'p99_ms')} ms"),
+        hit_row("2b", "hit path -P 16: gateway vs direct Redis req/s", gw16, rd16, "rps", ">= 0.7", False,
+                f"direct Redis p99 {median(rd16, 'p99_ms')} ms"),
+    ]
     gw_fills, pg_tps = median(m[("miss", "gateway")], "fills_per_s"), median(m[("miss", "pgbench")], "tps")
     rows.append(row("3", "miss path: gateway fills/s vs pgbench single-id q/s", gw_fills, pg_tps, ratio(gw_fills, pg_tps),
                     ">= 1.0", True, "fills/s", "q/s",
@@ -150,27 +133,3 @@ def render_markdown(rows, meta):
                    f"{fmt(r['baseline'], r['baseline_unit'])} | {ratio_text} | {r['required']} | "
                    f"**{r['verdict']}** | {r['note']} |")
     return "\n".join(out) + "\n"
-
-
-def main():
-    results, meta_path, out_json, out_md = sys.argv[1:5]
-    with open(meta_path) as f:
-        meta = json.load(f)
-    measurements = load(results)
-    rows = build_rows(measurements, meta)
-    print(render_text(rows, meta))
-    with open(out_json, "w") as f:
-        raw = [dict(r) for records in measurements.values() for r in records]
-        json.dump({"meta": meta, "rows": rows, "measurements": raw}, f, indent=2)
-        f.write("\n")
-    with open(out_md, "w") as f:
-        f.write(render_markdown(rows, meta))
-    failed = [r["target"] for r in rows if r["verdict"] == "FAIL"]
-    if failed and meta["mode"] == "full":
-        print(f"targets not met: {', '.join(failed)}", file=sys.stderr)
-        return 3
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

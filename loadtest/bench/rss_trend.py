@@ -1,28 +1,26 @@
-#!/usr/bin/env python3
-"""Reads `seconds rss_kib` samples of a steady load-test run and compares the median RSS
-of the first window after the warm-up with the median of the last window.
-
-  rss_trend.py SAMPLES WARMUP_SECONDS WINDOW_SECONDS   -> one JSON line (MiB)
-"""
-import json
+"""The RSS trend of a steady load-test run, from `seconds rss_kib` samples: the median RSS of
+the first window after the warm-up against the median of the last window (results.py records it)."""
 import statistics
-import sys
 
-path, warmup, window = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-samples = []
-with open(path) as lines:
-    for line in lines:
-        parts = line.split()
-        if len(parts) == 2:
-            samples.append((float(parts[0]), int(parts[1]) / 1024))
-if not samples:
-    print("rss_trend: error: no RSS samples", file=sys.stderr)
-    sys.exit(1)
-end = samples[-1][0]
-first = [rss for t, rss in samples if warmup <= t < warmup + window]
-last = [rss for t, rss in samples if t > end - window]
-if not first or not last:
-    print(f"rss_trend: error: too few samples ({len(samples)}) for a {window} s window", file=sys.stderr)
-    sys.exit(1)
-print(json.dumps({"first_mib": round(statistics.median(first), 2), "last_mib": round(statistics.median(last), 2),
-                  "max_mib": round(max(rss for _, rss in samples), 2), "samples": len(samples)}))
+
+class TooFewSamples(Exception):
+    """The samples cannot fill both windows."""
+
+
+def trend(path, warmup, window):
+    """{first_mib, last_mib, max_mib, samples} of the samples file at `path`, in MiB."""
+    samples = []
+    with open(path) as lines:
+        for line in lines:
+            parts = line.split()
+            if len(parts) == 2:
+                samples.append((float(parts[0]), int(parts[1]) / 1024))
+    if not samples:
+        raise TooFewSamples("no RSS samples")
+    end = samples[-1][0]
+    first = [rss for t, rss in samples if warmup <= t < warmup + window]
+    last = [rss for t, rss in samples if t > end - window]
+    if not first or not last:
+        raise TooFewSamples(f"too few samples ({len(samples)}) for a {window} s window")
+    return {"first_mib": round(statistics.median(first), 2), "last_mib": round(statistics.median(last), 2),
+            "max_mib": round(max(rss for _, rss in samples), 2), "samples": len(samples)}

@@ -1,16 +1,18 @@
 # Sourced by loadtest/bench.sh: one function per target of issue 10. Each round of a
 # target measures every system once, in the same order (A, B, C, A, B, C, …), and
-# appends one JSON line per measurement to $RESULTS; report.py takes the medians.
+# results.py appends one JSON line per measurement to $RESULTS (and later takes the medians).
 
-record() { # target system round key value [key value …]
-    local line="{\"target\":\"$1\",\"system\":\"$2\",\"round\":$3"
-    shift 3
-    while [ $# -gt 0 ]; do line+=",\"$1\":${2:-null}"; shift 2; done
-    echo "$line}" >>"$RESULTS"
+# results.py with this run's measurement file; a failed check there fails the run.
+results() { # command [arguments…]
+    local command=$1; shift
+    python3 "$BENCH_DIR/results.py" "$command" "$RESULTS" "$@" || exit 1
 }
-
-json_field() { # file python-expression-on-r
-    python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+record() { results record "$@"; } # target system round key value [key value …]
+# A results.py command that records a measurement and prints the line to show.
+record_and_say() { # command [arguments…]
+    local line
+    line=$(results "$@") || exit 1
+    say "$line"
 }
 
 # pgbench against the bench database; prints tps, fails on errors or failed transactions.
@@ -28,16 +30,8 @@ run_pgbench() { # name script seconds extra-args…
 
 # Targets 1 and 2: redis-benchmark GET of warm keys, direct Redis, twemproxy, gateway.
 preload_hit_keys() {
-    say "pre-loading $HIT_KEYS ~400-byte values into the private Redis"
-    python3 "$BENCH_DIR/preload_hits.py" "$HIT_KEYS" \
-        | timeout 300 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" --pipe >"$WORK/preload.txt" 2>&1 \
-        || die "preloading Redis failed: $(tail -n 3 "$WORK/preload.txt")"
-    local key="user:1000000000000" direct proxied gatewayed
-    direct=$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" GET "$key")
-    proxied=$(redis-cli -h 127.0.0.1 -p "$PROXY_PORT" GET "$key")
-    gatewayed=$(redis-cli -h 127.0.0.1 -p "$GATEWAY_PORT" GET "$key")
-    [ -n "$direct" ] && [ "$direct" = "$proxied" ] && [ "$direct" = "$gatewayed" ] \
-        || die "$key differs between Redis, twemproxy and the gateway"
+    preload_hit_keys_into "$HIT_KEYS" "$REDIS_PORT"
+    check_same_hit_value "$REDIS_PORT" "$PROXY_PORT" "$GATEWAY_PORT"
 }
 
 bench_hit_once() { # target system port depth requests round
@@ -47,16 +41,9 @@ bench_hit_once() { # target system port depth requests round
         hits0=$(user_family_counter "$port" hits); misses0=$(user_family_counter "$port" misses)
         errors0=$(info_field "$port" total_error_replies)
     fi
-    timeout 600 redis-benchmark -h 127.0.0.1 -p "$port" -c 50 -P "$depth" -n "$requests" -r "$HIT_KEYS" \
-        --csv GET 'user:1__rand_int__' >"$out" 2>"$out.err" || die "redis-benchmark against $system exited with an error: $(tail -n 3 "$out.err")"
-    if grep -v "Could not fetch server CONFIG" "$out" "$out.err" | grep -qi "error"; then
-        die "redis-benchmark against $system reported errors: $(grep -m 3 -i error "$out" "$out.err")"
-    fi
-    local line
-    line=$(grep '^"GET' "$out") || die "redis-benchmark against $system printed no result: $(head -c 300 "$out")"
-    local rps p99
-    rps=$(echo "$line" | awk -F'","' '{ print $2 }')
-    p99=$(echo "$line" | awk -F'","' '{ print $7 }')
+    local measured rps p99
+    measured=$(redis_benchmark_get "$system" "$port" "$depth" "$requests" "$out") || exit 1
+    read -r rps p99 <<<"$measured"
     if [ "$system" = gateway ]; then
         check_gateway_alive "$target"
         local hits misses errors
@@ -107,20 +94,7 @@ bench_miss_path() {
             --quiet --json "$json" >"$WORK/miss-$round.txt" 2>&1 \
             || die "quicksell-loadtest miss-only failed: $(tail -n 5 "$WORK/miss-$round.txt")"
         check_gateway_alive "target 3"
-        local fills seconds requests errors queries
-        fills=$(json_field "$json" 'r["families"][0]["gateway"]["fills"] + r["families"][0]["gateway"]["absentFills"]')
-        seconds=$(json_field "$json" 'r["measuredSeconds"]')
-        requests=$(json_field "$json" 'r["requests"]')
-        errors=$(json_field "$json" 'sum(r["errors"].values())')
-        queries=$(json_field "$json" 'r["postgres"]["gatewayQueries"] or 0')
-        [ "$errors" -eq 0 ] || die "miss path round $round: $errors errors: $(json_field "$json" 'r["errors"]')"
-        [ "$requests" -ge "$USERS" ] && [ "$fills" -ge $((USERS * 99 / 100)) ] \
-            || die "miss path round $round: $requests requests made $fills fills (expected every one of $USERS users a miss)"
-        local fills_per_s queries_per_s
-        fills_per_s=$(python3 -c "print(round($fills / $seconds, 1))")
-        queries_per_s=$(python3 -c "print(round($queries / $seconds, 1))")
-        say "  miss gateway: $fills fills in $seconds s = $fills_per_s fills/s ($queries_per_s queries/s)"
-        record miss gateway "$round" fills_per_s "$fills_per_s" queries_per_s "$queries_per_s" fills "$fills" seconds "$seconds"
+        record_and_say miss "$round" "$USERS" "$json"
         local tps
         tps=$(run_pgbench "miss-$round" point_query.sql "$PG_SECONDS" -c 8 -j 2)
         say "  miss pgbench: $tps q/s"
@@ -145,10 +119,7 @@ bench_lag_once() { # system round pgbench-args…
     p99=$(info_field "$GATEWAY_PORT" invalidation_lag_p99_usec)
     [ "${samples:-0}" -gt 0 ] && [ -n "$p99" ] \
         || die "target 4: the gateway measured no invalidation lag after $tps writes/s (samples '${samples}')"
-    local p50_ms p99_ms
-    p50_ms=$(python3 -c "print($p50 / 1000)"); p99_ms=$(python3 -c "print($p99 / 1000)")
-    say "  lag $system: $tps writes/s, lag p50 $p50_ms ms, p99 $p99_ms ms ($samples samples)"
-    record lag "$system" "$round" writes_per_s "$tps" p50_ms "$p50_ms" p99_ms "$p99_ms" samples "$samples"
+    record_and_say lag "$system" "$round" "$tps" "$p50" "$p99" "$samples"
 }
 
 # One write, and its invalidation awaited, before a lag run: the first message a new WAL
@@ -212,11 +183,7 @@ bench_idle_memory() {
         out=$(timeout 300 python3 "$BENCH_DIR/idle_clients.py" --port "$GATEWAY_PORT" --pid "$GATEWAY_PID" \
             --count "$IDLE_CLIENTS" --settle "$IDLE_SETTLE") || die "idle connections to the gateway failed"
         check_gateway_alive "target 6a"
-        local rss before
-        rss=$(python3 -c "import json,sys; print(round(json.loads(sys.argv[1])['rss_kib'] / 1024, 2))" "$out")
-        before=$(python3 -c "import json,sys; print(round(json.loads(sys.argv[1])['rss_kib_before'] / 1024, 2))" "$out")
-        say "  gateway RSS $rss MiB with $IDLE_CLIENTS connections ($before MiB before)"
-        record idle gateway "$round" rss_mib "$rss" rss_mib_before "$before" connections "$IDLE_CLIENTS"
+        record_and_say idle "$round" "$IDLE_CLIENTS" "$out"
     done
 }
 
@@ -241,16 +208,5 @@ bench_steady_memory() {
     wait "$load_pid" || status=$?
     forget_pid "$load_pid"
     [ "$status" -eq 0 ] || die "the steady load-test run failed (exit $status): $(tail -n 5 "$WORK/steady.txt")"
-    local errors requests
-    errors=$(json_field "$json" 'sum(r["errors"].values())')
-    requests=$(json_field "$json" 'r["requests"]')
-    [ "$errors" -eq 0 ] || die "steady run: $errors errors in $requests requests: $(json_field "$json" 'r["errors"]')"
-    local trend
-    trend=$(python3 "$BENCH_DIR/rss_trend.py" "$samples" "$RSS_WARMUP" "$RSS_WINDOW") || die "no RSS trend"
-    say "  steady run: $requests requests, RSS $trend"
-    local first last max
-    first=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['first_mib'])" "$trend")
-    last=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['last_mib'])" "$trend")
-    max=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['max_mib'])" "$trend")
-    record rss_run gateway 1 first_mib "$first" last_mib "$last" max_mib "$max" requests "$requests"
+    record_and_say steady "$json" "$samples" "$RSS_WARMUP" "$RSS_WINDOW"
 }
