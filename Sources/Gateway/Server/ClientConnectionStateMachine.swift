@@ -15,12 +15,16 @@ import RESP
 /// States: `open` → `closing` (QUIT, a protocol error or a graceful drain: no more requests are
 /// run; the replies still owed go out) → `closingAfterWrites` (everything is written; waiting
 /// for the socket to take it) → `lingering` (output closed; input is read and dropped until
-/// the client closes). The handler's action for `closingAfterWrites` is asked for exactly once.
+/// the client closes). `closeAfterPendingWrites` is asked for at most once per connection: a
+/// second half-close would fail and close the connection before the client has read its replies.
 struct ClientConnectionStateMachine<AwaitedGet> {
     enum State: Equatable {
         case open
+        /// No more requests are run; the close follows the last reply owed.
         case closing
+        /// Everything owed is written; the handler closes once it has reached the socket.
         case closingAfterWrites
+        /// Output closed; input is dropped until the client closes or the linger timeout.
         case lingering
     }
 
