@@ -11,26 +11,33 @@ struct DrainEvent: Sendable {}
 /// strictly in request order (even when a backend answers later), batches the replies of one
 /// read (or of one event-loop tick) into one write, and stops reading while the client does
 /// not read its replies.
+///
+/// The decisions (reply order, back-pressure, flush batching, closing) are made by
+/// `ClientConnectionStateMachine`; this handler feeds it the channel's events and does the I/O
+/// its actions ask for.
 final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
+    /// A GET waiting for Redis's reply, with what its duration is recorded by.
+    struct PendingGet {
+        let get: CacheGet
+        let timer: CoreMetrics.Timer?
+        let started: NIODeadline?
+    }
+
     private let dispatcher: CommandDispatcher
     private let registry: ClientRegistry
     private var session: ClientSession
-    private let maxPendingReplies: Int
-    /// This connection's event loop's flush list (see `scheduleFlush`).
+    private var state: ClientConnectionStateMachine<PendingGet>
+    /// This connection's event loop's flush list (see `runAfterReplies`).
     private let flushList: LoopFlushList
     /// Set while the handler is in the pipeline, for flushes run by `flushList`.
     private var context: ChannelHandlerContext?
     private var decoder: RESPRequestDecoder
     private var cumulation = ReceiveCumulation()
 
-    /// Replies waiting for an earlier deferred one, in request order.
-    private var queue = CircularBuffer<Slot>(initialCapacity: 4)
-    /// Sequence number of `queue.first`.
-    private var firstSequence = 0
     /// Replies ready to write at the next flush.
     private var output: ByteBuffer?
     /// Capacity of the next `output`: the size of the last batch written (bounded), so that a
@@ -38,21 +45,6 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
     private var outputCapacity = ClientConnectionHandler.minimumOutputCapacity
     private static let minimumOutputCapacity = 256
     private static let maximumOutputCapacity = 64 * 1024
-    /// Set once QUIT or a protocol error decided to close after the replies are out.
-    private var closing = false
-    /// A `read` was held back because of back-pressure.
-    private var readHeld = false
-    /// A flush is due at the end of the current event-loop tick.
-    private var flushScheduled = false
-    /// Replies are out and the output is closed: input is read and dropped until the client closes.
-    private var lingering = false
-
-    private enum Slot {
-        case waiting
-        /// A GET whose Redis reply comes to `redisReplied` with this slot's sequence number.
-        case awaitingGet(CacheGet, timer: CoreMetrics.Timer?, started: NIODeadline?)
-        case ready(RESPValue, closeAfter: Bool)
-    }
 
     init(
         dispatcher: CommandDispatcher, registry: ClientRegistry, record: ClientRecord, maxPendingReplies: Int,
@@ -62,7 +54,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
         self.flushList = flushList
         self.decoder = RESPRequestDecoder(limits: dispatcher.environment.configuration.limits)
         self.registry = registry
-        self.maxPendingReplies = maxPendingReplies
+        self.state = ClientConnectionStateMachine(maxPendingReplies: maxPendingReplies)
         self.session = ClientSession(
             record: record,
             requiresAuthentication: dispatcher.environment.configuration.users.requiresAuthentication)
@@ -77,25 +69,26 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        state.channelInactive()
         registry.remove(session.record.id)
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !lingering else { return }
+        guard !state.discardsInput else { return }
         var buffer = cumulation.merged(with: unwrapInboundIn(data))
         session.record.update { $0.lastInteraction = .now }  // once per read, not per command
         // Requests that arrived in one read are timed from that read.
         let started = dispatcher.environment.metrics == nil ? nil : NIODeadline.now()
         do {
-            while !closing, let decoded = try decoder.decodeNext(buffer: &buffer) {
+            while state.acceptsRequests, let decoded = try decoder.decodeNext(buffer: &buffer) {
                 run(decoded, started: started, context: context)
             }
         } catch {
             protocolError(error, context: context)
             return
         }
-        cumulation.keep(closing ? ByteBuffer() : buffer)
+        cumulation.keep(state.acceptsRequests ? buffer : ByteBuffer())
     }
 
     private func run(_ decoded: DecodedRequest, started: NIODeadline?, context: ChannelHandlerContext) {
@@ -110,55 +103,42 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
         switch outcome {
         case .reply(let value):
             if let timer, let started { timer.recordNanoseconds((NIODeadline.now() - started).nanoseconds) }
-            enqueue(value, closeAfter: false, context: context)
+            answer(state.requestAnswered(value, thenClose: false), context: context)
         case .replyAndClose(let value):
-            enqueue(value, closeAfter: true, context: context)
+            answer(state.requestAnswered(value, thenClose: true), context: context)
         case .deferred(let future):
-            let completion = awaitReply(context: context, timer: timer, started: started)
+            let sequence = state.replyDeferred()
             future.hop(to: context.eventLoop).assumeIsolated().whenComplete { result in
+                if let timer, let started { timer.recordNanoseconds((NIODeadline.now() - started).nanoseconds) }
                 switch result {
-                case .success(let reply): completion(reply)
-                case .failure(let error): completion(.error("ERR \(error)"))
+                case .success(let reply): self.replyReady(reply, sequence: sequence, context: context)
+                case .failure(let error): self.replyReady(.error("ERR \(error)"), sequence: sequence, context: context)
                 }
             }
         case .cacheGet(let get):
-            let sequence = firstSequence + queue.count
-            queue.append(.awaitingGet(get, timer: timer, started: started))
+            let sequence = state.replyAwaitingBackend(PendingGet(get: get, timer: timer, started: started))
             get.start(on: context.eventLoop, receiver: self, tag: sequence)
         }
     }
 
-    /// Redis's reply to the GET of slot `tag` (the hit path: no closure per GET).
+    /// Redis's reply to the GET of pending reply `tag` (the hit path: no closure per GET).
     func redisReplied(_ result: Result<RESPValue, any Error>, tag sequence: Int) {
-        let index = sequence - firstSequence
-        guard let context, index >= 0, index < queue.count else { return }  // connection already gone
-        guard case .awaitingGet(let get, let timer, let started) = queue[queue.index(queue.startIndex, offsetBy: index)]
-        else { return }
-        switch get.finish(result, on: context.eventLoop) {
+        guard let context, let pending = state.backendReplied(sequence: sequence) else { return }  // connection gone
+        let timer = pending.timer
+        let started = pending.started
+        switch pending.get.finish(result, on: context.eventLoop) {
         case .reply(let value):
             if let timer, let started { timer.recordNanoseconds((NIODeadline.now() - started).nanoseconds) }
-            complete(sequence: sequence, with: value, context: context)
+            replyReady(value, sequence: sequence, context: context)
         case .later(let filled):
-            queue[queue.index(queue.startIndex, offsetBy: index)] = .waiting
             filled.assumeIsolated().whenComplete { result in
                 if let timer, let started { timer.recordNanoseconds((NIODeadline.now() - started).nanoseconds) }
                 switch result {
-                case .success(let reply): self.complete(sequence: sequence, with: reply, context: context)
-                case .failure(let error): self.complete(sequence: sequence, with: .error("ERR \(error)"), context: context)
+                case .success(let reply): self.replyReady(reply, sequence: sequence, context: context)
+                case .failure(let error):
+                    self.replyReady(.error("ERR \(error)"), sequence: sequence, context: context)
                 }
             }
-        }
-    }
-
-    /// Reserves the next reply's place; the returned closure fills it (on this loop).
-    private func awaitReply(
-        context: ChannelHandlerContext, timer: CoreMetrics.Timer?, started: NIODeadline?
-    ) -> (RESPValue) -> Void {
-        let sequence = firstSequence + queue.count
-        queue.append(.waiting)
-        return { value in
-            if let timer, let started { timer.recordNanoseconds((NIODeadline.now() - started).nanoseconds) }
-            self.complete(sequence: sequence, with: value, context: context)
         }
     }
 
@@ -171,7 +151,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
         dispatcher.environment.stats.protocolErrors.add(1, ordering: .relaxed)
         cumulation.keep(ByteBuffer())
         // Redis answers the garbage with an error, then closes once the replies are out.
-        if !closing { enqueue(.error("ERR \(error.message)"), closeAfter: true, context: context) }
+        answer(state.protocolErrorOccurred(.error("ERR \(error.message)")), context: context)
         flushOutput(context: context)
     }
 
@@ -182,9 +162,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is DrainEvent {
             // Graceful shutdown: read nothing more, answer what was read, then close.
-            closing = true
-            readHeld = true
-            if queue.isEmpty { closeAfterPendingWrites(context: context) }
+            switch state.drainRequested() {
+            case .closeAfterPendingWrites: closeAfterPendingWrites(context: context)
+            case .none: break
+            }
             return
         }
         if event is IdleStateHandler.IdleStateEvent {
@@ -197,58 +178,63 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
     // MARK: - Back-pressure
 
     func read(context: ChannelHandlerContext) {
-        if lingering || (context.channel.isWritable && queue.count < maxPendingReplies && !closing) {
-            context.read()
-        } else {
-            readHeld = true
+        switch state.readRequested() {
+        case .read: context.read()
+        case .hold: break
         }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        resumeReadingIfPossible(context: context)
+        if state.writabilityChanged(isWritable: context.channel.isWritable) { context.read() }
         context.fireChannelWritabilityChanged()
-    }
-
-    private func resumeReadingIfPossible(context: ChannelHandlerContext) {
-        if readHeld && context.channel.isWritable && queue.count < maxPendingReplies && !closing {
-            readHeld = false
-            context.read()
-        }
     }
 
     // MARK: - Ordered replies
 
-    private func enqueue(_ value: RESPValue, closeAfter: Bool, context: ChannelHandlerContext) {
-        if closeAfter { closing = true }
-        if queue.isEmpty {
-            write(value, closeAfter: closeAfter, context: context)
-        } else {
-            queue.append(.ready(value, closeAfter: closeAfter))
+    private func answer(_ action: ClientConnectionStateMachine<PendingGet>.AnswerAction, context: ChannelHandlerContext) {
+        switch action {
+        case .write(let reply):
+            write(reply, context: context)
+        case .writeThenCloseAfterPendingWrites(let reply):
+            write(reply, context: context)
+            closeAfterPendingWrites(context: context)
+        case .none:
+            break
         }
     }
 
-    private func complete(sequence: Int, with value: RESPValue, context: ChannelHandlerContext) {
-        let index = sequence - firstSequence
-        guard index >= 0, index < queue.count else { return }  // connection already gone
-        queue[queue.index(queue.startIndex, offsetBy: index)] = .ready(value, closeAfter: false)
-        while let first = queue.first, case let .ready(reply, closeAfter) = first {
-            queue.removeFirst()
-            firstSequence += 1
-            write(reply, closeAfter: closeAfter, context: context)
+    /// The reply of pending reply `sequence` is ready: writes every reply now ready in order.
+    private func replyReady(_ reply: RESPValue, sequence: Int, context: ChannelHandlerContext) {
+        guard state.replyReady(reply, sequence: sequence) == .writeInOrder else { return }  // connection gone
+        while true {
+            switch state.nextInOrder() {
+            case .write(let reply):
+                write(reply, context: context)
+            case .done(let after):
+                runAfterReplies(after, context: context)
+                return
+            }
         }
-        if closing && queue.isEmpty && context.channel.isActive {
-            closeAfterPendingWrites(context: context)  // draining: the last awaited reply is out
-        } else {
-            scheduleFlush(context: context)
-        }
-        resumeReadingIfPossible(context: context)
     }
 
-    private func write(_ value: RESPValue, closeAfter: Bool, context: ChannelHandlerContext) {
+    /// A scheduled flush goes through the loop's flush list: the replies that one Redis read
+    /// completes for this client leave in one write at the end of the tick, not one write
+    /// each, and the list runs one task for all its clients.
+    private func runAfterReplies(
+        _ after: ClientConnectionStateMachine<PendingGet>.AfterReplies, context: ChannelHandlerContext
+    ) {
+        switch after.output {
+        case .none: break
+        case .scheduleFlush: flushList.add(self)
+        case .closeAfterPendingWrites: closeAfterPendingWrites(context: context)  // draining: the last awaited reply is out
+        }
+        if after.resumeReading { context.read() }
+    }
+
+    private func write(_ value: RESPValue, context: ChannelHandlerContext) {
         if output == nil { output = context.channel.allocator.buffer(capacity: outputCapacity) }
         if case .error = value { dispatcher.environment.stats.errorReplies.add(1, ordering: .relaxed) }
         output?.writeRESPValue(value, version: session.protocolVersion)
-        if closeAfter { closeAfterPendingWrites(context: context) }
     }
 
     /// Closes once every reply written so far has reached the socket: closing at once
@@ -257,18 +243,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
         let buffer = output ?? context.channel.allocator.buffer(capacity: 0)
         output = nil
         context.writeAndFlush(wrapOutboundOut(buffer)).hop(to: context.eventLoop).assumeIsolated().whenComplete { _ in
-            self.lingerThenClose(context: context)
+            switch self.state.pendingWritesCompleted(channelIsActive: context.channel.isActive) {
+            case .closeOutputAndLinger: self.closeOutputAndLinger(context: context)
+            case .none: break
+            }
         }
     }
 
-    /// Half-closes (the client reads every reply, then the end of the stream) and drops what
-    /// the client still sends until it closes, for at most `lingerTimeout`. Closing at once
-    /// while its requests sit unread would make the kernel answer with a reset, which
-    /// destroys the replies the client has not read yet.
-    private func lingerThenClose(context: ChannelHandlerContext) {
+    /// Half-closes and drops what the client still sends until it closes, for at most
+    /// `lingerTimeout`. Closing at once while its requests sit unread would make the kernel
+    /// answer with a reset, which destroys the replies the client has not read yet.
+    private func closeOutputAndLinger(context: ChannelHandlerContext) {
         let channel = context.channel
-        guard channel.isActive else { return }
-        lingering = true
         context.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
         context.read()
         context.eventLoop.scheduleTask(in: Self.lingerTimeout) { channel.close(promise: nil) }
@@ -277,18 +263,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
     /// The longest a closing connection waits for its client to close first.
     static let lingerTimeout = TimeAmount.seconds(1)
 
-    /// Flushes once at the end of this event-loop tick: the replies that one Redis read
-    /// completes for this client leave in one write, not one write each. The loop's flush
-    /// list runs one task for all its clients.
-    private func scheduleFlush(context: ChannelHandlerContext) {
-        guard !flushScheduled else { return }
-        flushScheduled = true
-        flushList.add(self)
-    }
-
-    /// Called by `flushList` at the end of the tick in which `scheduleFlush` ran.
+    /// Called by `flushList` at the end of the tick in which a flush was scheduled.
     func flushScheduledOutput() {
-        flushScheduled = false
+        state.scheduledFlushRan()
         guard let context else { return }
         flushOutput(context: context)
     }
