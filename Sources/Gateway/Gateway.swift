@@ -34,8 +34,7 @@ public final class Gateway: Service, Sendable {
     /// Starts the backends and the server. Unreachable backends are logged with the
     /// address tried but do not stop start-up: the gateway reconnects when they return.
     public static func start(
-        configuration: GatewayConfiguration, logger: Logger, hooks: FillHooks = FillHooks(),
-        invalidationHooks: InvalidationHooks = InvalidationHooks()
+        configuration: GatewayConfiguration, logger: Logger, hooks: FillHooks = FillHooks()
     ) async throws -> Gateway {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.server.eventLoopThreads))
         do {
@@ -69,7 +68,7 @@ public final class Gateway: Service, Sendable {
             if configuration.invalidation.enabled {
                 invalidation = InvalidationService(
                     postgresURL: configuration.postgres.url, redis: redis, target: cache.fills,
-                    settings: configuration.invalidation, metricsFactory: metrics.factory, hooks: invalidationHooks,
+                    settings: configuration.invalidation, metricsFactory: metrics.factory,
                     eventLoop: group.next(), logger: logger)
             }
             await invalidation?.start()
@@ -135,7 +134,7 @@ public final class Gateway: Service, Sendable {
         _ = await server.drain(timeout: drainTimeout)
         await endpoints?.stop()
         health.stop()
-        invalidation?.stop()
+        await invalidation?.stop()
         await redis.shutdown()
         await pool.shutdown()
         try? await group.shutdownGracefully()

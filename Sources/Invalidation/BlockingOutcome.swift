@@ -5,8 +5,6 @@ import Synchronization
 /// The result of an event-loop future for the invalidation listener, whose dedicated thread
 /// blocks on its Redis calls instead of running on an event loop.
 package final class BlockingOutcome<Value: Sendable>: Sendable {
-    /// When the call was sent: its time limit counts from here.
-    package let sentAt = DispatchTime.now()
     private let finished = DispatchSemaphore(value: 0)
     private let stored = Mutex<Result<Value, any Error>?>(nil)
 
@@ -20,12 +18,10 @@ package final class BlockingOutcome<Value: Sendable>: Sendable {
     /// The result, once the future has completed.
     package var result: Result<Value, any Error>? { stored.withLock { $0 } }
 
-    /// Blocks until the future completes, at most until `limit` after it was sent.
-    package func wait(limit: DispatchTimeInterval) throws -> Value {
-        if result == nil, finished.wait(timeout: sentAt + limit) != .success {
-            throw InvalidationError.timedOut
-        }
-        guard let result else { throw InvalidationError.timedOut }
-        return try result.get()
+    /// Blocks until the future completes or `deadline` passes; nil when it passed first.
+    package func wait(until deadline: ContinuousClock.Instant) -> Result<Value, any Error>? {
+        if let result { return result }
+        _ = finished.wait(timeout: .now() + ContinuousClock.now.duration(to: deadline).dispatchInterval)
+        return result
     }
 }

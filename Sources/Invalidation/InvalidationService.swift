@@ -1,6 +1,5 @@
 import CacheModel
 import CoreMetrics
-import Foundation
 import Logging
 import NIOCore
 import RedisBackend
@@ -13,25 +12,20 @@ public final class InvalidationService: Sendable {
     package let restartGuard: RedisRestartGuard
 
     package init(postgresURL: String, redis: RedisClient, target: any InvalidationTarget, settings: InvalidationSettings,
-         metricsFactory: (any MetricsFactory)? = nil, hooks: InvalidationHooks = InvalidationHooks(), eventLoop: any EventLoop,
+         metricsFactory: (any MetricsFactory)? = nil, eventLoop: any EventLoop,
          logger: Logger) {
         invalidator = Invalidator(
             redis: redis, fills: target, settings: settings, metricsFactory: metricsFactory, eventLoop: eventLoop, logger: logger)
-        listener = InvalidationListener(url: postgresURL, invalidator: invalidator, settings: settings, hooks: hooks,
-                                        logger: logger)
+        listener = InvalidationListener(url: postgresURL, invalidator: invalidator, settings: settings, logger: logger)
         restartGuard = RedisRestartGuard(invalidator: invalidator, logger: logger)
     }
 
-    package func start() async {
-        let listener = self.listener
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            Thread.detachNewThread {
-                listener.start()
-                continuation.resume()
-            }
-        }
-    }
-    package func stop() { listener.stop() }
+    /// Starts the listener's thread; returns once it has caught up with what its slot held
+    /// (or failed, or its start-up time passed).
+    package func start() async { await listener.start() }
+
+    /// Stops the listener's thread (it confirms what was applied first); returns once it has exited.
+    package func stop() async { await listener.stop() }
 
     /// `INFO invalidation` lines.
     package var infoLines: [(String, String)] {
@@ -44,7 +38,7 @@ public final class InvalidationService: Sendable {
             ("replication_confirmed_lsn", status.confirmedPositionText),
             ("listener_reconnects", String(status.reconnects)),
             ("listener_last_error", status.lastError.map { String($0.prefix(200).map { $0 == "\r" || $0 == "\n" ? " " : $0 }) } ?? ""),
-            ("notifications_received", String(status.notifications)),
+            ("invalidation_messages_received", String(status.messagesReceived)),
             ("recoveries", String(status.recoveries)),
             ("recovered_keys", String(status.replayedKeys)),
             ("recovery_flushes", String(status.flushes)),

@@ -41,14 +41,9 @@ public final class Invalidator: Sendable {
         self.logger = logger
     }
 
-    /// Invalidates `keys` written by transaction `transactionID`. The future completes
-    /// once Redis has dropped them (leaderboards may be deferred, see the settings).
-    package func apply(keys names: [String], transactionID: String, committedMicroseconds: Int64?) -> EventLoopFuture<Void> {
-        apply([InvalidationWrite(keys: names, transactionID: transactionID, committedMicroseconds: committedMicroseconds)])
-    }
-
     /// Invalidates the keys of several writes together: as few Redis calls as the keys
-    /// allow, each bounded in size.
+    /// allow, each bounded in size. The future completes once Redis has dropped them
+    /// (leaderboards may be deferred, see the settings).
     package func apply(_ writes: [InvalidationWrite]) -> EventLoopFuture<Void> {
         var immediate: [(CacheKey, String)] = []
         var familiesByWrite: [Set<KeyFamily>] = []

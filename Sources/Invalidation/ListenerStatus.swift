@@ -4,8 +4,9 @@ public struct ListenerStatus: Sendable {
     /// The stream has passed the server's WAL position of the (re)connection: every write
     /// committed before it is invalidated. Not ready (`/readyz`) until then.
     public var caughtUp = false
-    /// Invalidation messages received (one per written row, or per 500 keys of a statement).
-    public var notifications = 0
+    /// Invalidation messages read from the replication stream (one per written row, or per
+    /// 500 keys of a statement).
+    public var messagesReceived = 0
     public var reconnects = 0
     /// Replays of missed invalidations from the replication slot, and flushes when replay was impossible.
     public var recoveries = 0

@@ -1,68 +1,77 @@
-import Dispatch
-import NIOCore
-
-/// The invalidation batches sent to Redis and not yet confirmed, oldest first, with the
-/// stream position each one lets the listener confirm.
+/// The invalidation batches sent to Redis and not yet collected, oldest first, with the
+/// stream position each one lets the listener confirm. Pure: batches are numbers, their
+/// completion an input.
 ///
 /// The listener goes on reading the stream while Redis applies earlier batches: waiting for
 /// each batch's round trip (listener thread, event loop, Redis, event loop, listener thread)
 /// capped the invalidation rate on a machine whose cores are busy with writers, since each of
-/// those wake-ups then waits for a core (measured: 9 of 10 s spent waiting at 15,000
-/// writes/s, and a lag growing to hundreds of ms). A position is still confirmed only once
-/// every batch before it has been applied, in stream order, so a failure or a restart
-/// replays everything that was not.
+/// those wake-ups then waits for a core. A position is still confirmed only once every batch
+/// before it has been applied, in stream order, so a failure or a restart replays everything
+/// that was not.
 package struct PendingApplies {
-    /// One batch in flight; `outcome` is nil for a position that needs no apply of its own.
+    package typealias Instant = ContinuousClock.Instant
+
+    /// One batch on its way (`batch` nil: a position that needs no apply of its own).
     private struct Entry {
-        let outcome: BlockingOutcome<Void>?
+        let batch: Int?
         let position: UInt64?
-    }
-
-    /// How long one apply may take before the listener gives up on the stream (Redis calls
-    /// time out sooner on their own; this bounds the wait whatever happens).
-    private let limit: DispatchTimeInterval
-
-    package init(limit: DispatchTimeInterval = .seconds(15)) {
-        self.limit = limit
+        let sentAt: Instant
+        var applied: Bool
     }
 
     private var entries: [Entry] = []
     /// The latest position whose batches, and all before them, have been applied.
-    private(set) var appliedPosition: UInt64 = 0
+    package private(set) var appliedPosition: UInt64 = 0
+
+    package init() {}
 
     package var isEmpty: Bool { entries.isEmpty }
-    package var count: Int { entries.count }
+    /// Batches sent and not yet collected (applied ones behind an unapplied one included).
+    package private(set) var batchCount = 0
 
-    /// Adds an apply in flight; `position` counts as applied once it and all before it are done.
-    package mutating func add(_ apply: EventLoopFuture<Void>, confirming position: UInt64?) {
-        entries.append(Entry(outcome: BlockingOutcome(apply), position: position))
+    /// The oldest batch not yet applied, and when it was sent: every later position waits for it.
+    package var oldest: (batch: Int, sentAt: Instant)? {
+        guard let first = entries.first, let batch = first.batch else { return nil }
+        return (batch, first.sentAt)
+    }
+
+    /// Adds a batch on its way; `position` counts as applied once it and all before it are.
+    package mutating func add(batch: Int, sentAt: Instant, confirming position: UInt64?) {
+        entries.append(Entry(batch: batch, position: position, sentAt: sentAt, applied: false))
+        batchCount += 1
     }
 
     /// Adds a position with nothing to apply (a keepalive between transactions): it counts
     /// as applied once the batches before it are.
-    package mutating func add(confirming position: UInt64) {
-        entries.append(Entry(outcome: nil, position: position))
+    package mutating func add(confirming position: UInt64, at now: Instant) {
+        entries.append(Entry(batch: nil, position: position, sentAt: now, applied: true))
+        collect()
     }
 
-    /// Removes the finished entries at the front, advancing `appliedPosition`; throws the
-    /// first failure among them, or when the oldest has been on its way longer than the limit.
-    package mutating func collectFinished() throws {
-        while let first = entries.first {
-            if let outcome = first.outcome {
-                guard let result = outcome.result else {
-                    if DispatchTime.now() > outcome.sentAt + limit { throw InvalidationError.timedOut }
-                    break
-                }
-                try result.get()
-            }
-            entries.removeFirst()
-            if let position = first.position { appliedPosition = max(appliedPosition, position) }
+    /// Records that Redis applied `batch`, advancing `appliedPosition` past every applied
+    /// entry at the front. False when `batch` is not on its way (already collected, or of
+    /// an earlier stream).
+    @discardableResult
+    package mutating func markApplied(batch: Int) -> Bool {
+        guard let index = entries.firstIndex(where: { $0.batch == batch }), !entries[index].applied else { return false }
+        entries[index].applied = true
+        collect()
+        return true
+    }
+
+    /// Whether `batch` is on its way and not yet applied.
+    package func isWaiting(for batch: Int) -> Bool {
+        entries.contains { $0.batch == batch && !$0.applied }
+    }
+
+    private mutating func collect() {
+        var collected = 0
+        for entry in entries {
+            guard entry.applied else { break }
+            collected += 1
+            if entry.batch != nil { batchCount -= 1 }
+            if let position = entry.position { appliedPosition = max(appliedPosition, position) }
         }
-    }
-
-    /// Blocks until the oldest entry has finished (within the limit), then collects the finished ones.
-    package mutating func waitForOldest() throws {
-        try entries.first?.outcome?.wait(limit: limit)
-        try collectFinished()
+        entries.removeFirst(collected)
     }
 }

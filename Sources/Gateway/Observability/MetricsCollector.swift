@@ -45,7 +45,7 @@ struct MetricsCollector: Sendable {
             let status = invalidation.listener.status
             metrics.carry("quicksell_listener_reconnects_total", total: status.reconnects)
             metrics.carry("quicksell_listener_recoveries_total", total: status.recoveries)
-            metrics.carry("quicksell_invalidation_notifications_total", total: status.notifications)
+            metrics.carry("quicksell_invalidation_messages_total", total: status.messagesReceived)
         }
         let health = health.health
         metrics.gauge("quicksell_backend_up", labels: [("backend", "redis")], value: health.redisUp ? 1 : 0)

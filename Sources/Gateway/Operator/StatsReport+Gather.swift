@@ -44,7 +44,7 @@ extension StatsReport {
                 hits: cache.stats.totalHits, misses: cache.stats.totalMisses,
                 hitRate: rate(cache.stats.totalHits, cache.stats.totalMisses),
                 invalidation: Invalidation(
-                    status: status?.state ?? "off", notifications: status?.notifications ?? 0,
+                    status: status?.state ?? "off", notifications: status?.messagesReceived ?? 0,
                     recoveries: status?.recoveries ?? 0, lagP50Usec: lags?[0], lagP99Usec: lags?[1],
                     lagMaxUsec: lags?[2]),
                 flush: Flush(

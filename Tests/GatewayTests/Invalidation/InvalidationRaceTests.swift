@@ -78,7 +78,7 @@ import TestSupport
         let info = try harness.invalidationInfo()
         #expect(info["invalidation_status"] == "ok", "\(info["listener_last_error"] ?? "")")
         // One message per updated row (row-level triggers, migration 008), applied in batches.
-        #expect(Int(info["notifications_received"] ?? "") == 100_000, "one message per row, got \(info)")
+        #expect(Int(info["invalidation_messages_received"] ?? "") == 100_000, "one message per row, got \(info)")
     }
 
     @Test func killingTheListenerLosesNoInvalidation() async throws {

@@ -1,64 +1,59 @@
-@testable import Gateway
 @testable import Invalidation
-import NIOCore
-import NIOPosix
 import Testing
 
-/// The listener confirms a stream position only once every batch before it is applied.
+/// The listener confirms a stream position only once every batch before it is applied
+/// (pure: batches are numbers, their answers inputs).
 @Suite struct PendingAppliesTests {
-    private struct RedisDown: Error {}
+    private let t0 = ContinuousClock.now
 
-    /// Two batches on their way on one event loop, confirming positions 100 and 200.
-    private func withTwoBatches(
-        _ body: (inout PendingApplies, EventLoopPromise<Void>, EventLoopPromise<Void>) throws -> Void
-    ) throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        defer { try? group.syncShutdownGracefully() }
-        let loop = group.next()
+    /// Two batches on their way, confirming positions 100 and 200.
+    private func twoBatches() -> PendingApplies {
         var pending = PendingApplies()
-        let first = loop.makePromise(of: Void.self)
-        let second = loop.makePromise(of: Void.self)
-        pending.add(first.futureResult, confirming: 100)
-        pending.add(second.futureResult, confirming: 200)
-        try body(&pending, first, second)
+        pending.add(batch: 1, sentAt: t0, confirming: 100)
+        pending.add(batch: 2, sentAt: t0 + .seconds(1), confirming: 200)
+        return pending
     }
 
-    @Test func aPositionWaitsForTheBatchesBeforeIt() throws {
-        try withTwoBatches { pending, first, second in
-            pending.add(confirming: 250)
-            second.succeed()
-            try second.futureResult.wait()
-            try pending.collectFinished()
-            #expect(pending.appliedPosition == 0, "the second batch finished first, but the first is still on its way")
-            #expect(pending.count == 3)
+    @Test func aPositionWaitsForTheBatchesBeforeIt() {
+        var pending = twoBatches()
+        pending.add(confirming: 250, at: t0)
+        let applied0 = pending.markApplied(batch: 2)
+        #expect(applied0)
+        #expect(pending.appliedPosition == 0, "the second batch finished first, but the first is still on its way")
+        #expect(pending.batchCount == 2)
+        #expect(pending.oldest?.batch == 1 && pending.oldest?.sentAt == t0)
 
-            first.succeed()
-            try pending.waitForOldest()
-            #expect(pending.appliedPosition == 250)
-            #expect(pending.isEmpty)
-        }
+        let applied1 = pending.markApplied(batch: 1)
+        #expect(applied1)
+        #expect(pending.appliedPosition == 250)
+        #expect(pending.isEmpty && pending.batchCount == 0 && pending.oldest == nil)
     }
 
-    @Test func aFailedBatchStopsTheStreamAndConfirmsNothingAfterIt() throws {
-        try withTwoBatches { pending, first, second in
-            first.succeed()
-            second.fail(RedisDown())
-            #expect(throws: RedisDown.self) {
-                try pending.waitForOldest()
-                try pending.waitForOldest()
-            }
-            #expect(pending.appliedPosition == 100)
-        }
+    @Test func anUnappliedBatchHoldsBackEveryLaterPosition() {
+        var pending = twoBatches()
+        let applied2 = pending.markApplied(batch: 1)
+        #expect(applied2)
+        #expect(pending.appliedPosition == 100)
+        #expect(pending.isWaiting(for: 2) && !pending.isWaiting(for: 1))
+        #expect(pending.oldest?.batch == 2 && pending.oldest?.sentAt == t0 + .seconds(1))
+        pending.add(confirming: 300, at: t0)
+        #expect(pending.appliedPosition == 100)
     }
 
-    @Test func aBatchThatNeverFinishesTimesOut() throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        defer { try? group.syncShutdownGracefully() }
-        var pending = PendingApplies(limit: .milliseconds(50))
-        let stuck = group.next().makePromise(of: Void.self)
-        pending.add(stuck.futureResult, confirming: 100)
-        #expect(throws: InvalidationError.self) { try pending.waitForOldest() }
-        #expect(pending.appliedPosition == 0)
-        stuck.succeed()  // a promise must not be leaked unfulfilled
+    @Test func anAnswerForABatchNotOnItsWayChangesNothing() {
+        var pending = twoBatches()
+        let applied3 = pending.markApplied(batch: 1)
+        #expect(applied3)
+        let applied4 = pending.markApplied(batch: 1)
+        #expect(!applied4, "already collected")
+        let applied5 = pending.markApplied(batch: 7)
+        #expect(!applied5, "never sent")
+        #expect(pending.appliedPosition == 100 && pending.batchCount == 1)
+    }
+
+    @Test func aPositionWithNothingBeforeItIsAppliedAtOnce() {
+        var pending = PendingApplies()
+        pending.add(confirming: 40, at: t0)
+        #expect(pending.appliedPosition == 40 && pending.isEmpty)
     }
 }

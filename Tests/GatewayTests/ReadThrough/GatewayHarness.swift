@@ -22,7 +22,6 @@ final class GatewayHarness: @unchecked Sendable {
     let configuration: GatewayConfiguration
 
     init(label: String, cache: CacheSettings = CacheSettings(), hooks: FillHooks = FillHooks(),
-         invalidationHooks: InvalidationHooks = InvalidationHooks(),
          invalidation: InvalidationSettings = InvalidationSettings(leaderboardIntervalSeconds: 0),
          metricsPort: Int? = nil, redisURL: String? = nil, postgresURL: String? = nil,
          users: UserDirectory = UserDirectory(), redisDatabase: Int? = nil,
@@ -60,7 +59,7 @@ final class GatewayHarness: @unchecked Sendable {
             var logger = Logger(label: "test.gateway")
             logger.logLevel = .warning
             gateway = try await Gateway.start(
-                configuration: configuration, logger: logger, hooks: hooks, invalidationHooks: invalidationHooks)
+                configuration: configuration, logger: logger, hooks: hooks)
         } catch {
             database.drop()
             throw error
