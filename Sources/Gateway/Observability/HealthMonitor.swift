@@ -4,12 +4,16 @@ import NIOCore
 import Postgres
 import RedisBackend
 import RESP
+import ServiceLifecycle
 import Synchronization
 
 /// Probes the backends in the background (Redis every 250 ms, PostgreSQL every second)
 /// so that `/readyz` and `INFO gateway` answer at once from the latest result, and a
 /// stopped Redis shows as down within a second.
-public final class HealthMonitor: Sendable {
+///
+/// A `Service`: probes from its start until graceful shutdown. The probes are tasks
+/// scheduled on one event loop; nothing here waits for an answer.
+public final class HealthMonitor: Service, Sendable, CustomStringConvertible {
     public struct Health: Sendable, Equatable {
         public var redisUp = false
         public var postgresUp = false
@@ -31,10 +35,16 @@ public final class HealthMonitor: Sendable {
     let probeTimeout: TimeAmount = .milliseconds(500)
     /// Cluster mode: whether each primary answered the last probe.
     let clusterNodesUp = Mutex<[ClusterNodeAddress: Bool]>([:])
+    /// Set once the first probes are on their way.
+    let started = StartupEvent<Void>()
+    private let logger: Logger
+
+    public var description: String { "HealthMonitor" }
 
     init(redis: RedisClient, pool: PostgresPool, listener: InvalidationListener?, eventLoop: any EventLoop,
-         onRedisRunID: (@Sendable (String) -> Void)? = nil) {
+         onRedisRunID: (@Sendable (String) -> Void)? = nil, logger: Logger) {
         self.onRedisRunID = onRedisRunID
+        self.logger = logger
         self.redis = redis
         self.pool = pool
         self.listener = listener
@@ -76,8 +86,17 @@ public final class HealthMonitor: Sendable {
         return health
     }
 
+    /// Probes until graceful shutdown (or cancellation), then stops probing.
+    public func run() async throws {
+        start()
+        started.succeed(())
+        try? await gracefulShutdown()
+        await stop()
+        logger.debug("health probes stopped")
+    }
+
     /// Runs the first probes and starts the periodic ones.
-    func start() async {
+    private func start() {
         probeRedis()
         probePostgres()
         let redisTask = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(250), delay: .milliseconds(250)) { [self] _ in
@@ -89,10 +108,16 @@ public final class HealthMonitor: Sendable {
         tasks.withLock { $0 = [redisTask, postgresTask] }
     }
 
-    func stop() {
-        tasks.withLock { tasks in
-            tasks.forEach { $0.cancel() }
-            tasks.removeAll()
+    /// Returns once no periodic probe will start again.
+    private func stop() async {
+        let tasks = self.tasks.withLock { tasks in
+            defer { tasks.removeAll() }
+            return tasks
+        }
+        for task in tasks {
+            let cancelled = eventLoop.makePromise(of: Void.self)
+            task.cancel(promise: cancelled)
+            try? await cancelled.futureResult.get()
         }
     }
 
