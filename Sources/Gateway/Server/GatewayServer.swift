@@ -27,7 +27,7 @@ public final class GatewayServer: Service, Sendable, CustomStringConvertible {
     private let drainTimeout: TimeAmount
     private let logger: Logger
     private let environmentBox = EnvironmentBox()
-    private let backends: Backends
+    private let backends: CommandBackends
     /// Set with the bound port once the socket listens, or with why it could not.
     let listening = StartupEvent<Int>()
     private let listeningChannel = Mutex<(any Channel)?>(nil)
@@ -39,7 +39,7 @@ public final class GatewayServer: Service, Sendable, CustomStringConvertible {
     public var localPort: Int { boundPort.load(ordering: .relaxed) }
 
     /// What the commands reach beyond the server.
-    private struct Backends: Sendable {
+    private struct CommandBackends: Sendable {
         let cache: ReadThroughCache?
         let invalidation: InvalidationService?
         let metrics: GatewayMetrics?
@@ -60,7 +60,7 @@ public final class GatewayServer: Service, Sendable, CustomStringConvertible {
         self.ownsGroup = ownsGroup
         self.drainTimeout = drainTimeout
         self.logger = logger
-        self.backends = Backends(cache: cache, invalidation: invalidation, metrics: metrics, health: health)
+        self.backends = CommandBackends(cache: cache, invalidation: invalidation, metrics: metrics, health: health)
     }
 
     /// Binds and starts serving outside a service group; returns once the listening socket
