@@ -7,9 +7,9 @@ import RESP
 import ServiceLifecycle
 import Synchronization
 
-/// Probes the backends in the background (Redis every 250 ms, PostgreSQL every second)
-/// so that `/readyz` and `INFO gateway` answer at once from the latest result, and a
-/// stopped Redis shows as down within a second.
+/// Probes the backends in the background (Redis every 250 ms, PostgreSQL a second after
+/// its previous probe answered) so that `/readyz` and `INFO gateway` answer at once from the
+/// latest result, and a stopped Redis shows as down within a second.
 ///
 /// A `Service`: probes from its start until graceful shutdown. The probes are tasks
 /// scheduled on one event loop; nothing here waits for an answer.
@@ -31,7 +31,10 @@ public final class HealthMonitor: Service, Sendable, CustomStringConvertible {
     /// Told Redis's `run_id` after each successful probe (restart detection).
     let onRedisRunID: (@Sendable (String) -> Void)?
     private let state = Mutex(Health())
-    private let tasks = Mutex<[RepeatedTask]>([])
+    private let redisProbes = Mutex<RepeatedTask?>(nil)
+    /// A PostgreSQL probe holds a pool thread until PostgreSQL answers (or times out): the next
+    /// one is scheduled only then, so that probes never pile up in the pool's queue.
+    private let postgresProbes = Mutex<(stopped: Bool, next: Scheduled<Void>?)>((false, nil))
     let probeTimeout: TimeAmount = .milliseconds(500)
     /// Cluster mode: whether each primary answered the last probe.
     let clusterNodesUp = Mutex<[ClusterNodeAddress: Bool]>([:])
@@ -102,23 +105,20 @@ public final class HealthMonitor: Service, Sendable, CustomStringConvertible {
         let redisTask = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(250), delay: .milliseconds(250)) { [self] _ in
             probeRedis()
         }
-        let postgresTask = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
-            probePostgres()
-        }
-        tasks.withLock { $0 = [redisTask, postgresTask] }
+        redisProbes.withLock { $0 = redisTask }
     }
 
     /// Returns once no periodic probe will start again.
     private func stop() async {
-        let tasks = self.tasks.withLock { tasks in
-            defer { tasks.removeAll() }
-            return tasks
+        postgresProbes.withLock { probes in
+            probes.stopped = true
+            probes.next?.cancel()
+            probes.next = nil
         }
-        for task in tasks {
-            let cancelled = eventLoop.makePromise(of: Void.self)
-            task.cancel(promise: cancelled)
-            try? await cancelled.futureResult.get()
-        }
+        guard let redisTask = redisProbes.withLock({ $0.take() }) else { return }
+        let cancelled = eventLoop.makePromise(of: Void.self)
+        redisTask.cancel(promise: cancelled)
+        try? await cancelled.futureResult.get()
     }
 
     private func probeRedis() {
@@ -145,6 +145,10 @@ public final class HealthMonitor: Service, Sendable, CustomStringConvertible {
             switch result {
             case .success: record(postgres: true, problem: nil)
             case .failure(let error): record(postgres: false, problem: "\(error)")
+            }
+            postgresProbes.withLock { probes in
+                guard !probes.stopped else { return }
+                probes.next = eventLoop.scheduleTask(in: .seconds(1)) { [self] in probePostgres() }
             }
         }
     }
