@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Gateway
 import Logging
-import ServiceLifecycle
 
 /// `quicksell-gateway`: runs the Redis-compatible caching gateway in the foreground.
 @main
@@ -89,7 +88,9 @@ struct GatewayCommand: AsyncParsableCommand {
         let logger = Logger(label: "quicksell.gateway")
         let gateway: Gateway
         do {
-            gateway = try await Gateway.start(configuration: configuration, logger: logger)
+            // SIGTERM / SIGINT: stop accepting, answer what was read, close the backends, exit 0.
+            gateway = try await Gateway.start(
+                configuration: configuration, logger: logger, stopsOnSignals: true)
         } catch {
             Self.failAndExit("\(error)")
         }
@@ -100,10 +101,7 @@ struct GatewayCommand: AsyncParsableCommand {
         }
         lines += "try: redis-cli -p \(gateway.port) GET user:1\n"
         FileHandle.standardOutput.write(Data(lines.utf8))
-        // SIGTERM / SIGINT: stop accepting, answer what was read, close the backends, exit 0.
-        let services = ServiceGroup(configuration: .init(
-            services: [gateway], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await services.run()
+        try await gateway.waitUntilStopped()
     }
 
     /// Flags given on the command line, as configuration keys.

@@ -3,19 +3,57 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import ServiceLifecycle
+import Synchronization
 
 /// The operator's HTTP port: `/metrics` (Prometheus text format), `/healthz` (the
 /// process is alive) and `/readyz` (Redis and PostgreSQL reachable, listener connected;
 /// 503 with a JSON body naming what is down). Separate from the Redis port on purpose.
-public final class HTTPEndpoints: Sendable {
-    private let channel: any Channel
-    public let port: Int
+///
+/// A `Service`: listens from its start until graceful shutdown.
+public final class HTTPEndpoints: Service, Sendable, CustomStringConvertible {
+    private let host: String
+    private let requestedPort: Int
+    private let group: any EventLoopGroup
+    private let routes: Routes
+    private let logger: Logger
+    /// Set with the bound port once the port is open, or with why it could not be opened.
+    let listening = StartupEvent<Int>()
+    private let boundPort = Atomic<Int>(0)
 
-    static func start(
-        host: String, port: Int, group: any EventLoopGroup, collector: MetricsCollector, health: HealthMonitor,
-        logger: Logger
-    ) async throws -> HTTPEndpoints {
-        let routes = Routes(collector: collector, health: health)
+    public var description: String { "HTTPEndpoints" }
+
+    /// The port actually bound (0 until then); differs from the configuration's when that was 0.
+    public var port: Int { boundPort.load(ordering: .relaxed) }
+
+    init(host: String, port: Int, group: any EventLoopGroup, collector: MetricsCollector, health: HealthMonitor,
+         logger: Logger) {
+        self.host = host
+        self.requestedPort = port
+        self.group = group
+        self.routes = Routes(collector: collector, health: health)
+        self.logger = logger
+    }
+
+    /// Listens until graceful shutdown (or cancellation), then closes the port.
+    public func run() async throws {
+        let channel: any Channel
+        do {
+            channel = try await bind()
+        } catch {
+            listening.fail(error)
+            throw error
+        }
+        try? await withTaskCancellationOrGracefulShutdownHandler {
+            try await channel.closeFuture.get()
+        } onCancelOrGracefulShutdown: {
+            channel.close(promise: nil)
+        }
+        logger.debug("metrics and health endpoints closed")
+    }
+
+    private func bind() async throws -> any Channel {
+        let routes = self.routes
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
@@ -27,22 +65,15 @@ public final class HTTPEndpoints: Sendable {
             }
         let channel: any Channel
         do {
-            channel = try await bootstrap.bind(host: host, port: port).get()
+            channel = try await bootstrap.bind(host: host, port: requestedPort).get()
         } catch {
-            throw GatewayServerError.cannotBind(host: host, port: port, reason: "metrics port: \(error)")
+            throw GatewayServerError.cannotBind(host: host, port: requestedPort, reason: "metrics port: \(error)")
         }
-        let bound = channel.localAddress?.port ?? port
+        let bound = channel.localAddress?.port ?? requestedPort
+        boundPort.store(bound, ordering: .relaxed)
         logger.info("metrics and health endpoints", metadata: ["host": "\(host)", "port": "\(bound)"])
-        return HTTPEndpoints(channel: channel, port: bound)
-    }
-
-    private init(channel: any Channel, port: Int) {
-        self.channel = channel
-        self.port = port
-    }
-
-    func stop() async {
-        try? await channel.close()
+        listening.succeed(bound)
+        return channel
     }
 }
 

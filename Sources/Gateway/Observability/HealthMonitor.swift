@@ -4,12 +4,16 @@ import NIOCore
 import Postgres
 import RedisBackend
 import RESP
+import ServiceLifecycle
 import Synchronization
 
-/// Probes the backends in the background (Redis every 250 ms, PostgreSQL every second)
-/// so that `/readyz` and `INFO gateway` answer at once from the latest result, and a
-/// stopped Redis shows as down within a second.
-public final class HealthMonitor: Sendable {
+/// Probes the backends in the background (Redis every 250 ms, PostgreSQL a second after
+/// its previous probe answered) so that `/readyz` and `INFO gateway` answer at once from the
+/// latest result, and a stopped Redis shows as down within a second.
+///
+/// A `Service`: probes from its start until graceful shutdown. The probes are tasks
+/// scheduled on one event loop; nothing here waits for an answer.
+public final class HealthMonitor: Service, Sendable, CustomStringConvertible {
     public struct Health: Sendable, Equatable {
         public var redisUp = false
         public var postgresUp = false
@@ -27,14 +31,23 @@ public final class HealthMonitor: Sendable {
     /// Told Redis's `run_id` after each successful probe (restart detection).
     let onRedisRunID: (@Sendable (String) -> Void)?
     private let state = Mutex(Health())
-    private let tasks = Mutex<[RepeatedTask]>([])
+    private let redisProbes = Mutex<RepeatedTask?>(nil)
+    /// A PostgreSQL probe holds a pool thread until PostgreSQL answers (or times out): the next
+    /// one is scheduled only then, so that probes never pile up in the pool's queue.
+    private let postgresProbes = Mutex<(stopped: Bool, next: Scheduled<Void>?)>((false, nil))
     let probeTimeout: TimeAmount = .milliseconds(500)
     /// Cluster mode: whether each primary answered the last probe.
     let clusterNodesUp = Mutex<[ClusterNodeAddress: Bool]>([:])
+    /// Set once the first probes are on their way.
+    let started = StartupEvent<Void>()
+    private let logger: Logger
+
+    public var description: String { "HealthMonitor" }
 
     init(redis: RedisClient, pool: PostgresPool, listener: InvalidationListener?, eventLoop: any EventLoop,
-         onRedisRunID: (@Sendable (String) -> Void)? = nil) {
+         onRedisRunID: (@Sendable (String) -> Void)? = nil, logger: Logger) {
         self.onRedisRunID = onRedisRunID
+        self.logger = logger
         self.redis = redis
         self.pool = pool
         self.listener = listener
@@ -76,24 +89,36 @@ public final class HealthMonitor: Sendable {
         return health
     }
 
+    /// Probes until graceful shutdown (or cancellation), then stops probing.
+    public func run() async throws {
+        start()
+        started.succeed(())
+        try? await gracefulShutdown()
+        await stop()
+        logger.debug("health probes stopped")
+    }
+
     /// Runs the first probes and starts the periodic ones.
-    func start() async {
+    private func start() {
         probeRedis()
         probePostgres()
         let redisTask = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(250), delay: .milliseconds(250)) { [self] _ in
             probeRedis()
         }
-        let postgresTask = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
-            probePostgres()
-        }
-        tasks.withLock { $0 = [redisTask, postgresTask] }
+        redisProbes.withLock { $0 = redisTask }
     }
 
-    func stop() {
-        tasks.withLock { tasks in
-            tasks.forEach { $0.cancel() }
-            tasks.removeAll()
+    /// Returns once no periodic probe will start again.
+    private func stop() async {
+        postgresProbes.withLock { probes in
+            probes.stopped = true
+            probes.next?.cancel()
+            probes.next = nil
         }
+        guard let redisTask = redisProbes.withLock({ $0.take() }) else { return }
+        let cancelled = eventLoop.makePromise(of: Void.self)
+        redisTask.cancel(promise: cancelled)
+        try? await cancelled.futureResult.get()
     }
 
     private func probeRedis() {
@@ -120,6 +145,10 @@ public final class HealthMonitor: Sendable {
             switch result {
             case .success: record(postgres: true, problem: nil)
             case .failure(let error): record(postgres: false, problem: "\(error)")
+            }
+            postgresProbes.withLock { probes in
+                guard !probes.stopped else { return }
+                probes.next = eventLoop.scheduleTask(in: .seconds(1)) { [self] in probePostgres() }
             }
         }
     }

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import ReadThrough
 import RESP
+import ServiceLifecycle
 import Synchronization
 
 #if canImport(Glibc)
@@ -14,19 +15,56 @@ import Glibc
 ///
 /// Classic NIO handlers rather than async sequences: the hit path stays on the
 /// connection's event loop with no task or thread hop.
-public final class GatewayServer: Sendable {
+///
+/// A `Service`: it listens from its start until graceful shutdown, then stops accepting and
+/// drains its clients (bounded by the drain timeout).
+public final class GatewayServer: Service, Sendable, CustomStringConvertible {
     public let configuration: ServerConfiguration
     public let stats: ServerStats
     public let registry: ClientRegistry
     private let group: MultiThreadedEventLoopGroup
     private let ownsGroup: Bool
+    private let drainTimeout: TimeAmount
     private let logger: Logger
-    private let channel: any Channel
-    /// The address actually bound; its port differs from the configuration's when that was 0.
-    public let localPort: Int
-    private let draining = Atomic<Bool>(false)
+    private let environmentBox = EnvironmentBox()
+    private let backends: CommandBackends
+    /// Set with the bound port once the socket listens, or with why it could not.
+    let listening = StartupEvent<Int>()
+    private let listeningChannel = Mutex<(any Channel)?>(nil)
+    private let boundPort = Atomic<Int>(0)
 
-    /// Binds and starts serving; returns once the listening socket is open.
+    public var description: String { "GatewayServer" }
+
+    /// The address actually bound (0 until then); its port differs from the configuration's when that was 0.
+    public var localPort: Int { boundPort.load(ordering: .relaxed) }
+
+    /// What the commands reach beyond the server.
+    private struct CommandBackends: Sendable {
+        let cache: ReadThroughCache?
+        let invalidation: InvalidationService?
+        let metrics: GatewayMetrics?
+        let health: HealthMonitor?
+    }
+
+    /// A server not yet listening: `run()` (as a service) or `start` binds it.
+    init(
+        configuration: ServerConfiguration, group: MultiThreadedEventLoopGroup, ownsGroup: Bool = false,
+        cache: ReadThroughCache? = nil, invalidation: InvalidationService? = nil, metrics: GatewayMetrics? = nil,
+        health: HealthMonitor? = nil, drainTimeout: TimeAmount = .zero,
+        logger: Logger = Logger(label: "quicksell.gateway")
+    ) {
+        self.configuration = configuration
+        self.stats = ServerStats()
+        self.registry = ClientRegistry(maxClients: configuration.maxClients)
+        self.group = group
+        self.ownsGroup = ownsGroup
+        self.drainTimeout = drainTimeout
+        self.logger = logger
+        self.backends = CommandBackends(cache: cache, invalidation: invalidation, metrics: metrics, health: health)
+    }
+
+    /// Binds and starts serving outside a service group; returns once the listening socket
+    /// is open. Stop it with `shutdown()`.
     public static func start(
         configuration: ServerConfiguration,
         group: MultiThreadedEventLoopGroup? = nil,
@@ -36,13 +74,43 @@ public final class GatewayServer: Sendable {
         health: HealthMonitor? = nil,
         logger: Logger = Logger(label: "quicksell.gateway")
     ) async throws -> GatewayServer {
-        let ownsGroup = group == nil
-        let group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
-        let stats = ServerStats()
-        let registry = ClientRegistry(maxClients: configuration.maxClients)
-        let environmentBox = EnvironmentBox()
-        let flushLists = LoopFlushLists(group: group)
+        let server = GatewayServer(
+            configuration: configuration,
+            group: group ?? MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads)),
+            ownsGroup: group == nil, cache: cache, invalidation: invalidation, metrics: metrics, health: health,
+            logger: logger)
+        do {
+            _ = try await server.bind()
+        } catch {
+            if server.ownsGroup { try? await server.group.shutdownGracefully() }
+            throw error
+        }
+        return server
+    }
 
+    /// Serves until graceful shutdown: then stops accepting and drains the clients within the
+    /// drain timeout. On cancellation the clients are cut off at once.
+    public func run() async throws {
+        let channel: any Channel
+        do {
+            channel = try await bind()
+        } catch {
+            listening.fail(error)
+            throw error
+        }
+        try? await withTaskCancellationOrGracefulShutdownHandler {
+            try await channel.closeFuture.get()
+        } onCancelOrGracefulShutdown: {
+            channel.close(promise: nil)  // stop accepting
+        }
+        _ = await drain(timeout: Task.isCancelled ? .zero : drainTimeout)
+    }
+
+    /// Opens the listening socket; returns it once it accepts.
+    private func bind() async throws -> any Channel {
+        let environmentBox = self.environmentBox
+        let flushLists = LoopFlushLists(group: group)
+        let logger = self.logger
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -64,31 +132,18 @@ public final class GatewayServer: Sendable {
         do {
             channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
         } catch {
-            if ownsGroup { try? await group.shutdownGracefully() }
             throw GatewayServerError.cannotBind(host: configuration.host, port: configuration.port, reason: "\(error)")
         }
         let localPort = channel.localAddress?.port ?? configuration.port
         environmentBox.environment = ServerEnvironment(
-            configuration: configuration, registry: registry, stats: stats, boundPort: localPort, cache: cache,
-            invalidation: invalidation, metrics: metrics, health: health)
+            configuration: configuration, registry: registry, stats: stats, boundPort: localPort,
+            cache: backends.cache, invalidation: backends.invalidation, metrics: backends.metrics,
+            health: backends.health)
+        boundPort.store(localPort, ordering: .relaxed)
+        listeningChannel.withLock { $0 = channel }
         logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(localPort)"])
-        return GatewayServer(
-            configuration: configuration, stats: stats, registry: registry, group: group,
-            ownsGroup: ownsGroup, logger: logger, channel: channel, localPort: localPort)
-    }
-
-    private init(
-        configuration: ServerConfiguration, stats: ServerStats, registry: ClientRegistry,
-        group: MultiThreadedEventLoopGroup, ownsGroup: Bool, logger: Logger, channel: any Channel, localPort: Int
-    ) {
-        self.configuration = configuration
-        self.stats = stats
-        self.registry = registry
-        self.group = group
-        self.ownsGroup = ownsGroup
-        self.logger = logger
-        self.channel = channel
-        self.localPort = localPort
+        listening.succeed(localPort)
+        return channel
     }
 
     private static func initialize(
@@ -126,20 +181,16 @@ public final class GatewayServer: Sendable {
 
     /// Graceful stop: no new connections; every connection reads nothing more, gets the
     /// replies to what it already sent, then is closed. Connections still open after
-    /// `timeout` are closed anyway. Returns the number of connections cut off.
-    public func drain(timeout: TimeAmount) async -> Int {
-        guard draining.exchange(true, ordering: .relaxed) == false else {
-            // Already draining (both the signal handler and the shutdown ask): wait for it.
-            while registry.count > 0 { try? await Task.sleep(for: .milliseconds(10)) }
-            return 0
-        }
-        if channel.isActive { try? await channel.close() }
+    /// `timeout` (or when the calling task is cancelled) are closed anyway. Returns the
+    /// number of connections cut off.
+    func drain(timeout: TimeAmount) async -> Int {
+        if let channel = listeningChannel.withLock({ $0 }), channel.isActive { try? await channel.close() }
         for record in registry.all {
             record.channel.pipeline.fireUserInboundEventTriggered(DrainEvent())
         }
         let deadline = NIODeadline.now() + timeout
         while registry.count > 0 && NIODeadline.now() < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
+            do { try await Task.sleep(for: .milliseconds(10)) } catch { break }
         }
         let remaining = registry.all
         for record in remaining { record.channel.close(promise: nil) }
@@ -148,17 +199,13 @@ public final class GatewayServer: Sendable {
         return remaining.count
     }
 
-    /// Stops accepting, closes the listening socket and, if it owns it, the event loops.
+    /// Outside a service group: stops accepting, closes the listening socket and, if it
+    /// owns them, the event loops.
     public func shutdown() async {
-        guard channel.isActive else { return }
+        guard let channel = listeningChannel.withLock({ $0 }), channel.isActive else { return }
         try? await channel.close()
         if ownsGroup { try? await group.shutdownGracefully() }
         logger.info("stopped")
-    }
-
-    /// Runs until the listening socket closes.
-    public func waitUntilClosed() async throws {
-        try await channel.closeFuture.get()
     }
 }
 

@@ -24,7 +24,7 @@ final class GatewayHarness: @unchecked Sendable {
     init(label: String, cache: CacheSettings = CacheSettings(), hooks: FillHooks = FillHooks(),
          invalidation: InvalidationSettings = InvalidationSettings(leaderboardIntervalSeconds: 0),
          metricsPort: Int? = nil, redisURL: String? = nil, postgresURL: String? = nil,
-         users: UserDirectory = UserDirectory(), redisDatabase: Int? = nil,
+         users: UserDirectory = UserDirectory(), redisDatabase: Int? = nil, logger: Logger? = nil,
          setUp: (PostgresConnection) throws -> Void = { _ in },
          configure: (inout GatewayConfiguration) -> Void = { _ in }) async throws {
         database = try TestDatabase(label: label)
@@ -56,10 +56,10 @@ final class GatewayHarness: @unchecked Sendable {
                 let redis = try Self.directRedis(database: self.redisDatabase, url: redisURL)
                 _ = try redis.command("FLUSHDB")
             }
-            var logger = Logger(label: "test.gateway")
-            logger.logLevel = .warning
+            var quiet = Logger(label: "test.gateway")
+            quiet.logLevel = .warning
             gateway = try await Gateway.start(
-                configuration: configuration, logger: logger, hooks: hooks)
+                configuration: configuration, logger: logger ?? quiet, hooks: hooks)
         } catch {
             database.drop()
             throw error
