@@ -203,7 +203,7 @@ let package = Package(
                 "RedisBackend",
                 "LoadTest",
                 "RESP",
-                "CHiredis",
+                "HiredisClient",
                 "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
