@@ -73,7 +73,9 @@ final class ReadWorker: Sendable {
     private func run() {
         var random = SplitMix64(seed: options.seed, stream: 0x5EAD, entity: UInt64(index))
         var clients = Clients(
-            connections: (0..<connectionCount).map { _ in try? HiredisConnection(host: options.host, port: options.port, timeoutSeconds: 5) },
+            connections: (0..<connectionCount).map { _ in
+                try? HiredisConnection(host: options.host, port: options.port, timeoutSeconds: 5)
+            },
             pending: [[Pending]](repeating: [], count: connectionCount))
         var outcomes: [Outcome] = []
         var descriptors: [pollfd] = []
