@@ -5,10 +5,9 @@ import HiredisClient
 public final class RedisTestClient {
     public typealias Reply = HiredisReply
 
-    /// A test's own failure to reach a server (hiredis's failures are `HiredisError`s).
+    /// A failure the test helpers find themselves (hiredis's own are `HiredisError`s).
     public struct ConnectionError: Error, CustomStringConvertible {
         public let description: String
-        public init(description: String) { self.description = description }
     }
 
     private var connection: HiredisConnection

@@ -1,4 +1,5 @@
 import CacheModel
+import Foundation
 import HiredisClient
 
 /// The parts of a target's `INFO` the report uses. A plain Redis has `stats` but no
@@ -108,5 +109,3 @@ public struct InfoSnapshot: Sendable, Equatable {
         return InfoSnapshot(text: text)
     }
 }
-
-import Foundation
