@@ -38,6 +38,12 @@ let package = Package(
             providers: [.apt(["libhiredis-dev"])]
         ),
 
+        // The blocking hiredis client of the operator CLI, the load tool and the tests.
+        .target(
+            name: "HiredisClient",
+            dependencies: ["CHiredis"]
+        ),
+
         // The RESP codec, shared by the server side and the Redis client side.
         .target(
             name: "RESP",
@@ -141,7 +147,7 @@ let package = Package(
             dependencies: [
                 "CacheModel",
                 "Postgres",
-                "CHiredis",
+                "HiredisClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -152,7 +158,7 @@ let package = Package(
             dependencies: [
                 "CacheModel",
                 "Postgres",
-                "CHiredis",
+                "HiredisClient",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "loadtest/LoadTest"
@@ -170,7 +176,7 @@ let package = Package(
         // Shared helpers of the integration tests: real servers, throwaway databases.
         .target(
             name: "TestSupport",
-            dependencies: ["Postgres", "CHiredis"],
+            dependencies: ["Postgres", "HiredisClient"],
             path: "Tests/TestSupport"
         ),
         .testTarget(
@@ -197,7 +203,7 @@ let package = Package(
                 "RedisBackend",
                 "LoadTest",
                 "RESP",
-                "CHiredis",
+                "HiredisClient",
                 "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

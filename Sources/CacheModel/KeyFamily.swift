@@ -1,5 +1,6 @@
-/// The seven kinds of cached object, each made from PostgreSQL by one query.
-public enum KeyFamily: String, CaseIterable, Sendable, Hashable {
+/// The seven kinds of cached object, each made from PostgreSQL by one query. Encoded as its
+/// key prefix (the load tool's reports name families so).
+public enum KeyFamily: String, CaseIterable, Sendable, Hashable, Codable {
     case user
     case listing
     case marketplaceListings = "marketplace_listings"

@@ -20,18 +20,19 @@ enum InlineCommandSplitter {
                 if p >= end { return true }
 
                 var token = TokenBuilder()
-                var inDoubleQuotes = false
-                var inSingleQuotes = false
+                // The quote the argument is inside (`"` or `'`), nil outside quotes.
+                var quote: UInt8?
                 var done = false
                 while !done {
                     let c = at(p)
-                    if inDoubleQuotes {
-                        if c == UInt8(ascii: "\\") && at(p &+ 1) == UInt8(ascii: "x"),
+                    if let open = quote {
+                        let doubleQuoted = open == UInt8(ascii: "\"")
+                        if doubleQuoted && c == UInt8(ascii: "\\") && at(p &+ 1) == UInt8(ascii: "x"),
                             let high = hexValue(at(p &+ 2)), let low = hexValue(at(p &+ 3))
                         {
                             token.appendTransformed(high &* 16 &+ low, bytes)
                             p &+= 3
-                        } else if c == UInt8(ascii: "\\") && at(p &+ 1) != 0 {
+                        } else if doubleQuoted && c == UInt8(ascii: "\\") && at(p &+ 1) != 0 {
                             p &+= 1
                             switch at(p) {
                             case UInt8(ascii: "n"): token.appendTransformed(0x0A, bytes)
@@ -41,19 +42,10 @@ enum InlineCommandSplitter {
                             case UInt8(ascii: "a"): token.appendTransformed(0x07, bytes)
                             default: token.appendSource(p, bytes)
                             }
-                        } else if c == UInt8(ascii: "\"") {
-                            if at(p &+ 1) != 0 && !isSpace(at(p &+ 1)) { return false }
-                            done = true
-                        } else if c == 0 {
-                            return false
-                        } else {
-                            token.appendSource(p, bytes)
-                        }
-                    } else if inSingleQuotes {
-                        if c == UInt8(ascii: "\\") && at(p &+ 1) == UInt8(ascii: "'") {
+                        } else if !doubleQuoted && c == UInt8(ascii: "\\") && at(p &+ 1) == UInt8(ascii: "'") {
                             p &+= 1
                             token.appendSource(p, bytes)
-                        } else if c == UInt8(ascii: "'") {
+                        } else if c == open {
                             if at(p &+ 1) != 0 && !isSpace(at(p &+ 1)) { return false }
                             done = true
                         } else if c == 0 {
@@ -65,10 +57,8 @@ enum InlineCommandSplitter {
                         switch c {
                         case UInt8(ascii: " "), 0x0A, 0x0D, 0x09, 0:
                             done = true
-                        case UInt8(ascii: "\""):
-                            inDoubleQuotes = true
-                        case UInt8(ascii: "'"):
-                            inSingleQuotes = true
+                        case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                            quote = c
                         default:
                             token.appendSource(p, bytes)
                         }

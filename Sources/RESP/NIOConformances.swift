@@ -19,18 +19,3 @@ extension RESPValueDecoder: NIOSingleStepByteToMessageDecoder {
         try decode(buffer: &buffer)
     }
 }
-
-/// Writes whole values in a NIO pipeline, for a connection whose protocol version is fixed.
-public struct RESPValueEncoder: MessageToByteEncoder, Sendable {
-    public typealias OutboundIn = RESPValue
-
-    public var version: RESPVersion
-
-    public init(version: RESPVersion = .resp2) {
-        self.version = version
-    }
-
-    public func encode(data: RESPValue, out: inout ByteBuffer) {
-        out.writeRESPValue(data, version: version)
-    }
-}

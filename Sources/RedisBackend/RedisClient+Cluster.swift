@@ -38,16 +38,6 @@ extension RedisClient {
         sendToNode(arguments, node: node, on: eventLoop)
     }
 
-    /// Sends one command to every primary; the replies come back with their node, in primary order.
-    public func sendToEveryPrimary(_ arguments: [String], on eventLoop: any EventLoop)
-        -> EventLoopFuture<[(node: ClusterNodeAddress, reply: RESPValue)]> {
-        primaries(on: eventLoop).flatMap { primaries in
-            let replies = primaries.map { self.send(arguments, toNode: $0, on: eventLoop) }
-            return EventLoopFuture.whenAllSucceed(replies, on: eventLoop).map { Array(zip(primaries, $0)) }
-                .map { $0.map { (node: $0.0, reply: $0.1) } }
-        }
-    }
-
     // MARK: - Internals used by RedisClient
 
     func routedSend<Argument: RedisCommandArgument>(_ arguments: [Argument], on eventLoop: any EventLoop)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HiredisClient
 
 /// `quicksell-cache flush`: invalidates keys, a family (or some ids of it), or everything.
 struct FlushCommand: ParsableCommand {
@@ -83,7 +84,7 @@ struct FlushCommand: ParsableCommand {
         return answer == "y" || answer == "yes"
     }
 
-    private static func count(_ reply: GatewayReply) -> String {
+    private static func count(_ reply: HiredisReply) -> String {
         if case .integer(let value) = reply { return String(value) }
         return "?"
     }

@@ -1,6 +1,6 @@
-import CHiredis
 import Foundation
 import Gateway
+import HiredisClient
 import Testing
 
 /// Real clients nobody here wrote, against the running gateway.
@@ -167,97 +167,46 @@ struct RedisPyTests {
 @Suite(.timeLimit(.minutes(1)))
 struct HiredisTests {
     /// Runs a hiredis session on a plain thread (hiredis is blocking).
-    static func withContext<T: Sendable>(port: Int, _ body: @escaping @Sendable (UnsafeMutablePointer<redisContext>) throws -> T) async throws -> T {
+    static func withConnection<T: Sendable>(port: Int, _ body: @escaping @Sendable (HiredisConnection) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                let timeout = timeval(tv_sec: 5, tv_usec: 0)
-                guard let context = redisConnectWithTimeout("127.0.0.1", Int32(port), timeout) else {
-                    continuation.resume(throwing: TestFailure("redisConnect returned nil"))
-                    return
-                }
-                defer { redisFree(context) }
-                guard context.pointee.err == 0 else {
-                    continuation.resume(throwing: TestFailure("redisConnect failed: \(context.pointee.err)"))
-                    return
-                }
-                redisSetTimeout(context, timeout)
-                continuation.resume(with: Result { try body(context) })
+                continuation.resume(with: Result {
+                    try body(try HiredisConnection(host: "127.0.0.1", port: port, timeoutSeconds: 5))
+                })
             }
         }
     }
 
-    /// A reply as a simple Swift value: type and text or integer.
-    struct Reply: Equatable, Sendable {
-        var type: Int32
-        var text: String
-        var integer: Int64
-        var elements: Int
-    }
-
-    static func reply(_ raw: UnsafeMutableRawPointer?) throws -> Reply {
-        guard let raw else { throw TestFailure("no reply (connection error)") }
-        defer { freeReplyObject(raw) }
-        let reply = raw.assumingMemoryBound(to: redisReply.self).pointee
-        let text = reply.str.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: Int(reply.len)), as: UTF8.self) } ?? ""
-        return Reply(type: reply.type, text: text, integer: reply.integer, elements: Int(reply.elements))
-    }
-
-    /// Calls `body` with argv/argvlen for `arguments` (binary-safe: lengths, not NUL ends).
-    static func withArgv<T>(_ arguments: [String], _ body: (inout [UnsafePointer<CChar>?], inout [Int]) -> T) -> T {
-        let buffers = arguments.map { argument -> UnsafeMutablePointer<CChar> in
-            let bytes = Array(argument.utf8)
-            let memory = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, bytes.count))
-            bytes.withUnsafeBytes { UnsafeMutableRawPointer(memory).copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
-            return memory
-        }
-        defer { buffers.forEach { $0.deallocate() } }
-        var pointers = buffers.map { UnsafePointer<CChar>?(UnsafePointer($0)) }
-        var lengths = arguments.map { $0.utf8.count }
-        return body(&pointers, &lengths)
-    }
-
-    static func command(_ context: UnsafeMutablePointer<redisContext>, _ arguments: [String]) throws -> Reply {
-        try reply(withArgv(arguments) { redisCommandArgv(context, Int32(arguments.count), &$0, &$1) })
-    }
-
     @Test func synchronousCommands() async throws {
         try await withGateway { server in
-            try await Self.withContext(port: server.localPort) { context in
-                let ping = try Self.command(context, ["PING"])
-                #expect(ping.type == REDIS_REPLY_STATUS && ping.text == "PONG")
-                let echo = try Self.command(context, ["ECHO", "bin\u{0}ary"])
-                #expect(echo.type == REDIS_REPLY_STRING && echo.text == "bin\u{0}ary")
-                let id = try Self.command(context, ["CLIENT", "ID"])
-                #expect(id.type == REDIS_REPLY_INTEGER && id.integer > 0)
-                let name = try Self.command(context, ["CLIENT", "GETNAME"])
-                #expect(name.type == REDIS_REPLY_NIL)
-                let time = try Self.command(context, ["TIME"])
-                #expect(time.type == REDIS_REPLY_ARRAY && time.elements == 2)
-                let unknown = try Self.command(context, ["NOSUCH"])
-                #expect(unknown.type == REDIS_REPLY_ERROR && unknown.text.hasPrefix("ERR unknown command 'NOSUCH'"))
-                let select = try Self.command(context, ["SELECT", "1"])
-                #expect(select.type == REDIS_REPLY_ERROR && select.text == "ERR DB index is out of range")
+            try await Self.withConnection(port: server.localPort) { connection in
+                #expect(try connection.command(["PING"]) == .status("PONG"))
+                #expect(try connection.command(["ECHO", "bin\u{0}ary"]) == .string("bin\u{0}ary"))
+                let id = try connection.command(["CLIENT", "ID"])
+                if case .integer(let value) = id { #expect(value > 0) } else { Issue.record("CLIENT ID gave \(id)") }
+                #expect(try connection.command(["CLIENT", "GETNAME"]) == .null)
+                let time = try connection.command(["TIME"])
+                if case .array(let items) = time { #expect(items.count == 2) } else { Issue.record("TIME gave \(time)") }
+                let unknown = try connection.command(["NOSUCH"])
+                if case .error(let text) = unknown {
+                    #expect(text.hasPrefix("ERR unknown command 'NOSUCH'"), "\(text)")
+                } else {
+                    Issue.record("NOSUCH gave \(unknown)")
+                }
+                #expect(try connection.command(["SELECT", "1"]) == .error("ERR DB index is out of range"))
             }
         }
     }
 
     @Test func pipelineOfAThousandAppendedCommands() async throws {
         try await withGateway { server in
-            try await Self.withContext(port: server.localPort) { context in
+            try await Self.withConnection(port: server.localPort) { connection in
                 for index in 0..<1_000 {
-                    let arguments = index % 5 == 0 ? ["PING"] : ["ECHO", "hiredis-\(index)"]
-                    let status = Self.withArgv(arguments) { redisAppendCommandArgv(context, Int32(arguments.count), &$0, &$1) }
-                    #expect(status == REDIS_OK)
+                    try connection.append(index % 5 == 0 ? ["PING"] : ["ECHO", "hiredis-\(index)"])
                 }
                 for index in 0..<1_000 {
-                    var raw: UnsafeMutableRawPointer?
-                    #expect(redisGetReply(context, &raw) == REDIS_OK, "reply \(index)")
-                    let reply = try Self.reply(raw)
-                    if index % 5 == 0 {
-                        #expect(reply.type == REDIS_REPLY_STATUS && reply.text == "PONG", "reply \(index)")
-                    } else {
-                        #expect(reply.type == REDIS_REPLY_STRING && reply.text == "hiredis-\(index)", "reply \(index)")
-                    }
+                    let reply = try connection.readReply()
+                    #expect(reply == (index % 5 == 0 ? .status("PONG") : .string("hiredis-\(index)")), "reply \(index)")
                 }
             }
         }

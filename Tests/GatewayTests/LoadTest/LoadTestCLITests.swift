@@ -18,7 +18,7 @@ import Glibc
     ])
     func badArgumentsGiveOneLineErrorAndNonZeroExit(arguments: [String], expected: String) async throws {
         let result = try await runProcess(
-            try LoadtestExecutable.path(),
+            try RepoPaths.builtExecutable("quicksell-loadtest"),
             ["run", "--postgres-url", try TestEnvironment.postgresAdminURL(), "--duration", "1"] + arguments)
         #expect(result.status != 0)
         let lines = result.stderr.split(whereSeparator: \.isNewline)
@@ -41,7 +41,7 @@ import Glibc
         let redisPort = try await referenceRedisPort()
 
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try LoadtestExecutable.path())
+        process.executableURL = URL(fileURLWithPath: try RepoPaths.builtExecutable("quicksell-loadtest"))
         process.arguments = ["run", "--target", "127.0.0.1:\(redisPort)", "--postgres-url", database.url,
                              "--mode", "hit-only", "--preload", "--mix", "user=1", "--max-keys", "50",
                              "--duration", "30", "--warmup", "0", "--connections", "2", "--threads", "1"]
@@ -70,20 +70,5 @@ import Glibc
         #expect(stdout.contains("throughput"), "stdout: \(stdout)")
         let requests = stdout.firstMatch(of: /requests\s+([0-9]+)/).flatMap { Int($0.1) } ?? 0
         #expect(requests > 0, "stdout: \(stdout)")
-    }
-}
-
-/// The built `quicksell-loadtest` next to the test bundle.
-enum LoadtestExecutable {
-    static func path() throws -> String {
-        var candidates: [URL] = []
-        if let runner = Bundle.main.executableURL {
-            candidates.append(runner.deletingLastPathComponent().appendingPathComponent("quicksell-loadtest"))
-        }
-        candidates.append(RepoPaths.root.appendingPathComponent(".build/debug/quicksell-loadtest"))
-        for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate.path) {
-            return candidate.path
-        }
-        throw TestFailure("quicksell-loadtest not found (looked at \(candidates.map(\.path))); run `swift build --build-tests` first")
     }
 }

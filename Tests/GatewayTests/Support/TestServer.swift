@@ -71,16 +71,20 @@ enum RepoPaths {
 
     /// The built `quicksell-gateway` next to the test bundle (same configuration).
     static func gatewayExecutable() throws -> String {
+        try builtExecutable("quicksell-gateway")
+    }
+
+    /// The package's executable `name` next to the test bundle (same configuration).
+    static func builtExecutable(_ name: String) throws -> String {
         var candidates: [URL] = []
         // The test runner lives in the build folder (.build/<triple>/debug/…xctest).
         if let runner = Bundle.main.executableURL {
-            candidates.append(runner.deletingLastPathComponent().appendingPathComponent("quicksell-gateway"))
+            candidates.append(runner.deletingLastPathComponent().appendingPathComponent(name))
         }
-        candidates.append(root.appendingPathComponent(".build/debug/quicksell-gateway"))
+        candidates.append(root.appendingPathComponent(".build/debug").appendingPathComponent(name))
         for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate.path) {
             return candidate.path
         }
-        throw TestFailure(
-            "quicksell-gateway executable not found (looked at \(candidates.map(\.path))); run `swift build --build-tests` first")
+        throw TestFailure("\(name) executable not found (looked at \(candidates.map(\.path))); run `swift build --build-tests` first")
     }
 }

@@ -1,3 +1,4 @@
+import CacheModel
 import Synchronization
 
 /// `--mode miss-only`: hands out every key of the run's families exactly once, shared by
@@ -8,7 +9,7 @@ import Synchronization
 /// once every key has been handed out, which ends the run.
 public final class DistinctKeyCursor: Sendable {
     public struct Entry: Sendable, Equatable {
-        public var family: LoadFamily
+        public var family: KeyFamily
         public var id: Int
         public var key: String { family.key(id) }
     }
@@ -16,7 +17,7 @@ public final class DistinctKeyCursor: Sendable {
     private let entries: [Entry]
     private let nextIndex = Atomic<Int>(0)
 
-    public init(families: [LoadFamily], universe: KeyUniverse) {
+    public init(families: [KeyFamily], universe: KeyUniverse) {
         entries = families.flatMap { family -> [Entry] in
             guard let source = family.idSource else { return [Entry(family: family, id: 0)] }
             return universe.ids(source).map { Entry(family: family, id: $0) }

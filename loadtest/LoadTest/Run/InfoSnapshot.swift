@@ -1,3 +1,7 @@
+import CacheModel
+import Foundation
+import HiredisClient
+
 /// The parts of a target's `INFO` the report uses. A plain Redis has `stats` but no
 /// `families`; twemproxy answers no `INFO` at all (then there is no snapshot).
 public struct InfoSnapshot: Sendable, Equatable {
@@ -32,7 +36,7 @@ public struct InfoSnapshot: Sendable, Equatable {
 
     /// Every `key:value` line outside `families`.
     public var fields: [String: String] = [:]
-    public var families: [LoadFamily: FamilyCounters] = [:]
+    public var families: [KeyFamily: FamilyCounters] = [:]
 
     public init() {}
 
@@ -42,7 +46,7 @@ public struct InfoSnapshot: Sendable, Equatable {
             guard !line.hasPrefix("#"), let colon = line.firstIndex(of: ":") else { continue }
             let key = String(line[..<colon])
             let value = String(line[line.index(after: colon)...])
-            if key.hasPrefix("family_"), let family = LoadFamily.allCases.first(where: { "family_\($0.infoName)" == key }) {
+            if key.hasPrefix("family_"), let family = KeyFamily.allCases.first(where: { "family_\($0.infoName)" == key }) {
                 families[family] = Self.parseFamily(value)
             } else {
                 fields[key] = value
@@ -101,9 +105,7 @@ public struct InfoSnapshot: Sendable, Equatable {
     /// `INFO` on a connection of its own; nil when the target does not answer it.
     static func fetch(host: String, port: Int) -> InfoSnapshot? {
         guard let connection = try? HiredisConnection(host: host, port: port, timeoutSeconds: 2),
-              case let .value(text)? = try? connection.command(["INFO"]), let text else { return nil }
+              let text = (try? connection.command(["INFO"]))?.text else { return nil }
         return InfoSnapshot(text: text)
     }
 }
-
-import Foundation

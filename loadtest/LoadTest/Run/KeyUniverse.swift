@@ -1,3 +1,4 @@
+import CacheModel
 import Postgres
 
 /// The ids that exist, read once from PostgreSQL at start, in popularity order.
@@ -39,7 +40,7 @@ public struct KeyUniverse: Sendable {
     }
 
     /// Every key of the families with a positive weight (for pre-warming).
-    func allKeys(of families: [LoadFamily]) -> [String] {
+    func allKeys(of families: [KeyFamily]) -> [String] {
         families.flatMap { family -> [String] in
             guard let source = family.idSource else { return [family.rawValue] }
             return ids(source).map { family.key($0) }
@@ -49,14 +50,14 @@ public struct KeyUniverse: Sendable {
 
 /// Picks a family by weight, then a key of it by Zipf rank.
 struct KeyChooser: Sendable {
-    private let families: [LoadFamily]
+    private let families: [KeyFamily]
     private let cumulativeWeights: [Int]
     private let universe: KeyUniverse
     private let userSampler: ZipfSampler?
     private let listingSampler: ZipfSampler?
 
     init(options: RunOptions, universe: KeyUniverse) throws(RunError) {
-        let chosen = LoadFamily.allCases.filter { (options.mix[$0] ?? 0) > 0 }
+        let chosen = KeyFamily.allCases.filter { (options.mix[$0] ?? 0) > 0 }
         var running = 0
         cumulativeWeights = chosen.map { running += options.mix[$0] ?? 0; return running }
         families = chosen
@@ -70,9 +71,9 @@ struct KeyChooser: Sendable {
         listingSampler = universe.listingIDs.isEmpty ? nil : ZipfSampler(count: universe.listingIDs.count, skew: options.zipfSkew)
     }
 
-    var activeFamilies: [LoadFamily] { families }
+    var activeFamilies: [KeyFamily] { families }
 
-    func next(_ random: inout SplitMix64) -> (LoadFamily, String, Int) {
+    func next(_ random: inout SplitMix64) -> (KeyFamily, String, Int) {
         let total = cumulativeWeights.last ?? 1
         let roll = random.int(0...(total - 1))
         var index = 0

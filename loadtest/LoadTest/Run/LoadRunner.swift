@@ -1,4 +1,5 @@
 import Foundation
+import HiredisClient
 import Histogram
 import Postgres
 
@@ -29,7 +30,7 @@ public struct LoadRunner {
         try options.validate()
         let targets = options.targets
         let target = targets.map(\.description).joined(separator: ",")
-        for endpoint in targets { _ = try HiredisConnection(host: endpoint.host, port: endpoint.port, timeoutSeconds: 3) }
+        for endpoint in targets { _ = try HiredisConnection.connect(host: endpoint.host, port: endpoint.port, timeoutSeconds: 3) }
 
         let universe: KeyUniverse
         do {

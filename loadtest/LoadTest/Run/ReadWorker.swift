@@ -1,4 +1,6 @@
+import CacheModel
 import Foundation
+import HiredisClient
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,7 +55,7 @@ final class ReadWorker: Sendable {
     }
 
     private struct Pending {
-        var family: LoadFamily
+        var family: KeyFamily
         var id: Int
         var sample: Bool
         var sentAt: ContinuousClock.Instant
@@ -71,7 +73,9 @@ final class ReadWorker: Sendable {
     private func run() {
         var random = SplitMix64(seed: options.seed, stream: 0x5EAD, entity: UInt64(index))
         var clients = Clients(
-            connections: (0..<connectionCount).map { _ in try? HiredisConnection(host: options.host, port: options.port) },
+            connections: (0..<connectionCount).map { _ in
+                try? HiredisConnection(host: options.host, port: options.port, timeoutSeconds: 5)
+            },
             pending: [[Pending]](repeating: [], count: connectionCount))
         var outcomes: [Outcome] = []
         var descriptors: [pollfd] = []
@@ -123,10 +127,11 @@ final class ReadWorker: Sendable {
     /// Reads the replies that arrived on `slot` and records them.
     private func read(_ slot: Int, _ clients: inout Clients, into outcomes: inout [Outcome], now: ContinuousClock.Instant) {
         guard let connection = clients.connections[slot] else { return }
-        do throws(RunError) {
+        do throws(HiredisError) {
             try connection.readAvailable()
-            while let request = clients.pending[slot].first,
-                  let reply = try connection.bufferedReply(capture: request.sample) {
+            while let request = clients.pending[slot].first {
+                var reply = GetReply.other
+                guard try connection.readBufferedReply({ reply = GetReply($0, keepingText: request.sample) }) else { break }
                 clients.pending[slot].removeFirst()
                 let elapsed = now - request.sentAt
                 let micros = UInt64(elapsed.components.seconds) * 1_000_000
@@ -156,13 +161,18 @@ final class ReadWorker: Sendable {
                 keysExhausted = true
                 break
             }
-            let sample = verifier != nil && family.isRowFamily && random.next() < verifyThreshold
-            connection.append(["GET", key])
+            let sample = verifier != nil && family.hasID && random.next() < verifyThreshold
+            do throws(HiredisError) {
+                try connection.append(["GET", key])
+            } catch {
+                lost(slot, &clients)
+                return
+            }
             clients.pending[slot].append(Pending(family: family, id: id, sample: sample, sentAt: sentAt))
             added += 1
         }
         guard added > 0 else { return }
-        do throws(RunError) {
+        do throws(HiredisError) {
             try connection.flush()
         } catch {
             lost(slot, &clients)
@@ -170,7 +180,7 @@ final class ReadWorker: Sendable {
     }
 
     /// A Zipf draw, or in `miss-only` mode the next never-requested key (nil: none left).
-    private func nextRequest(_ random: inout SplitMix64) -> (LoadFamily, String, Int)? {
+    private func nextRequest(_ random: inout SplitMix64) -> (KeyFamily, String, Int)? {
         guard let distinctKeys else { return chooser.next(&random) }
         return distinctKeys.next().map { ($0.family, $0.key, $0.id) }
     }
@@ -193,7 +203,7 @@ final class ReadWorker: Sendable {
         }
     }
 
-    private static func kind(_ reply: HiredisConnection.Reply) -> Outcome.Kind {
+    private static func kind(_ reply: GetReply) -> Outcome.Kind {
         switch reply {
         case .value: return .value
         case .null: return .null

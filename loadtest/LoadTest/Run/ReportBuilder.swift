@@ -1,3 +1,4 @@
+import CacheModel
 import Histogram
 
 /// Turns the raw figures of a finished run into a `RunReport`.
@@ -11,7 +12,7 @@ struct ReportBuilder {
     var writes: PostgresWriter.Counts?
     var staleness: StalenessVerifier.Counts?
     var timeline: [RunReport.Progress]
-    var families: [LoadFamily]
+    var families: [KeyFamily]
 
     func build() -> RunReport {
         let histogram = total.latency

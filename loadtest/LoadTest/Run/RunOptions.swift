@@ -1,3 +1,5 @@
+import CacheModel
+
 /// Everything one `quicksell-loadtest run` does, validated before anything connects.
 public struct RunOptions: Sendable {
     /// `mixed` reads and writes through the read-through path; `hitOnly` pre-warms every
@@ -27,7 +29,7 @@ public struct RunOptions: Sendable {
     public var pipelineDepth: Int
     public var zipfSkew: Double
     /// Relative weights of the families; zero leaves a family out.
-    public var mix: [LoadFamily: Int]
+    public var mix: [KeyFamily: Int]
     /// PostgreSQL writes per second (0 = none).
     public var writeRate: Double
     public var seed: UInt64
@@ -41,7 +43,7 @@ public struct RunOptions: Sendable {
     /// Cap on the ids per id set (users, listings) drawn from PostgreSQL; nil = all.
     public var maxKeysPerSet: Int?
 
-    public static let defaultMix: [LoadFamily: Int] = [
+    public static let defaultMix: [KeyFamily: Int] = [
         .user: 25, .listing: 30, .marketplaceListings: 15, .userStats: 12, .userBadges: 10,
         .leaderboardWeekly: 4, .leaderboardMonthly: 4,
     ]
@@ -49,7 +51,7 @@ public struct RunOptions: Sendable {
     public init(host: String = "127.0.0.1", port: Int = 6380, postgresURL: String,
                 durationSeconds: Double = 10, requests: Int? = nil, warmupSeconds: Double = 2,
                 connections: Int = 8, threads: Int = 2, pipelineDepth: Int = 4, zipfSkew: Double = 0.99,
-                mix: [LoadFamily: Int] = RunOptions.defaultMix, writeRate: Double = 0, seed: UInt64 = 1,
+                mix: [KeyFamily: Int] = RunOptions.defaultMix, writeRate: Double = 0, seed: UInt64 = 1,
                 mode: Mode = .mixed, preload: Bool = false, verifyFraction: Double = 0,
                 progress: Bool = true, maxKeysPerSet: Int? = nil) {
         self.host = host
@@ -127,16 +129,16 @@ public struct RunOptions: Sendable {
     }
 
     /// Parses `user=40,listing=30,leaderboard:weekly=5`; families not named get weight 0.
-    public static func parseMix(_ text: String) throws(RunError) -> [LoadFamily: Int] {
-        var mix: [LoadFamily: Int] = [:]
+    public static func parseMix(_ text: String) throws(RunError) -> [KeyFamily: Int] {
+        var mix: [KeyFamily: Int] = [:]
         for part in text.split(separator: ",") {
             let pieces = part.split(separator: "=", maxSplits: 1)
             guard pieces.count == 2 else {
                 throw .invalidOption("--mix entry '\(part)' is not FAMILY=WEIGHT")
             }
             let name = pieces[0].trimmingCharacters(in: .whitespaces)
-            guard let family = LoadFamily(name: name) else {
-                throw .invalidOption("--mix: unknown family '\(name)' (families: \(LoadFamily.nameList))")
+            guard let family = KeyFamily(loadName: name) else {
+                throw .invalidOption("--mix: unknown family '\(name)' (families: \(KeyFamily.nameList))")
             }
             guard let weight = Int(pieces[1].trimmingCharacters(in: .whitespaces)), weight >= 0 else {
                 throw .invalidOption("--mix weight of \(family.rawValue) must be a non-negative integer, got '\(pieces[1])'")

@@ -1,3 +1,5 @@
+import CacheModel
+
 /// The result of one run, as printed (table) and written (`--json FILE`).
 ///
 /// Meaning of the hit rates: `gatewayHitRate` is authoritative — the target's own
@@ -17,7 +19,7 @@ public struct RunReport: Sendable, Codable {
     }
 
     public struct Family: Sendable, Codable {
-        public var family: LoadFamily
+        public var family: KeyFamily
         public var client: FamilyTally
         /// The gateway's counters over the measured phase (nil without `INFO families`).
         public var gateway: InfoSnapshot.FamilyCounters?

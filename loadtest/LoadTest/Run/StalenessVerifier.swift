@@ -1,4 +1,6 @@
+import CacheModel
 import Foundation
+import HiredisClient
 import Postgres
 import Synchronization
 
@@ -27,7 +29,7 @@ public final class StalenessVerifier: Sendable {
     }
 
     private struct Sample: Sendable {
-        var family: LoadFamily
+        var family: KeyFamily
         var id: Int
         var value: String?
         var attempts = 0
@@ -54,7 +56,7 @@ public final class StalenessVerifier: Sendable {
     }
 
     /// Called by a reader for a sampled read (never blocks).
-    func submit(family: LoadFamily, id: Int, value: String?) {
+    func submit(family: KeyFamily, id: Int, value: String?) {
         state.withLock { state in
             state.counts.sampled += 1
             if state.queue.count >= Self.capacity {
@@ -142,8 +144,8 @@ public final class StalenessVerifier: Sendable {
 
     /// K's value in PostgreSQL now: `.some(nil)` for an absent row, `nil` if the query failed.
     private func truth(of sample: Sample, _ connection: PostgresConnection) -> String?? {
-        guard let sql = FamilySQL.sql(sample.family),
-              let result = try? connection.query(sql, ["{\(sample.id)}"]),
+        guard sample.family.hasID,
+              let result = try? connection.query(FamilyQueries.sql(sample.family), ["{\(sample.id)}"]),
               let row = result.rows.first, row.count > 1 else { return nil }
         return .some(row[1])
     }
@@ -152,8 +154,8 @@ public final class StalenessVerifier: Sendable {
     private func recheck(_ sample: Sample, _ connection: PostgresConnection, _ redis: inout HiredisConnection?) -> Bool {
         if redis == nil { redis = try? HiredisConnection(host: host, port: port, timeoutSeconds: 2) }
         guard let client = redis, let before = truth(of: sample, connection) else { return false }
-        let reply: HiredisConnection.Reply
-        do throws(RunError) {
+        let reply: HiredisReply
+        do throws(HiredisError) {
             reply = try client.command(["GET", sample.family.key(sample.id)])
         } catch {
             redis = nil
@@ -161,7 +163,7 @@ public final class StalenessVerifier: Sendable {
         }
         let seen: String?
         switch reply {
-        case let .value(text): seen = text
+        case let .string(text), let .status(text): seen = text
         case .null: seen = nil
         default: return false
         }

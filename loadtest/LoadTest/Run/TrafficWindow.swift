@@ -1,3 +1,4 @@
+import CacheModel
 import Histogram
 
 /// What the client saw from one family in one window.
@@ -22,7 +23,7 @@ struct TrafficWindow: Sendable {
     var latency = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
     var requests = 0
     var errors: [String: Int] = [:]
-    var families: [LoadFamily: FamilyTally] = [:]
+    var families: [KeyFamily: FamilyTally] = [:]
 
     var errorCount: Int { errors.values.reduce(0, +) }
 
@@ -44,7 +45,7 @@ struct TrafficWindow: Sendable {
 /// One finished request, as a worker records it.
 struct Outcome {
     enum Kind { case value, null, error(String) }
-    var family: LoadFamily
+    var family: KeyFamily
     var kind: Kind
     var microseconds: UInt64
 }
