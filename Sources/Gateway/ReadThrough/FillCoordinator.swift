@@ -22,6 +22,8 @@ final class FillCoordinator: Sendable {
     private let hooks: FillHooks
     private let logger: Logger
     private let state = Mutex(State())
+    /// Moved by every invalidation below, for `WATCH`.
+    let epochs = InvalidationEpochs()
     /// Bumped when Redis restarted: fills that began before must not store what they
     /// read, since the writers recorded in the old Redis (the stale-set guard) are gone.
     private let storeEpoch = Atomic<Int>(0)
@@ -139,6 +141,7 @@ final class FillCoordinator: Sendable {
     /// Detaches the fills of these keys: later requests start new fills, and finished
     /// results are no longer reused. Called when the keys are invalidated.
     func invalidate(_ keys: [CacheKey]) {
+        epochs.bump(keys)
         state.withLock { state in
             for key in keys { state.entries[key] = nil }
         }
@@ -146,6 +149,7 @@ final class FillCoordinator: Sendable {
 
     /// Detaches every fill of `family` (a family flush).
     func invalidate(family: KeyFamily) {
+        epochs.bump(family: family)
         state.withLock { state in
             state.entries = state.entries.filter { $0.key.family != family }
         }
@@ -155,6 +159,7 @@ final class FillCoordinator: Sendable {
     /// (called when Redis restarted and lost its record of recent writers).
     func invalidateAll() {
         storeEpoch.add(1, ordering: .sequentiallyConsistent)
+        epochs.bumpAll()
         state.withLock { $0.entries.removeAll() }
     }
 

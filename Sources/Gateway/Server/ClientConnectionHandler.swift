@@ -50,7 +50,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
         case waiting
         /// A GET whose Redis reply comes to `redisReplied` with this slot's sequence number.
         case awaitingGet(CacheGet, timer: CoreMetrics.Timer?, started: NIODeadline?)
-        case ready(RESPValue, closeAfter: Bool)
+        /// nil: nothing to write (a reply suppressed by `CLIENT REPLY`), only maybe the close.
+        case ready(RESPValue?, closeAfter: Bool)
     }
 
     init(
@@ -106,10 +107,16 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
         case .request(let request):
             outcome = dispatcher.dispatch(request, session: &session, eventLoop: context.eventLoop, timer: &timer)
         }
+        guard session.replyMode.commandFinished() else {
+            runSilently(outcome, context: context)
+            return
+        }
         switch outcome {
         case .reply(let value):
             if let timer, let started { timer.recordNanoseconds((NIODeadline.now() - started).nanoseconds) }
             enqueue(value, closeAfter: false, context: context)
+        case .noReply:
+            break
         case .replyAndClose(let value):
             enqueue(value, closeAfter: true, context: context)
         case .deferred(let future):
@@ -124,6 +131,17 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
             let sequence = firstSequence + queue.count
             queue.append(.awaitingGet(get, timer: timer, started: started))
             get.start(on: context.eventLoop, receiver: self, tag: sequence)
+        }
+    }
+
+    /// Runs a command whose reply `CLIENT REPLY OFF|SKIP` suppressed: its work still happens
+    /// (a miss is still filled), in its turn, and nothing is written.
+    private func runSilently(_ outcome: CommandOutcome, context: ChannelHandlerContext) {
+        switch outcome {
+        case .reply, .noReply: break
+        case .replyAndClose: enqueue(nil, closeAfter: true, context: context)
+        case .deferred(let future): future.whenComplete { _ in }
+        case .cacheGet(let get): get.cache.get(get.key, on: context.eventLoop).whenComplete { _ in }
         }
     }
 
@@ -217,7 +235,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
 
     // MARK: - Ordered replies
 
-    private func enqueue(_ value: RESPValue, closeAfter: Bool, context: ChannelHandlerContext) {
+    private func enqueue(_ value: RESPValue?, closeAfter: Bool, context: ChannelHandlerContext) {
         if closeAfter { closing = true }
         if queue.isEmpty {
             write(value, closeAfter: closeAfter, context: context)
@@ -243,10 +261,12 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
         resumeReadingIfPossible(context: context)
     }
 
-    private func write(_ value: RESPValue, closeAfter: Bool, context: ChannelHandlerContext) {
-        if output == nil { output = context.channel.allocator.buffer(capacity: outputCapacity) }
-        if case .error = value { dispatcher.environment.stats.errorReplies.add(1, ordering: .relaxed) }
-        output?.writeRESPValue(value, version: session.protocolVersion)
+    private func write(_ value: RESPValue?, closeAfter: Bool, context: ChannelHandlerContext) {
+        if let value {
+            if output == nil { output = context.channel.allocator.buffer(capacity: outputCapacity) }
+            if case .error = value { dispatcher.environment.stats.errorReplies.add(1, ordering: .relaxed) }
+            output?.writeRESPValue(value, version: session.protocolVersion)
+        }
         if closeAfter { closeAfterPendingWrites(context: context) }
     }
 

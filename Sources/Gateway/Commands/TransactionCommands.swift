@@ -1,0 +1,97 @@
+import CoreMetrics
+import NIOCore
+import RESP
+
+/// `MULTI`/`EXEC`/`DISCARD`/`WATCH`/`UNWATCH`: runs the actions of the session's
+/// `TransactionStateMachine`.
+extension CommandDispatcher {
+    /// A request refused before it ran: inside `MULTI` it fails the transaction.
+    func refused(_ error: RESPValue, command lowercaseName: String, session: inout ClientSession) -> CommandOutcome {
+        guard session.transaction.isQueuing || lowercaseName == "exec" else { return .reply(error) }
+        return run(session.transaction.refused(error, command: lowercaseName), session: &session, eventLoop: nil)
+    }
+
+    /// A command inside `MULTI` that passed the checks every command passes: queued, unless
+    /// Redis would refuse it at queue time (a write, as on a read-only replica; an unknown
+    /// subcommand or a subcommand's wrong arity).
+    func queueInTransaction(
+        _ request: RESPRequest, name: String, spec: CommandSpec, session: inout ClientSession
+    ) -> CommandOutcome {
+        if CommandTable.refusedWriteNames.contains(name), case .reply(let error) = refuseWrite(name, request.arguments) {
+            return refused(error, command: name, session: &session)
+        }
+        if !spec.subcommands.isEmpty, request.arguments.count >= 2,
+           case .failure(let error) = subcommand(request.arguments, of: spec) {
+            return refused(error.reply, command: name, session: &session)
+        }
+        return run(session.transaction.queue(request), session: &session, eventLoop: nil)
+    }
+
+    /// The transaction commands themselves (`name` is one of them).
+    func transactionCommand(
+        _ name: String, _ arguments: [ByteBuffer], session: inout ClientSession, eventLoop: any EventLoop
+    ) -> CommandOutcome {
+        let action: TransactionStateMachine.Action
+        switch name {
+        case "multi": action = session.transaction.multi()
+        case "discard": action = session.transaction.discard()
+        case "unwatch": action = session.transaction.unwatch()
+        case "watch":
+            let epochs = environment.cache?.fills.epochs
+            let marks = epochs.map { epochs in
+                arguments.dropFirst().map { epochs.mark(try? CacheKey.parse($0).get()) }
+            } ?? []
+            action = session.transaction.watch(marks)
+        default:  // exec
+            let watches = session.transaction.watches
+            let epochs = environment.cache?.fills.epochs
+            action = session.transaction.exec { epochs?.unchanged(since: watches) ?? true }
+        }
+        return run(action, session: &session, eventLoop: eventLoop)
+    }
+
+    private func run(
+        _ action: TransactionStateMachine.Action, session: inout ClientSession, eventLoop: (any EventLoop)?
+    ) -> CommandOutcome {
+        switch action {
+        case .reply(let value):
+            return .reply(value)
+        case .execute(let requests):
+            guard let eventLoop else { return .reply(.error("ERR EXEC without an event loop")) }
+            return execute(requests, session: &session, eventLoop: eventLoop)
+        }
+    }
+
+    /// Runs the queued requests in order, each as it would run alone (misses read through),
+    /// and answers their replies as one array.
+    private func execute(_ requests: [RESPRequest], session: inout ClientSession, eventLoop: any EventLoop) -> CommandOutcome {
+        var replies: [EventLoopFuture<RESPValue>] = []
+        replies.reserveCapacity(requests.count)
+        for request in requests {
+            var timer: CoreMetrics.Timer?
+            let outcome = dispatch(request, session: &session, eventLoop: eventLoop, timer: &timer)
+            replies.append(Self.future(of: outcome, on: eventLoop))
+        }
+        if replies.isEmpty { return .reply(.array([])) }
+        return .deferred(EventLoopFuture.whenAllComplete(replies, on: eventLoop).map { results in
+            .array(results.map { result in
+                switch result {
+                case .success(let reply): return reply
+                case .failure(let error): return .error("ERR \(error)")
+                }
+            })
+        })
+    }
+
+    private static func future(of outcome: CommandOutcome, on eventLoop: any EventLoop) -> EventLoopFuture<RESPValue> {
+        switch outcome {
+        case .reply(let value), .replyAndClose(let value): return eventLoop.makeSucceededFuture(value)
+        case .deferred(let future): return future
+        case .noReply: return eventLoop.makeSucceededFuture(Replies.ok)
+        case .cacheGet(let get):
+            return get.cache.get(get.key, on: eventLoop)
+                .map { $0.map(RESPValue.bulkString) ?? .nullBulkString }
+                .recover(Replies.fillFailed)
+        }
+    }
+}
