@@ -98,7 +98,7 @@ async def redis_py_asyncio():
         await r.set("user:1", "x")
         check("write refused", False)
     except errors.ResponseError as error:
-        check("write refused", str(error).startswith("READONLY"), str(error))
+        check("write refused", "read-only cache" in str(error), str(error))  # redis-py drops the READONLY code
     try:
         await r.execute_command("NOSUCHCOMMAND", "a")
         check("unknown command surfaced", False)
@@ -144,16 +144,13 @@ async def coredis_client():
         try:
             await r.set("user:1", "x")
             check("write refused", False)
-        except errors.ReadOnlyError as error:
-            check("write refused", "READONLY" in str(error) or "read-only" in str(error), str(error))
         except errors.ResponseError as error:
-            check("write refused", "read-only" in str(error) or "READONLY" in str(error), str(error))
+            check("write refused", "read-only cache" in str(error), str(error))
         try:
-            await r.execute_command(coredis.commands.CommandRequest(r, b"NOSUCHCOMMAND", "a")) \
-                if hasattr(coredis.commands, "CommandRequest") else await r.get("nosuchfamily:1")
+            await r.get("nosuchfamily:1")
             check("error surfaced", False)
         except errors.ResponseError as error:
-            check("error surfaced", "unknown" in str(error) or "family" in str(error), str(error))
+            check("error surfaced", "nosuchfamily" in str(error), str(error))
         update_row("UPDATE users SET username = 'erin-coredis' WHERE id = 5")
         check("row updated in PostgreSQL read fresh", "erin-coredis" in (await wait_until(lambda: r.get("user:5"), "erin-coredis") or ""))
 

@@ -78,7 +78,7 @@ try:
     r.set("user:1", "x")
     check("write refused", False)
 except errors.ResponseError as error:
-    check("write refused", str(error).startswith("READONLY"), str(error))
+    check("write refused", "read-only cache" in str(error), str(error))  # redis-py drops the READONLY code
 try:
     r.execute_command("NOSUCHCOMMAND", "a")
     check("unknown command surfaced", False)

@@ -96,8 +96,6 @@ struct TransactionStateMachineTests {
         #expect(machine.watches.isEmpty)
         let result20 = machine.exec { true }
         #expect(result20 == .execute([]))
-        let result21 = machine.exec { true }
-        #expect(result21 == .execute([]))
     }
 
     @Test func anInvalidatedWatchAbortsWithANullArray() {
