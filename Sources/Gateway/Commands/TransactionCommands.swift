@@ -2,13 +2,13 @@ import CoreMetrics
 import NIOCore
 import RESP
 
-/// `MULTI`/`EXEC`/`DISCARD`/`WATCH`/`UNWATCH`: runs the actions of the session's
-/// `TransactionStateMachine`.
+/// `MULTI`/`EXEC`/`DISCARD`/`WATCH`/`UNWATCH`: asks the session's `TransactionStateMachine`
+/// and runs what `EXEC` decides.
 extension CommandDispatcher {
     /// A request refused before it ran: inside `MULTI` it fails the transaction.
     func refused(_ error: RESPValue, command lowercaseName: String, session: inout ClientSession) -> CommandOutcome {
         guard session.transaction.isQueuing || lowercaseName == "exec" else { return .reply(error) }
-        return run(session.transaction.refused(error, command: lowercaseName), session: &session, eventLoop: nil)
+        return .reply(session.transaction.refused(error, command: lowercaseName))
     }
 
     /// A command inside `MULTI` that passed the checks every command passes: queued, unless
@@ -24,41 +24,30 @@ extension CommandDispatcher {
            case .failure(let error) = subcommand(request.arguments, of: spec) {
             return refused(error.reply, command: name, session: &session)
         }
-        return run(session.transaction.queue(request), session: &session, eventLoop: nil)
+        return .reply(session.transaction.queue(request))
     }
 
     /// The transaction commands themselves (`name` is one of them).
     func transactionCommand(
         _ name: String, _ arguments: [ByteBuffer], session: inout ClientSession, eventLoop: any EventLoop
     ) -> CommandOutcome {
-        let action: TransactionStateMachine.Action
         switch name {
-        case "multi": action = session.transaction.multi()
-        case "discard": action = session.transaction.discard()
-        case "unwatch": action = session.transaction.unwatch()
+        case "multi": return .reply(session.transaction.multi())
+        case "discard": return .reply(session.transaction.discard())
+        case "unwatch": return .reply(session.transaction.unwatch())
         case "watch":
             let epochs = environment.cache?.fills.epochs
             let marks = epochs.map { epochs in
                 arguments.dropFirst().map { epochs.mark(try? CacheKey.parse($0).get()) }
             } ?? []
-            action = session.transaction.watch(marks)
+            return .reply(session.transaction.watch(marks))
         default:  // exec
             let watches = session.transaction.watches
             let epochs = environment.cache?.fills.epochs
-            action = session.transaction.exec { epochs?.unchanged(since: watches) ?? true }
-        }
-        return run(action, session: &session, eventLoop: eventLoop)
-    }
-
-    private func run(
-        _ action: TransactionStateMachine.Action, session: inout ClientSession, eventLoop: (any EventLoop)?
-    ) -> CommandOutcome {
-        switch action {
-        case .reply(let value):
-            return .reply(value)
-        case .execute(let requests):
-            guard let eventLoop else { return .reply(.error("ERR EXEC without an event loop")) }
-            return execute(requests, session: &session, eventLoop: eventLoop)
+            switch session.transaction.exec(watchesIntact: { epochs?.unchanged(since: watches) ?? true }) {
+            case .reply(let value): return .reply(value)
+            case .execute(let requests): return execute(requests, session: &session, eventLoop: eventLoop)
+            }
         }
     }
 

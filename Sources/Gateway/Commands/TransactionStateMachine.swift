@@ -1,14 +1,14 @@
 import RESP
 
 /// The decisions of `MULTI`/`EXEC`/`DISCARD`/`WATCH`/`UNWATCH`, in Redis 7's order and words.
-/// Pure: the dispatcher runs the actions (queues nothing itself, reads no clock or socket).
+/// Pure: it answers each command, and tells `EXEC` what to run; the dispatcher runs it.
 ///
 /// Redis rejects a command at queue time (unknown, wrong arity, `NOAUTH`, `NOPERM`, a write on
 /// a read-only replica) with its error and marks the transaction failed: `EXEC` then answers
 /// `EXECABORT`. The gateway refuses writes as a read-only replica does, so a write inside
 /// `MULTI` fails the same way.
 struct TransactionStateMachine {
-    /// What the dispatcher does next.
+    /// What `EXEC` does.
     enum Action: Equatable {
         /// Answer this now.
         case reply(RESPValue)
@@ -31,29 +31,29 @@ struct TransactionStateMachine {
         }
     }
 
-    mutating func multi() -> Action {
-        guard !isQueuing else { return .reply(.error("ERR MULTI calls can not be nested")) }
+    mutating func multi() -> RESPValue {
+        guard !isQueuing else { return .error("ERR MULTI calls can not be nested") }
         isQueuing = true
-        return .reply(Replies.ok)
+        return Replies.ok
     }
 
     /// A command accepted inside `MULTI`.
-    mutating func queue(_ request: RESPRequest) -> Action {
+    mutating func queue(_ request: RESPRequest) -> RESPValue {
         queued.append(request)
-        return .reply(Self.queuedReply)
+        return Self.queuedReply
     }
 
     /// A command refused before it ran (`error`); inside `MULTI` the transaction fails.
     /// `EXEC` itself refused aborts the transaction, with the refusal in Redis's wording.
-    mutating func refused(_ error: RESPValue, command lowercaseName: String) -> Action {
+    mutating func refused(_ error: RESPValue, command lowercaseName: String) -> RESPValue {
         if lowercaseName == "exec", case .error(let message) = error {
             reset()
             var text = String(buffer: message)
             if text.hasPrefix("ERR ") { text.removeFirst(4) }
-            return .reply(.error("EXECABORT Transaction discarded because of: \(text)"))
+            return .error("EXECABORT Transaction discarded because of: \(text)")
         }
         if isQueuing { failed = true }
-        return .reply(error)
+        return error
     }
 
     /// `EXEC`: `watchesIntact` says whether no watched key was invalidated since `WATCH`
@@ -69,22 +69,22 @@ struct TransactionStateMachine {
         return .execute(requests)
     }
 
-    mutating func discard() -> Action {
-        guard isQueuing else { return .reply(.error("ERR DISCARD without MULTI")) }
+    mutating func discard() -> RESPValue {
+        guard isQueuing else { return .error("ERR DISCARD without MULTI") }
         reset()
-        return .reply(Replies.ok)
+        return Replies.ok
     }
 
     /// `WATCH key …` with the marks of its keys.
-    mutating func watch(_ marks: [InvalidationEpochs.Mark]) -> Action {
-        guard !isQueuing else { return .reply(.error("ERR WATCH inside MULTI is not allowed")) }
+    mutating func watch(_ marks: [InvalidationEpochs.Mark]) -> RESPValue {
+        guard !isQueuing else { return .error("ERR WATCH inside MULTI is not allowed") }
         watches.append(contentsOf: marks)
-        return .reply(Replies.ok)
+        return Replies.ok
     }
 
-    mutating func unwatch() -> Action {
+    mutating func unwatch() -> RESPValue {
         watches.removeAll()
-        return .reply(Replies.ok)
+        return Replies.ok
     }
 
     /// Back to no transaction and no watched keys (`EXEC`, `DISCARD`, `RESET`).

@@ -10,11 +10,11 @@ struct TransactionStateMachineTests {
     @Test func queuesAndExecutesInOrder() {
         var machine = TransactionStateMachine()
         let result1 = machine.multi()
-        #expect(result1 == .reply(.simpleString("OK")))
+        #expect(result1 == .simpleString("OK"))
         let result2 = machine.queue(get)
-        #expect(result2 == .reply(.simpleString("QUEUED")))
+        #expect(result2 == .simpleString("QUEUED"))
         let result3 = machine.queue(RESPRequest("MGET", "a", "b"))
-        #expect(result3 == .reply(.simpleString("QUEUED")))
+        #expect(result3 == .simpleString("QUEUED"))
         let result4 = machine.exec { true }
         #expect(result4 == .execute([get, RESPRequest("MGET", "a", "b")]))
         #expect(!machine.isQueuing)
@@ -33,7 +33,7 @@ struct TransactionStateMachineTests {
         var machine = TransactionStateMachine()
         _ = machine.multi()
         let result7 = machine.multi()
-        #expect(result7 == .reply(.error("ERR MULTI calls can not be nested")))
+        #expect(result7 == .error("ERR MULTI calls can not be nested"))
         _ = machine.queue(get)
         let result8 = machine.exec { true }
         #expect(result8 == .execute([get]))
@@ -44,7 +44,7 @@ struct TransactionStateMachineTests {
         _ = machine.multi()
         let unknown = RESPValue.error("ERR unknown command 'NOSUCH', with args beginning with: ")
         let result9 = machine.refused(unknown, command: "nosuch")
-        #expect(result9 == .reply(unknown))
+        #expect(result9 == unknown)
         _ = machine.queue(get)
         let result10 = machine.exec { true }
         #expect(result10 == .reply(.error("EXECABORT Transaction discarded because of previous errors.")))
@@ -54,7 +54,7 @@ struct TransactionStateMachineTests {
     @Test func anErrorOutsideMultiChangesNothing() {
         var machine = TransactionStateMachine()
         let result11 = machine.refused(.error("ERR x"), command: "get")
-        #expect(result11 == .reply(.error("ERR x")))
+        #expect(result11 == .error("ERR x"))
         _ = machine.multi()
         let result12 = machine.exec { true }
         #expect(result12 == .execute([]))
@@ -66,22 +66,22 @@ struct TransactionStateMachineTests {
         _ = machine.queue(get)
         let result13 = machine.refused(.error("ERR wrong number of arguments for 'exec' command"), command: "exec")
         #expect(result13
-            == .reply(.error("EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command")))
+            == .error("EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command"))
         #expect(!machine.isQueuing)
         let result14 = machine.refused(.error("NOAUTH Authentication required."), command: "exec")
         #expect(result14
-            == .reply(.error("EXECABORT Transaction discarded because of: NOAUTH Authentication required.")))
+            == .error("EXECABORT Transaction discarded because of: NOAUTH Authentication required."))
     }
 
     @Test func discardDropsTheQueueAndTheWatches() {
         var machine = TransactionStateMachine()
         let result15 = machine.discard()
-        #expect(result15 == .reply(.error("ERR DISCARD without MULTI")))
+        #expect(result15 == .error("ERR DISCARD without MULTI"))
         _ = machine.watch([mark])
         _ = machine.multi()
         _ = machine.queue(get)
         let result16 = machine.discard()
-        #expect(result16 == .reply(.simpleString("OK")))
+        #expect(result16 == .simpleString("OK"))
         #expect(machine.watches.isEmpty)
         _ = machine.multi()
         let result18 = machine.exec { Issue.record("no watches: nothing to check"); return false }
@@ -92,7 +92,7 @@ struct TransactionStateMachineTests {
         var machine = TransactionStateMachine()
         _ = machine.multi()
         let result19 = machine.watch([mark])
-        #expect(result19 == .reply(.error("ERR WATCH inside MULTI is not allowed")))
+        #expect(result19 == .error("ERR WATCH inside MULTI is not allowed"))
         #expect(machine.watches.isEmpty)
         let result20 = machine.exec { true }
         #expect(result20 == .execute([]))
@@ -101,7 +101,7 @@ struct TransactionStateMachineTests {
     @Test func anInvalidatedWatchAbortsWithANullArray() {
         var machine = TransactionStateMachine()
         let result22 = machine.watch([mark])
-        #expect(result22 == .reply(.simpleString("OK")))
+        #expect(result22 == .simpleString("OK"))
         _ = machine.multi()
         _ = machine.queue(get)
         let result23 = machine.exec { false }
@@ -122,7 +122,7 @@ struct TransactionStateMachineTests {
         var machine = TransactionStateMachine()
         _ = machine.watch([mark])
         let result26 = machine.unwatch()
-        #expect(result26 == .reply(.simpleString("OK")))
+        #expect(result26 == .simpleString("OK"))
         _ = machine.multi()
         let result27 = machine.exec { false }
         #expect(result27 == .execute([]))

@@ -109,6 +109,18 @@ struct TransactionWireTests {
         }
     }
 
+    /// A read user's operator command inside MULTI: NOPERM in Redis 7's words at queue time.
+    @Test func nopermInsideMultiAbortsTheTransaction() async throws {
+        try await withGateway(users: UserDirectory(requirePass: nil, users: [("reader", "pw", .read)])) { server in
+            let client = try RawClient(port: server.localPort)
+            #expect(try client.command("AUTH", "reader", "pw") == .simpleString("OK"))
+            #expect(try client.command("MULTI") == .simpleString("OK"))
+            #expect(try client.command("DEL", "user:1") == .error("NOPERM this user has no permissions to run the 'del' command"))
+            #expect(try client.command("PING") == .simpleString("QUEUED"))
+            #expect(try client.command("EXEC") == .error("EXECABORT Transaction discarded because of previous errors."))
+        }
+    }
+
     /// Misses read through inside EXEC, replies in order, RESP2 and RESP3, pipelined.
     @Test(arguments: [2, 3])
     func execReadsThroughInOrder(protocolVersion: Int) async throws {
@@ -116,8 +128,11 @@ struct TransactionWireTests {
         defer { Task { await harness.stop() } }
         let client = try RawClient(port: harness.port)
         _ = try client.command("HELLO", String(protocolVersion))
-        // Cached before, so that TTL has a copy to read (it does not fill); listing:10 is a miss.
+        // Cached before, so that TTL has a copy to read (it does not fill; a fill's store
+        // follows its reply); listing:10 stays a miss.
         #expect(try client.command("GET", "user:1").text?.contains("\"alice\"") == true)
+        let direct = try harness.directRedis()
+        #expect(try await eventually(seconds: 5) { (try direct.command("PTTL", "user:1").integerValue ?? -2) > 0 })
         let commands = [["MULTI"], ["GET", "user:1"], ["MGET", "listing:10", "user:999999"], ["EXISTS", "user:1", "user:2"],
                         ["TTL", "user:1"], ["GET", "nosuch:1"], ["EXEC"]]
         try client.send(commands.map(Self.encode).joined())
