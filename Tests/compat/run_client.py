@@ -68,7 +68,7 @@ def parse(buffer, offset):
         if kind == b"|":  # an attribute precedes the actual value
             value, after = parse(buffer, after)
             return value, after
-        return kind.decode() + str(count) + ("[" + " ".join(parts[:4]) + "]"), after
+        return kind.decode() + str(count) + ("[" + " ".join(parts[:8]) + "]"), after
     # an inline command (client side)
     return "inline " + buffer[offset:end].decode("utf-8", "replace"), after
 

@@ -61,6 +61,10 @@ extension CommandDispatcher {
             let outcome = dispatch(request, session: &session, eventLoop: eventLoop, timer: &timer)
             replies.append(Self.future(of: outcome, on: eventLoop))
         }
+        if session.lastCommand != "exec" {  // CLIENT LIST shows EXEC, not its last queued command, as Redis
+            session.lastCommand = "exec"
+            session.record.update { $0.lastCommand = "exec" }
+        }
         if replies.isEmpty { return .reply(.array([])) }
         return .deferred(EventLoopFuture.whenAllComplete(replies, on: eventLoop).map { results in
             .array(results.map { result in
