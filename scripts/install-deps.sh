@@ -2,7 +2,10 @@
 # Installs the Debian packages the project needs, only those that are missing.
 set -euo pipefail
 
-packages=(redis-server redis-tools libpq-dev libhiredis-dev postgresql postgresql-contrib pkg-config nutcracker)
+# The last five: client libraries of other languages that the compatibility suite drives
+# (Tests/compat), with the interpreters they need.
+packages=(redis-server redis-tools libpq-dev libhiredis-dev postgresql postgresql-contrib pkg-config nutcracker
+          python3-pip php-cli php-redis ruby ruby-redis node-redis)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -19,8 +22,16 @@ else
     echo "install-deps: Debian packages installed"
 fi
 
-# redis-py 8, a real client the compatibility tests drive (from PyPI).
-if ! python3 -c 'import redis, sys; sys.exit(0 if int(redis.__version__.split(".")[0]) >= 8 else 1)' 2>/dev/null; then
-    echo "install-deps: installing redis-py 8 from PyPI"
-    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore 'redis>=8,<9'
-fi
+# The Python clients the compatibility suite drives (from PyPI), each only when missing:
+# module, PyPI requirement, lowest major version.
+pip_install() {
+    echo "install-deps: installing $2 from PyPI"
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "$2" \
+        || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --break-system-packages "$2"
+}
+for entry in "redis redis>=8,<9 8" "valkey valkey>=6,<7 6" "coredis coredis>=6,<7 6"; do
+    read -r module requirement major <<<"$entry"
+    if ! python3 -c "import $module, sys; sys.exit(0 if int($module.__version__.split('.')[0]) >= $major else 1)" 2>/dev/null; then
+        pip_install "$module" "$requirement"
+    fi
+done

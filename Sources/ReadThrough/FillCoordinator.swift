@@ -24,6 +24,8 @@ package final class FillCoordinator: Sendable {
     private let hooks: FillHooks
     private let logger: Logger
     private let state = Mutex(State())
+    /// Moved by every invalidation below, for `WATCH`.
+    package let epochs = InvalidationEpochs()
     /// Bumped when Redis restarted: fills that began before must not store what they
     /// read, since the writers recorded in the old Redis (the stale-set guard) are gone.
     private let storeEpoch = Atomic<Int>(0)
@@ -149,6 +151,7 @@ package final class FillCoordinator: Sendable {
     /// Detaches the fills of these keys: later requests start new fills, and finished
     /// results are no longer reused. Called when the keys are invalidated.
     package func invalidate(_ keys: [CacheKey]) {
+        epochs.bump(keys)
         state.withLock { state in
             for key in keys { state.entries[key] = nil }
         }
@@ -156,6 +159,7 @@ package final class FillCoordinator: Sendable {
 
     /// Detaches every fill of `family` (a family flush).
     package func invalidate(family: KeyFamily) {
+        epochs.bump(family: family)
         state.withLock { state in
             state.entries = state.entries.filter { $0.key.family != family }
         }
@@ -165,6 +169,7 @@ package final class FillCoordinator: Sendable {
     /// (called when Redis restarted and lost its record of recent writers).
     package func invalidateAll() {
         storeEpoch.add(1, ordering: .sequentiallyConsistent)
+        epochs.bumpAll()
         state.withLock { $0.entries.removeAll() }
     }
 

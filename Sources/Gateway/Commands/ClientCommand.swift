@@ -1,7 +1,8 @@
 import NIOCore
 import RESP
 
-/// `CLIENT SETNAME|GETNAME|ID|INFO|SETINFO|LIST|HELP`
+/// `CLIENT SETNAME|GETNAME|ID|INFO|SETINFO|LIST|NO-EVICT|NO-TOUCH|MAINT_NOTIFICATIONS|HELP`
+/// (`CLIENT REPLY`: ClientModeCommands.swift)
 extension CommandDispatcher {
     func client(_ arguments: [ByteBuffer], spec: CommandSpec, session: inout ClientSession) -> RESPValue {
         let sub: CommandSpec
@@ -36,6 +37,10 @@ extension CommandDispatcher {
             return Replies.ok
         case "client|list":
             return clientList(arguments, session: session)
+        case "client|no-evict", "client|no-touch":
+            return clientOnOff(arguments[2])
+        case "client|maint_notifications":
+            return clientMaintNotifications(arguments)
         default:
             return .array([
                 "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -44,6 +49,9 @@ extension CommandDispatcher {
                 "INFO", "    Return information about the current client connection.",
                 "LIST [TYPE normal] [ID id [id ...]]", "    Return information about client connections.",
                 "SETINFO <option> <value>", "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
+                "NO-EVICT (ON|OFF)", "    Accepted without effect: the gateway evicts no client.",
+                "NO-TOUCH (ON|OFF)", "    Accepted without effect.",
+                "REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
                 "SETNAME <name>", "    Assign the name <name> to the current connection.",
                 "HELP", "    Print this help.",
             ].map { RESPValue.simpleString($0) })

@@ -17,16 +17,21 @@ struct CommandDispatcher: Sendable {
         let name = first.lowercasedASCII
         guard let spec = CommandTable.spec(name) else {
             _ = environment.metrics?.requestStarted(nil)
-            return .reply(Replies.unknownCommand(arguments))
+            return refused(Replies.unknownCommand(arguments), command: name, session: &session)
         }
         timer = environment.metrics?.requestStarted(spec.name)
         guard spec.accepts(argumentCount: arguments.count) else {
-            return .reply(Replies.wrongArity(spec.name))
+            return refused(Replies.wrongArity(spec.name), command: name, session: &session)
         }
         if !session.isAuthenticated && !spec.flags.contains("no_auth") {
-            return .reply(Replies.noAuth)
+            return refused(Replies.noAuth, command: name, session: &session)
         }
-        if let denied = permissionDenied(spec, arguments, session: session) { return .reply(denied) }
+        if let denied = permissionDenied(spec, arguments, session: session) {
+            return refused(denied, command: name, session: &session)
+        }
+        if session.transaction.isQueuing && !TransactionStateMachine.runsImmediately(name) {
+            return queueInTransaction(request, name: name, spec: spec, session: &session)
+        }
         // As Redis: commands refused above (unknown, arity, NOAUTH) are not counted as processed.
         environment.stats.commandsProcessed.add(1, ordering: .relaxed)
         // CLIENT LIST's `cmd=`: the full name, `client|info` for a subcommand, as Redis shows it.
@@ -47,7 +52,13 @@ struct CommandDispatcher: Sendable {
         case "reset": return .reply(reset(session: &session))
         case "select": return .reply(select(arguments))
         case "time": return .reply(time())
-        case "client": return .reply(client(arguments, spec: spec, session: &session))
+        case "client":
+            if arguments.count == 3, arguments[1].equalsIgnoringCase("reply") {
+                return clientReply(arguments[2], session: &session)
+            }
+            return .reply(client(arguments, spec: spec, session: &session))
+        case "multi", "exec", "discard", "watch", "unwatch":
+            return transactionCommand(name, arguments, session: &session, eventLoop: eventLoop)
         case "command": return .reply(command(arguments, spec: spec))
         case "info": return .reply(info(arguments, session: session))
         case "config": return .reply(config(arguments, spec: spec, session: session))

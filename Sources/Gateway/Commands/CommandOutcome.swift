@@ -13,6 +13,8 @@ enum CommandOutcome {
     /// A GET for the connection to start, its reply going straight to the connection: the hit
     /// path, without futures.
     case cacheGet(CacheGet)
+    /// Nothing to answer (`CLIENT REPLY OFF|SKIP`).
+    case noReply
 }
 
 /// One read-through GET, described by the dispatcher and run by the connection handler, which

@@ -27,6 +27,17 @@ enum CommandTable {
                                     summary: "Sets information specific to the client or connection.", since: "7.2.0"),
                         CommandSpec("client|list", arity: -2, flags: ["admin", "noscript", "loading", "stale"],
                                     group: "connection", summary: "Lists open connections.", since: "2.4.0"),
+                        CommandSpec("client|reply", arity: 3, flags: ["noscript", "loading", "stale"], group: "connection",
+                                    summary: "Instructs the server whether to reply to commands.", since: "3.2.0"),
+                        CommandSpec("client|no-evict", arity: 3, flags: ["admin", "noscript", "loading", "stale"],
+                                    group: "connection", summary: "Sets the client eviction mode of the connection.",
+                                    since: "7.0.0"),
+                        CommandSpec("client|no-touch", arity: 3, flags: ["noscript", "loading", "stale"], group: "connection",
+                                    summary: "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+                                    since: "7.2.0"),
+                        CommandSpec("client|maint_notifications", arity: -3, flags: ["noscript", "loading", "stale"],
+                                    group: "connection",
+                                    summary: "Accepted; the gateway sends no maintenance notifications.", since: "8.2.0"),
                         CommandSpec("client|help", arity: 2, flags: ["loading", "stale"], group: "connection",
                                     summary: "Returns helpful text about the different subcommands.", since: "5.0.0"),
                     ]),
@@ -110,7 +121,7 @@ enum CommandTable {
                     ]),
     ]
 
-    static let all: [CommandSpec] = connection + keys + operatorCommands + writes
+    static let all: [CommandSpec] = connection + transactions + keys + operatorCommands + writes
     static let byName: [String: CommandSpec] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
 
     static func spec(_ lowercaseName: String) -> CommandSpec? { byName[lowercaseName] }

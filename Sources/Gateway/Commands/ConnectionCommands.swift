@@ -44,7 +44,7 @@ extension CommandDispatcher {
             }
         }
         if let credentials {
-            guard environment.configuration.users.verify(user: credentials.user, password: credentials.password) else {
+            guard environment.configuration.users.authenticates(user: credentials.user, password: credentials.password) else {
                 return .reply(Replies.wrongPass)
             }
             session.authenticatedUser = credentials.user
@@ -82,6 +82,8 @@ extension CommandDispatcher {
         let password: String
         switch arguments.count {
         case 2:
+            // As Redis's default user when it has no password (`nopass`; disabled when only named
+            // users are configured): a hint, not WRONGPASS.
             guard users.defaultUserHasPassword else {
                 return .error("ERR AUTH <password> called without any password configured for the default user. "
                     + "Are you sure your configuration is correct?")
@@ -94,15 +96,18 @@ extension CommandDispatcher {
         default:
             return Replies.syntax
         }
-        guard users.verify(user: user, password: password) else { return Replies.wrongPass }
+        guard users.authenticates(user: user, password: password) else { return Replies.wrongPass }
         session.authenticatedUser = user
         session.record.update { $0.user = user }
         return Replies.ok
     }
 
-    /// `RESET`: back to a fresh connection's state (RESP2, no name, not authenticated).
+    /// `RESET`: back to a fresh connection's state (RESP2, no name, not authenticated, no
+    /// transaction or watched keys, replies on).
     func reset(session: inout ClientSession) -> RESPValue {
         session.protocolVersion = .resp2
+        session.transaction.reset()
+        session.replyMode = ReplyMode()
         session.authenticatedUser = environment.configuration.users.requiresAuthentication
             ? nil : UserDirectory.defaultUserName
         session.record.update {

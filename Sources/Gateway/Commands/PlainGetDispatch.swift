@@ -14,6 +14,9 @@ extension CommandDispatcher {
     func dispatchGet(
         key: ByteBuffer, session: inout ClientSession, eventLoop: any EventLoop, timer: inout CoreMetrics.Timer?
     ) -> CommandOutcome {
+        if session.transaction.isQueuing {  // queued, with the checks of any command inside MULTI
+            return dispatch(RESPRequest(arguments: [Self.getCommand, key]), session: &session, eventLoop: eventLoop, timer: &timer)
+        }
         timer = environment.metrics?.getRequestStarted()
         if !session.isAuthenticated { return .reply(Replies.noAuth) }
         environment.stats.commandsProcessed.add(1, ordering: .relaxed)
@@ -34,4 +37,5 @@ extension CommandDispatcher {
     }
 
     private static let getName = "get"
+    private static let getCommand = ByteBuffer(string: "GET")
 }

@@ -100,10 +100,16 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
         case .request(let request):
             outcome = dispatcher.dispatch(request, session: &session, eventLoop: context.eventLoop, timer: &timer)
         }
+        guard session.replyMode.commandFinished() else {
+            runSilently(outcome, context: context)
+            return
+        }
         switch outcome {
         case .reply(let value):
             if let timer, let started { timer.recordNanoseconds((NIODeadline.now() - started).nanoseconds) }
             answer(state.requestAnswered(value, thenClose: false), context: context)
+        case .noReply:
+            break
         case .replyAndClose(let value):
             answer(state.requestAnswered(value, thenClose: true), context: context)
         case .deferred(let future):
@@ -118,6 +124,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
         case .cacheGet(let get):
             let sequence = state.replyAwaitingBackend(PendingGet(get: get, timer: timer, started: started))
             get.start(on: context.eventLoop, receiver: self, tag: sequence)
+        }
+    }
+
+    /// Runs a command whose reply `CLIENT REPLY OFF|SKIP` suppressed: its work still happens
+    /// (a miss is still filled) and nothing is written; it owes no reply, so later replies do
+    /// not wait for it. A silenced QUIT closes once the replies owed before it are out.
+    private func runSilently(_ outcome: CommandOutcome, context: ChannelHandlerContext) {
+        switch outcome {
+        case .reply, .noReply: break
+        case .replyAndClose: closeOnceRepliesAreOut(context: context)
+        case .deferred(let future): future.whenComplete { _ in }
+        case .cacheGet(let get): get.cache.get(get.key, on: context.eventLoop).whenComplete { _ in }
         }
     }
 
@@ -162,10 +180,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is DrainEvent {
             // Graceful shutdown: read nothing more, answer what was read, then close.
-            switch state.drainRequested() {
-            case .closeAfterPendingWrites: closeAfterPendingWrites(context: context)
-            case .none: break
-            }
+            closeOnceRepliesAreOut(context: context)
             return
         }
         if event is IdleStateHandler.IdleStateEvent {
@@ -220,6 +235,14 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
     /// A scheduled flush goes through the loop's flush list: the replies that one Redis read
     /// completes for this client leave in one write at the end of the tick, not one write
     /// each, and the list runs one task for all its clients.
+    /// Runs no more requests, writes the replies owed, then closes (graceful shutdown, a silenced QUIT).
+    private func closeOnceRepliesAreOut(context: ChannelHandlerContext) {
+        switch state.drainRequested() {
+        case .closeAfterPendingWrites: closeAfterPendingWrites(context: context)
+        case .none: break
+        }
+    }
+
     private func runAfterReplies(
         _ after: ClientConnectionStateMachine<PendingGet>.AfterReplies, context: ChannelHandlerContext
     ) {

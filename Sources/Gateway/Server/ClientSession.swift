@@ -9,6 +9,10 @@ struct ClientSession {
     var authenticatedUser: String?
     /// The last command run, as CLIENT LIST's `cmd=` shows it (mirrored into `record` when it changes).
     var lastCommand = "NULL"
+    /// `MULTI`/`WATCH` state.
+    var transaction = TransactionStateMachine()
+    /// `CLIENT REPLY` state.
+    var replyMode = ReplyMode()
 
     init(record: ClientRecord, requiresAuthentication: Bool) {
         self.record = record

@@ -42,6 +42,12 @@ public struct UserDirectory: Sendable {
     /// Whether the default user has a password (AUTH with one argument makes sense).
     public var defaultUserHasPassword: Bool { entries[Self.defaultUserName] != nil }
 
+    /// Redis's AUTH rule: without any password configured the default user has none (`nopass`)
+    /// and accepts any password; every other user needs its own.
+    public func authenticates(user: String, password: String) -> Bool {
+        requiresAuthentication ? verify(user: user, password: password) : user == Self.defaultUserName
+    }
+
     /// Checks a user name and password in time independent of where they differ.
     public func verify(user: String, password: String) -> Bool {
         guard let expected = entries[user]?.password else { return false }
