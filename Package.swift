@@ -8,6 +8,16 @@ let hotPathSettings: [SwiftSetting] = [
     .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
 
+/// Products used by several targets.
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+let nioEmbedded: Target.Dependency = .product(name: "NIOEmbedded", package: "swift-nio")
+let nioHTTP1: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let coreMetrics: Target.Dependency = .product(name: "CoreMetrics", package: "swift-metrics")
+let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
 let package = Package(
     name: "quicksell-gateway",
     platforms: [.macOS(.v15)],
@@ -47,7 +57,7 @@ let package = Package(
         // The RESP codec, shared by the server side and the Redis client side.
         .target(
             name: "RESP",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [nioCore],
             swiftSettings: hotPathSettings
         ),
         // libpq connections, pool, listener and schema migrations.
@@ -55,9 +65,9 @@ let package = Package(
             name: "Postgres",
             dependencies: [
                 "CLibPQ",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                logging,
+                nioCore,
+                nioPosix,
             ]
         ),
         // Pipelined SwiftNIO client for the gateway's own connection to Redis.
@@ -65,9 +75,9 @@ let package = Package(
             name: "RedisBackend",
             dependencies: [
                 "RESP",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
+                nioCore,
+                nioPosix,
+                logging,
             ],
             swiftSettings: hotPathSettings
         ),
@@ -78,7 +88,7 @@ let package = Package(
             name: "CacheModel",
             dependencies: [
                 "RedisBackend",
-                .product(name: "NIOCore", package: "swift-nio"),
+                nioCore,
             ]
         ),
         // Read-through: lookups in Redis, fills from PostgreSQL (single flight, batching), stores.
@@ -89,9 +99,9 @@ let package = Package(
                 "RESP",
                 "RedisBackend",
                 "Postgres",
-                .product(name: "CoreMetrics", package: "swift-metrics"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
+                coreMetrics,
+                nioCore,
+                logging,
             ],
             swiftSettings: hotPathSettings
         ),
@@ -104,9 +114,9 @@ let package = Package(
                 "RESP",
                 "RedisBackend",
                 "Postgres",
-                .product(name: "CoreMetrics", package: "swift-metrics"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
+                coreMetrics,
+                nioCore,
+                logging,
             ]
         ),
         // The server: client connections, commands, operator commands, configuration, health and
@@ -123,11 +133,11 @@ let package = Package(
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
+                serviceLifecycle,
+                nioCore,
+                nioHTTP1,
+                nioPosix,
+                logging,
             ],
             swiftSettings: hotPathSettings
         ),
@@ -135,11 +145,8 @@ let package = Package(
             name: "quicksell-gateway",
             dependencies: [
                 "Gateway",
-                "RESP",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
+                argumentParser,
+                logging,
             ]
         ),
         .executableTarget(
@@ -148,7 +155,7 @@ let package = Package(
                 "CacheModel",
                 "Postgres",
                 "HiredisClient",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                argumentParser,
             ]
         ),
 
@@ -168,7 +175,7 @@ let package = Package(
             dependencies: [
                 "LoadTest",
                 "Postgres",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                argumentParser,
             ],
             path: "loadtest/quicksell-loadtest"
         ),
@@ -185,7 +192,7 @@ let package = Package(
                 "RESP",
                 "TestSupport",
                 "CHiredis",
-                .product(name: "NIOCore", package: "swift-nio"),
+                nioCore,
             ]
         ),
         .testTarget(
@@ -205,10 +212,10 @@ let package = Package(
                 "RESP",
                 "HiredisClient",
                 "TestSupport",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                nioCore,
+                nioEmbedded,
+                nioPosix,
+                serviceLifecycle,
             ]
         ),
         .testTarget(
@@ -217,8 +224,8 @@ let package = Package(
                 "RedisBackend",
                 "RESP",
                 "TestSupport",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                nioCore,
+                nioPosix,
             ]
         ),
         .testTarget(

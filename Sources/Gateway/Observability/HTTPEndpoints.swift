@@ -37,18 +37,7 @@ public final class HTTPEndpoints: Service, Sendable, CustomStringConvertible {
 
     /// Listens until graceful shutdown (or cancellation), then closes the port.
     public func run() async throws {
-        let channel: any Channel
-        do {
-            channel = try await bind()
-        } catch {
-            listening.fail(error)
-            throw error
-        }
-        try? await withTaskCancellationOrGracefulShutdownHandler {
-            try await channel.closeFuture.get()
-        } onCancelOrGracefulShutdown: {
-            channel.close(promise: nil)
-        }
+        try await ListeningService.listenUntilShutdown(reportingTo: listening, bind: bind)
         logger.debug("metrics and health endpoints closed")
     }
 

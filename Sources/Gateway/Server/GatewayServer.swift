@@ -91,18 +91,7 @@ public final class GatewayServer: Service, Sendable, CustomStringConvertible {
     /// Serves until graceful shutdown: then stops accepting and drains the clients within the
     /// drain timeout. On cancellation the clients are cut off at once.
     public func run() async throws {
-        let channel: any Channel
-        do {
-            channel = try await bind()
-        } catch {
-            listening.fail(error)
-            throw error
-        }
-        try? await withTaskCancellationOrGracefulShutdownHandler {
-            try await channel.closeFuture.get()
-        } onCancelOrGracefulShutdown: {
-            channel.close(promise: nil)  // stop accepting
-        }
+        try await ListeningService.listenUntilShutdown(reportingTo: listening, bind: bind)
         _ = await drain(timeout: Task.isCancelled ? .zero : drainTimeout)
     }
 
