@@ -34,7 +34,14 @@ public final class Gateway: Service, Sendable {
     /// Starts the backends and the server. Unreachable backends are logged with the
     /// address tried but do not stop start-up: the gateway reconnects when they return.
     public static func start(
-        configuration: GatewayConfiguration, logger: Logger, hooks: FillHooks = FillHooks(),
+        configuration: GatewayConfiguration, logger: Logger, invalidationHooks: InvalidationHooks = InvalidationHooks()
+    ) async throws -> Gateway {
+        try await start(configuration: configuration, logger: logger, hooks: FillHooks(), invalidationHooks: invalidationHooks)
+    }
+
+    /// `start` with `hooks` that let tests hold fills at chosen points.
+    package static func start(
+        configuration: GatewayConfiguration, logger: Logger, hooks: FillHooks,
         invalidationHooks: InvalidationHooks = InvalidationHooks()
     ) async throws -> Gateway {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.server.eventLoopThreads))
