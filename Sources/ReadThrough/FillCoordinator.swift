@@ -108,13 +108,17 @@ package final class FillCoordinator: Sendable {
     /// meanwhile (at most `batchesPerTurn`, so one family cannot hold a thread that others wait
     /// for). A thread that goes straight on to the next batch saves two thread wake-ups per
     /// query: the event loop's for the result and the pool thread's for the next query.
-    /// A failed query ends the job with `FailedBatch`, so that the pool counts the failure and
-    /// drops a broken connection; whatever ends the job fails the batch it was running.
     private func run(_ first: Batch, on eventLoop: any EventLoop) {
         pool.run(on: eventLoop) { [self] connection in
             var batch = first
             for turn in 1...Self.batchesPerTurn {
-                let values = try query(batch, connection: connection)
+                let values: [CacheKey: FilledValue]
+                do {
+                    values = try query(batch, connection: connection)
+                } catch {
+                    fail(batch, error: error, on: eventLoop)
+                    throw error  // the pool counts the failure and drops a broken connection
+                }
                 guard let next = finish(batch, values: values) else { return }
                 if turn == Self.batchesPerTurn {
                     run(next, on: eventLoop)
@@ -123,18 +127,10 @@ package final class FillCoordinator: Sendable {
                 batch = next
             }
         }.whenFailure { [self] error in
-            if let failed = error as? FailedBatch {
-                fail(failed.batch, error: failed.cause, on: eventLoop)
-            } else {
-                fail(first, error: error, on: eventLoop)  // the job never ran: no connection, or overloaded
-            }
+            // Fails `first` if the job ended before running it (no connection, or overloaded);
+            // a batch whose query failed has ended already, so the scheduler answers `.none`.
+            fail(first, error: error, on: eventLoop)
         }
-    }
-
-    /// A batch whose query failed, and why.
-    private struct FailedBatch: Error {
-        let batch: Batch
-        let cause: any Error
     }
 
     /// Queries one batch, counting and timing the query.
@@ -152,13 +148,8 @@ package final class FillCoordinator: Sendable {
         fillDurations[family]?.recordNanoseconds(nanoseconds)
         counters.queries.add(1, ordering: .relaxed)
         counters.fillMicroseconds.add(Int(nanoseconds / 1000), ordering: .relaxed)
-        switch result {
-        case .success(let values):
-            failureLog.success()
-            return values
-        case .failure(let error):
-            throw FailedBatch(batch: batch, cause: error)
-        }
+        if case .success = result { failureLog.success() }
+        return try result.get()
     }
 
     /// Records the results for reuse, then hands out and stores each key on its requester's loop:
@@ -209,10 +200,11 @@ package final class FillCoordinator: Sendable {
         return completion.next
     }
 
-    /// Counts and logs a failed batch, fails its requests and starts the family's next batch.
+    /// Counts and logs a failed batch, fails its requests and starts the family's next batch
+    /// (unless the batch had ended already).
     private func fail(_ batch: Batch, error: any Error, on eventLoop: any EventLoop) {
         let now = NIODeadline.now()
-        let next = scheduler.withLock { $0.batchFailed(batch, now: now) }
+        guard case .failWaiters(let next) = scheduler.withLock({ $0.batchFailed(batch, now: now) }) else { return }
         stats[batch.family].fillErrors.add(1, ordering: .relaxed)
         failureLog.failure(error, metadata: ["family": "\(batch.family.name)"])
         for item in batch.items { item.waiter.fail(error) }

@@ -54,6 +54,8 @@ package struct FillScheduler<Waiter> {
 
     /// Keys of one family that leave in one query.
     package struct Batch {
+        /// Tells the batch from others while it runs (a batch ends once).
+        let id: Int
         package let family: KeyFamily
         package let items: [Item]
         /// The store epoch when the batch began (see `invalidateAll`).
@@ -89,6 +91,14 @@ package struct FillScheduler<Waiter> {
         package let next: Batch?
     }
 
+    /// What to do after a batch's query failed, or its pool job ended before running it.
+    package enum FailureAction {
+        /// The batch had ended already (its failure was handled): nothing to do.
+        case none
+        /// Fail the batch's waiters, then run `next` (if one waits) in the query slot it held.
+        case failWaiters(next: Batch?)
+    }
+
     private struct Entry {
         let token: Int
         let waiter: Waiter
@@ -100,6 +110,9 @@ package struct FillScheduler<Waiter> {
     private var entries: [CacheKey: Entry] = [:]
     private var queued: [KeyFamily: [Item]] = [:]
     private var running: [KeyFamily: Int] = [:]
+    /// The batches started and not yet ended.
+    private var runningBatches: Set<Int> = []
+    private var nextBatchID = 0
     /// When each family's latest batch began.
     private var batchStarted: [KeyFamily: NIODeadline] = [:]
     /// Families that got new misses since the last `startBatches`.
@@ -157,6 +170,7 @@ package struct FillScheduler<Waiter> {
 
     /// A batch's query returned `values`: records them for reuse and takes the family's next batch.
     package mutating func batchSucceeded(_ batch: Batch, values: [CacheKey: FilledValue], now: NIODeadline) -> Completion {
+        runningBatches.remove(batch.id)
         var reusable: [FinishedFill] = []
         for item in batch.items {
             guard let value = values[item.key], var entry = entries[item.key], entry.token == item.token else {
@@ -170,13 +184,14 @@ package struct FillScheduler<Waiter> {
         return Completion(store: batch.epoch == epoch, reusable: reusable, next: nextBatchOrFreeSlot(batch.family, now: now))
     }
 
-    /// A batch's query failed (or never ran): its keys' next misses start new fills. Returns the
-    /// family's next batch, for the query slot this batch held; nil frees the slot.
-    package mutating func batchFailed(_ batch: Batch, now: NIODeadline) -> Batch? {
+    /// A batch's query failed, or the pool job that was to run it ended: unless the batch had
+    /// ended already, its keys' next misses start new fills and its slot goes to the next batch.
+    package mutating func batchFailed(_ batch: Batch, now: NIODeadline) -> FailureAction {
+        guard runningBatches.remove(batch.id) != nil else { return .none }
         for item in batch.items where entries[item.key]?.token == item.token {
             entries[item.key] = nil
         }
-        return nextBatchOrFreeSlot(batch.family, now: now)
+        return .failWaiters(next: nextBatchOrFreeSlot(batch.family, now: now))
     }
 
     /// The grace of these finished fills is over: their keys' next misses start new fills.
@@ -232,7 +247,9 @@ package struct FillScheduler<Waiter> {
         waiting -= items.count
         queued[family] = queue.isEmpty ? nil : queue
         batchStarted[family] = now
-        return Batch(family: family, items: items, epoch: epoch)
+        nextBatchID += 1
+        runningBatches.insert(nextBatchID)
+        return Batch(id: nextBatchID, family: family, items: items, epoch: epoch)
     }
 
     /// Takes the next queued batch of `family` for a query slot that just finished, or frees the slot.
@@ -246,4 +263,5 @@ package struct FillScheduler<Waiter> {
 extension FillScheduler.Item: Sendable where Waiter: Sendable {}
 extension FillScheduler.Batch: Sendable where Waiter: Sendable {}
 extension FillScheduler.Completion: Sendable where Waiter: Sendable {}
+extension FillScheduler.FailureAction: Sendable where Waiter: Sendable {}
 extension FillScheduler.FinishedFill: Sendable {}

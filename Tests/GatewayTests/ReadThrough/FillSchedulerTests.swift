@@ -179,17 +179,34 @@ import Testing
         _ = fills.request([user(1)])
         let first = fills.startBatches()
         _ = fills.request([user(2)], at: .milliseconds(1))
-        let afterFirst = fills.scheduler.batchFailed(first[0], now: fills.time(.milliseconds(2)))
-        let next = try #require(afterFirst)
+        let next = try #require(fills.fail(first[0], at: .milliseconds(2)).next)
         #expect(next.keys == [user(2)])
         #expect(fills.scheduler.runningCount(.user) == 1)
         #expect(fills.request([user(1)], at: .milliseconds(2)) == [.enqueued(3)])
-        let afterNext = fills.scheduler.batchFailed(next, now: fills.time(.milliseconds(3)))
-        let last = try #require(afterNext)
+        let last = try #require(fills.fail(next, at: .milliseconds(3)).next)
         #expect(last.keys == [user(1)])
-        #expect(fills.scheduler.batchFailed(last, now: fills.time(.milliseconds(4))) == nil)
+        #expect(fills.fail(last, at: .milliseconds(4)).outcome == .failWaiters(nextKeys: nil))
         #expect(fills.scheduler.runningCount(.user) == 0)
         #expect(fills.request([user(2)], at: .milliseconds(5)) == [.enqueued(4)])
+    }
+
+    /// A pool job reports the batch it began with once more when it ends with an error: after
+    /// that batch succeeded, or failed and was handled, the report changes nothing.
+    @Test func aBatchEndsOnce() throws {
+        var fills = Fills()
+        _ = fills.request([user(1)])
+        let first = fills.startBatches()
+        _ = fills.request([user(2)], at: .milliseconds(1))
+        let second = try #require(fills.succeed(first[0], at: .milliseconds(2)).next)
+        #expect(fills.fail(first[0], at: .milliseconds(3)).outcome == .none)
+        #expect(fills.request([user(1)], at: .milliseconds(3)) == [.reuse(snapshot: "user:1")])
+        #expect(fills.fail(second, at: .milliseconds(4)).outcome == .failWaiters(nextKeys: nil))
+        #expect(fills.fail(second, at: .milliseconds(5)).outcome == .none)
+        #expect(fills.scheduler.runningCount(.user) == 0)
+        // The freed slot is not freed twice: the next miss starts one query, and one only.
+        _ = fills.request([user(3)], at: .milliseconds(6))
+        #expect(fills.startBatches(at: .milliseconds(6)).count == 1)
+        #expect(fills.scheduler.runningCount(.user) == 1)
     }
 
     @Test func batchesHoldAtMostMaxBatchSizeKeysAndLeaderboardsOne() throws {
@@ -249,6 +266,13 @@ private struct Fills {
         scheduler.startBatches(now: time(offset))
     }
 
+    /// The batch's query failed: what the scheduler said, and the next batch it started.
+    mutating func fail(_ batch: Scheduler.Batch, at offset: TimeAmount) -> (outcome: Failure, next: Scheduler.Batch?) {
+        let action = scheduler.batchFailed(batch, now: time(offset))
+        if case .failWaiters(let next) = action { return (Failure(action), next) }
+        return (Failure(action), nil)
+    }
+
     /// The batch's query found every key.
     mutating func succeed(_ batch: Scheduler.Batch, at offset: TimeAmount) -> Scheduler.Completion {
         let values = Dictionary(batch.keys.map { ($0, FilledValue(json: nil, secondsUntilPeriodEnd: nil, snapshot: $0.name)) },
@@ -270,6 +294,19 @@ private enum Outcome: Equatable {
         case .reuse(let value): self = .reuse(snapshot: value.snapshot)
         case .enqueued(let waiter): self = .enqueued(waiter)
         case .shed(let queued): self = .shed(queued: queued)
+        }
+    }
+}
+
+/// A `FailureAction` that tests can compare.
+private enum Failure: Equatable {
+    case none
+    case failWaiters(nextKeys: [CacheKey]?)
+
+    init(_ action: FillScheduler<Int>.FailureAction) {
+        switch action {
+        case .none: self = .none
+        case .failWaiters(let next): self = .failWaiters(nextKeys: next?.keys)
         }
     }
 }
