@@ -40,8 +40,14 @@ public final class Gateway: Sendable {
     /// - Parameter stopsOnSignals: whether SIGTERM and SIGINT start a graceful shutdown (the
     ///   executable's choice; tests call `shutdown()`).
     public static func start(
-        configuration: GatewayConfiguration, logger: Logger, hooks: FillHooks = FillHooks(),
-        stopsOnSignals: Bool = false
+        configuration: GatewayConfiguration, logger: Logger, stopsOnSignals: Bool = false
+    ) async throws -> Gateway {
+        try await start(configuration: configuration, logger: logger, hooks: FillHooks(), stopsOnSignals: stopsOnSignals)
+    }
+
+    /// `start` with `hooks` that let tests hold fills at chosen points.
+    package static func start(
+        configuration: GatewayConfiguration, logger: Logger, hooks: FillHooks, stopsOnSignals: Bool = false
     ) async throws -> Gateway {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.server.eventLoopThreads))
         let redis: RedisClient

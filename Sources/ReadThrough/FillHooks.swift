@@ -1,13 +1,14 @@
 import CacheModel
 
-/// Points where tests can pause a fill, to make races deterministic. Production passes
+/// Points where the end-to-end tests can pause a fill, to reach races through a running
+/// gateway (the decisions themselves are unit-tested on `FillScheduler`). Production passes
 /// the empty default, which costs one nil check per batch.
-public struct FillHooks: Sendable {
+package struct FillHooks: Sendable {
     /// Runs on the pool thread after a batch's query returned and before its values are
     /// stored or handed out. Blocking here holds that fill.
-    public var afterQuery: (@Sendable ([CacheKey]) -> Void)?
+    package var afterQuery: (@Sendable ([CacheKey]) -> Void)?
 
-    public init(afterQuery: (@Sendable ([CacheKey]) -> Void)? = nil) {
+    package init(afterQuery: (@Sendable ([CacheKey]) -> Void)? = nil) {
         self.afterQuery = afterQuery
     }
 }

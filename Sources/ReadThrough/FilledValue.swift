@@ -11,4 +11,10 @@ public struct FilledValue: Sendable {
     public let snapshot: String
 
     public var isAbsent: Bool { json == nil }
+
+    package init(json: ByteBuffer?, secondsUntilPeriodEnd: Int?, snapshot: String) {
+        self.json = json
+        self.secondsUntilPeriodEnd = secondsUntilPeriodEnd
+        self.snapshot = snapshot
+    }
 }

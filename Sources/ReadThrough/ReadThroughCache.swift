@@ -19,15 +19,25 @@ public final class ReadThroughCache: Sendable {
     public let stats: FamilyStats
     package let logger: Logger
 
-    public init(redis: RedisClient, pool: PostgresPool, settings: CacheSettings, hooks: FillHooks = FillHooks(),
-                metricsFactory: (any MetricsFactory)? = nil, logger: Logger) {
+    public convenience init(redis: RedisClient, pool: PostgresPool, settings: CacheSettings,
+                            metricsFactory: (any MetricsFactory)? = nil, logger: Logger) {
+        self.init(redis: redis, pool: pool, settings: settings, hooks: FillHooks(), metricsFactory: metricsFactory,
+                  logger: logger)
+    }
+
+    /// `hooks` let tests hold fills at chosen points.
+    package init(redis: RedisClient, pool: PostgresPool, settings: CacheSettings, hooks: FillHooks,
+                 metricsFactory: (any MetricsFactory)?, logger: Logger) {
         self.redis = redis
         self.settings = settings
         self.pool = pool
-        self.stats = FamilyStats()
+        let stats = FamilyStats()
+        self.stats = stats
         self.logger = logger
         self.fills = FillCoordinator(
-            pool: pool, settings: settings, stats: stats, hooks: hooks, metricsFactory: metricsFactory, logger: logger)
+            pool: pool, settings: settings, stats: stats,
+            store: Self.store(redis: redis, settings: settings, logger: logger), hooks: hooks,
+            metricsFactory: metricsFactory, logger: logger)
     }
 
     /// Sends the Redis GET of a read-through GET; Redis's reply goes to `receiver` with `tag`
@@ -149,13 +159,13 @@ public final class ReadThroughCache: Sendable {
     }
 
     private func fill(_ key: CacheKey, on eventLoop: any EventLoop) -> EventLoopFuture<ByteBuffer?> {
-        fills.fill(key, on: eventLoop, store: store).map(\.json)
+        fills.fill(key, on: eventLoop).map(\.json)
     }
 
     private func fillAll(
         _ keys: [CacheKey], indices: [Int], known: [ByteBuffer?], on eventLoop: any EventLoop
     ) -> EventLoopFuture<[ByteBuffer?]> {
-        let futures = fills.fill(indices.map { keys[$0] }, on: eventLoop, store: store)
+        let futures = fills.fill(indices.map { keys[$0] }, on: eventLoop)
         return EventLoopFuture.whenAllSucceed(futures, on: eventLoop).map { values in
             var result = known
             for (position, index) in indices.enumerated() { result[index] = values[position].json }
@@ -166,8 +176,8 @@ public final class ReadThroughCache: Sendable {
     /// Stores a batch of filled values with their TTLs in one script call (one per hash slot
     /// on a Redis Cluster), each unless a write it predates was invalidated meanwhile (see
     /// `RedisScripts`).
-    private var store: FillCoordinator.Store {
-        { [redis, settings, logger] filled, eventLoop in
+    private static func store(redis: RedisClient, settings: CacheSettings, logger: Logger) -> FillCoordinator.Store {
+        { filled, eventLoop in
             for group in redis.slotGroups(filled, key: { $0.0.name }) {
                 var arguments = [ByteBuffer(string: String(group.count * 2))]
                 arguments.reserveCapacity(1 + group.count * 5)
