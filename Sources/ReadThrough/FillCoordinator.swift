@@ -10,8 +10,8 @@ import Synchronization
 /// promises and the stores.
 ///
 /// Why batching waits for the running query instead of starting more: on a small machine,
-/// parallel small batches cost more CPU per row than they save in waiting (measured: 18k
-/// fills/s with one query at a time, 12k with four).
+/// parallel small batches cost more CPU per row than they save in waiting
+/// (docs/decisions/0003-fill-batching-one-query-per-family.md).
 package final class FillCoordinator: Sendable {
     /// Moved by every invalidation, for `WATCH`.
     package let epochs = InvalidationEpochs()
