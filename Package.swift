@@ -18,6 +18,12 @@ let coreMetrics: Target.Dependency = .product(name: "CoreMetrics", package: "swi
 let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
+/// Read-through and invalidation are the two halves of the cache's core: both work on the
+/// model, against Redis and PostgreSQL, and report through swift-metrics and swift-log.
+let cacheCoreDependencies: [Target.Dependency] = [
+    "CacheModel", "RESP", "RedisBackend", "Postgres", coreMetrics, nioCore, logging,
+]
+
 let package = Package(
     name: "quicksell-gateway",
     platforms: [.macOS(.v15)],
@@ -94,30 +100,14 @@ let package = Package(
         // Read-through: lookups in Redis, fills from PostgreSQL (single flight, batching), stores.
         .target(
             name: "ReadThrough",
-            dependencies: [
-                "CacheModel",
-                "RESP",
-                "RedisBackend",
-                "Postgres",
-                coreMetrics,
-                nioCore,
-                logging,
-            ],
+            dependencies: cacheCoreDependencies,
             swiftSettings: hotPathSettings
         ),
         // Invalidation: the replication stream of PostgreSQL's writes, applied to Redis and to
         // whatever else holds cached values (`InvalidationTarget`).
         .target(
             name: "Invalidation",
-            dependencies: [
-                "CacheModel",
-                "RESP",
-                "RedisBackend",
-                "Postgres",
-                coreMetrics,
-                nioCore,
-                logging,
-            ]
+            dependencies: cacheCoreDependencies
         ),
         // The server: client connections, commands, operator commands, configuration, health and
         // metrics endpoints, and the composition of everything (`Gateway`).

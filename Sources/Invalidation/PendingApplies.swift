@@ -15,6 +15,8 @@ package struct PendingApplies {
     private struct Entry {
         let batch: Int?
         let position: UInt64?
+        /// Keys the batch invalidates (0 for a position alone).
+        let keys: Int
         let sentAt: Instant
         var applied: Bool
     }
@@ -28,6 +30,8 @@ package struct PendingApplies {
     package var isEmpty: Bool { entries.isEmpty }
     /// Batches sent and not yet collected (applied ones behind an unapplied one included).
     package private(set) var batchCount = 0
+    /// Keys of the batches Redis has not applied yet.
+    package private(set) var keysInFlight = 0
 
     /// The oldest batch not yet applied, and when it was sent: every later position waits for it.
     package var oldest: (batch: Int, sentAt: Instant)? {
@@ -36,15 +40,16 @@ package struct PendingApplies {
     }
 
     /// Adds a batch on its way; `position` counts as applied once it and all before it are.
-    package mutating func add(batch: Int, sentAt: Instant, confirming position: UInt64?) {
-        entries.append(Entry(batch: batch, position: position, sentAt: sentAt, applied: false))
+    package mutating func add(batch: Int, keys: Int = 0, sentAt: Instant, confirming position: UInt64?) {
+        entries.append(Entry(batch: batch, position: position, keys: keys, sentAt: sentAt, applied: false))
         batchCount += 1
+        keysInFlight += keys
     }
 
     /// Adds a position with nothing to apply (a keepalive between transactions): it counts
     /// as applied once the batches before it are.
     package mutating func add(confirming position: UInt64, at now: Instant) {
-        entries.append(Entry(batch: nil, position: position, sentAt: now, applied: true))
+        entries.append(Entry(batch: nil, position: position, keys: 0, sentAt: now, applied: true))
         collect()
     }
 
@@ -55,6 +60,7 @@ package struct PendingApplies {
     package mutating func markApplied(batch: Int) -> Bool {
         guard let index = entries.firstIndex(where: { $0.batch == batch }), !entries[index].applied else { return false }
         entries[index].applied = true
+        keysInFlight -= entries[index].keys
         collect()
         return true
     }

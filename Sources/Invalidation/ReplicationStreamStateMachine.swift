@@ -17,6 +17,10 @@ package struct ReplicationStreamStateMachine {
         package var keysPerApply = 20_000
         /// Batches on their way to Redis before the listener waits for the oldest.
         package var appliesInFlight = 16
+        /// Keys on their way to Redis at once (a batch is sent whatever its size when none is).
+        /// Redis runs the calls one after another: a call queued behind too many keys would
+        /// pass its command timeout, and the whole transaction would be streamed again.
+        package var keysInFlight = 20_000
         /// How long one apply may take before the stream is given up (Redis calls time out
         /// sooner on their own; this bounds the wait whatever happens).
         package var applyTimeLimit: Duration = .seconds(15)
@@ -204,8 +208,11 @@ package struct ReplicationStreamStateMachine {
         var sent = 0
         for slice in stream.waiting {
             if let writes = slice.writes {
-                guard stream.pending.batchCount < limits.appliesInFlight else { break }
-                stream.pending.add(batch: nextBatch, sentAt: now, confirming: slice.position)
+                let keys = writes.reduce(0) { $0 + $1.keys.count }
+                guard stream.pending.batchCount < limits.appliesInFlight,
+                      stream.pending.keysInFlight == 0 || stream.pending.keysInFlight + keys <= limits.keysInFlight
+                else { break }
+                stream.pending.add(batch: nextBatch, keys: keys, sentAt: now, confirming: slice.position)
                 actions.append(.apply(batch: nextBatch, writes: writes))
                 nextBatch += 1
             } else if let position = slice.position {

@@ -235,6 +235,31 @@ import Testing
         #expect(confirmations(step5) == [900])
     }
 
+    @Test func slicesOfABulkTransactionGoOutOnlyWhileFewKeysAreOnTheirWay() {
+        var limits = Machine.Limits()
+        limits.keysPerApply = 2
+        limits.keysInFlight = 4
+        var machine = streaming(limits: limits)
+        // 5 writes of 2 keys in one transaction: 5 slices, but at most 4 keys on their way.
+        machine.received(begin(1))
+        for id in 1...5 { machine.received(message("1|listing:\(id),marketplace_listings:\(id)")) }
+        machine.received(commit(700))
+        let first = machine.inputRead(now: t0)
+        #expect(batches(first) == [0, 1], "two slices fill the keys allowed in flight")
+        let step1 = machine.applied(batch: 1, now: t0)
+        #expect(batches(step1) == [2], "an applied batch frees its keys even behind an unapplied one")
+        let step2 = machine.applied(batch: 0, now: t0)
+        #expect(batches(step2) == [3])
+        let step3 = machine.applied(batch: 2, now: t0)
+        #expect(batches(step3) == [4])
+        for batch in 3...4 {
+            let actions = machine.applied(batch: batch, now: t0)
+            #expect(batches(actions).isEmpty)
+        }
+        let step4 = machine.timePassed(now: t0 + .seconds(1))
+        #expect(confirmations(step4) == [700])
+    }
+
     @Test func malformedMessagesAreLoggedAndTheRestApplied() {
         var machine = streaming()
         machine.received(begin(2))
