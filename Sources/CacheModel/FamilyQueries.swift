@@ -1,6 +1,6 @@
 /// The one SQL statement per family that builds its values. PostgreSQL makes the JSON
 /// (`to_jsonb`), so numbers, decimals and timestamps keep PostgreSQL's exact text, and
-/// one statement serves a whole batch of ids (`= ANY($1)`).
+/// one statement serves a whole batch of ids (`unnest($1::bigint[])`).
 ///
 /// Row families return `(id, json or NULL for an absent row, snapshot)` for every id asked
 /// for; leaderboards return `(json, seconds until the period ends, snapshot)`. The

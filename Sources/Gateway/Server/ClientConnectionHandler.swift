@@ -232,9 +232,6 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
         }
     }
 
-    /// A scheduled flush goes through the loop's flush list: the replies that one Redis read
-    /// completes for this client leave in one write at the end of the tick, not one write
-    /// each, and the list runs one task for all its clients.
     /// Runs no more requests, writes the replies owed, then closes (graceful shutdown, a silenced QUIT).
     private func closeOnceRepliesAreOut(context: ChannelHandlerContext) {
         switch state.drainRequested() {
@@ -243,6 +240,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
         }
     }
 
+    /// A scheduled flush goes through the loop's flush list: the replies that one Redis read
+    /// completes for this client leave in one write at the end of the tick, not one write
+    /// each, and the list runs one task for all its clients.
     private func runAfterReplies(
         _ after: ClientConnectionStateMachine<PendingGet>.AfterReplies, context: ChannelHandlerContext
     ) {
