@@ -103,7 +103,7 @@ public final class Gateway: Sendable {
         if let restartGuard = invalidation?.restartGuard {
             onRedisRunID = { restartGuard.observe(runID: $0) }
         }
-        let health = HealthMonitor(redis: redis, pool: pool, listener: invalidation?.listener, eventLoop: group.next(),
+        let health = HealthMonitor(redis: redis, pool: pool, invalidation: invalidation, eventLoop: group.next(),
                                    onRedisRunID: onRedisRunID, logger: logger)
         let server = GatewayServer(
             configuration: configuration.server, group: group, cache: cache, invalidation: invalidation,

@@ -16,7 +16,7 @@ import Synchronization
 /// again from the last confirmed transaction (a recovery). Only a new slot (first start,
 /// or PostgreSQL dropped the old one's WAL) cannot know what was written before it; the
 /// listener then flushes every family. Either way it counts and logs the recovery.
-public final class InvalidationListener: Sendable {
+public final class InvalidationListener: SourceListener {
     let url: String
     let invalidator: Invalidator
     let slot: ReplicationSlot
@@ -42,8 +42,11 @@ public final class InvalidationListener: Sendable {
 
     public var status: ListenerStatus { state.withLock { $0 } }
 
-    /// The slot's name, for `INFO invalidation`.
-    package var slotName: String { slot.name }
+    package var catchingUpProblem: String { "replaying the writes kept in its replication slot" }
+
+    package var sourceInfoLines: [(String, String)] {
+        [("replication_slot", slot.name), ("replication_confirmed_lsn", status.confirmedPositionText)]
+    }
 
     /// Starts the thread; returns once its first connection has replayed what the slot held
     /// (or failed, or `startTimeout` passed), so that nothing is served from a cache that

@@ -105,6 +105,22 @@ public final class Invalidator: Sendable {
         return scanner.unlinkAll()
     }
 
+    /// Drops every key of `families` (a statement wrote more keys than a notification lists).
+    /// Every fill in flight is detached first: it may have read a row before the write.
+    package func flushFamilies(_ families: Set<KeyFamily>) -> EventLoopFuture<Int> {
+        fills.invalidateAll()
+        count(families.map { CacheKey(family: $0, id: 0) }, in: received)
+        var chain = eventLoop.makeSucceededFuture(0)
+        for family in families.sorted(by: { $0.rawValue < $1.rawValue }) {
+            let scanner = FamilyKeyScanner(redis: redis, eventLoop: eventLoop, family: family)
+            chain = chain.flatMap { removed in scanner.unlinkAll().map { removed + $0 } }
+        }
+        return chain.map { [self] removed in
+            count(families.map { CacheKey(family: $0, id: 0) }, in: applied)
+            return removed
+        }
+    }
+
     /// Keys per invalidation script call: keeps each Redis call short.
     package static let keysPerCall = 1_000
     /// Script calls sent before waiting for their replies.

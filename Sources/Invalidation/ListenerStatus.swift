@@ -26,4 +26,8 @@ public struct ListenerStatus: Sendable {
     /// `ok` while listening; `degraded` while invalidations may be missed (they are
     /// recovered after the reconnect).
     public var state: String { connected ? "ok" : "degraded" }
+
+    public init(lastError: String? = nil) {
+        self.lastError = lastError
+    }
 }

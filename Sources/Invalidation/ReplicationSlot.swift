@@ -81,28 +81,3 @@ package struct ReplicationSlot: Sendable, Equatable {
         try connection.execute("CREATE_REPLICATION_SLOT \(name) LOGICAL pgoutput NOEXPORT_SNAPSHOT")
     }
 }
-
-/// Why the listener cannot stream invalidations, said so that an operator can act.
-package enum InvalidationSetupError: Error, CustomStringConvertible {
-    case walLevel(address: String, found: String)
-    case migrationMissing(address: String)
-    case slotOfAnotherDatabase(slot: String, database: String)
-    case slotInUse(slot: String, pid: String)
-
-    package var description: String {
-        switch self {
-        case let .walLevel(address, found):
-            return "PostgreSQL at \(address) has wal_level = \(found); invalidation needs wal_level = logical "
-                + "(set it in postgresql.conf and restart PostgreSQL)"
-        case let .migrationMissing(address):
-            return "the publication \(ReplicationSlot.publication) is missing at \(address): apply the migrations "
-                + "(quicksell-cache migrate) up to 008_invalidation_stream.sql"
-        case let .slotOfAnotherDatabase(slot, database):
-            return "replication slot \(slot) belongs to database \(database); give this gateway a slot of its own "
-                + "(invalidation.replication_slot)"
-        case let .slotInUse(slot, pid):
-            return "replication slot \(slot) is streaming to another connection (PostgreSQL pid \(pid)); every gateway "
-                + "needs its own invalidation.replication_slot"
-        }
-    }
-}

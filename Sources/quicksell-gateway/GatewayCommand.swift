@@ -59,6 +59,10 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(name: .customLong("metrics-port"), help: "HTTP port of /metrics, /healthz and /readyz (metrics.port).")
     var metricsPort: String?
 
+    @Option(name: .customLong("invalidation-source"),
+            help: "auto (the default: wal where the server allows it, else notify), notify or wal (invalidation.source).")
+    var invalidationSource: String?
+
     @Option(name: .customLong("replication-slot"),
             help: "This gateway's logical replication slot; one per gateway (invalidation.replication_slot).")
     var replicationSlot: String?
@@ -111,7 +115,7 @@ struct GatewayCommand: AsyncParsableCommand {
             ("server.threads", threads), ("server.max_clients", maxClients),
             ("server.idle_timeout_seconds", idleTimeout), ("server.requirepass", requirePass), ("log.level", logLevel),
             ("metrics.port", metricsPort), ("redis.cluster_nodes", redisClusterNodes),
-            ("invalidation.replication_slot", replicationSlot),
+            ("invalidation.source", invalidationSource), ("invalidation.replication_slot", replicationSlot),
         ]
         var result: [String: String] = [:]
         for (key, value) in pairs { if let value { result[key] = value } }

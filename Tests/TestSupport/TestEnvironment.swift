@@ -32,6 +32,12 @@ public enum TestEnvironment {
         ProcessInfo.processInfo.environment["QUICKSELL_TEST_REDIS_MODE"] == "cluster"
     }
 
+    /// The invalidation source test gateways use unless a test sets one
+    /// (`QUICKSELL_TEST_INVALIDATION_SOURCE=notify|wal`; unset: the gateway's `auto`).
+    public static var invalidationSource: String? {
+        ProcessInfo.processInfo.environment["QUICKSELL_TEST_INVALIDATION_SOURCE"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     /// The migrations folder of this checkout.
     public static func schemaDirectory() throws -> String {
         if let fromEnvironment = ProcessInfo.processInfo.environment["QUICKSELL_SCHEMA_DIR"], !fromEnvironment.isEmpty {

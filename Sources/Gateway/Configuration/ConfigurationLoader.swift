@@ -118,8 +118,13 @@ private struct Values {
             throw ConfigurationError(key: "invalidation.replication_slot",
                                      expected: "1 to 63 lower-case letters, digits or underscores", found: slot)
         }
+        let sourceText = try string("invalidation.source", default: InvalidationSource.auto.rawValue)
+        guard let source = InvalidationSource(rawValue: sourceText.trimmingWhitespace.lowercased()) else {
+            throw ConfigurationError(key: "invalidation.source", expected: InvalidationSource.expectedForm, found: sourceText)
+        }
         let invalidation = InvalidationSettings(
             enabled: try bool("invalidation.enabled", default: true),
+            source: source,
             leaderboardIntervalSeconds: try int("invalidation.leaderboard_interval_seconds", default: 60, range: 0...86_400),
             replicationSlot: slot)
         let metricsEnabled = try bool("metrics.enabled", default: true)

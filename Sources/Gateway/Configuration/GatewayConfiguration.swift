@@ -84,6 +84,7 @@ public struct GatewayConfiguration: Sendable {
             ("cache.max_batch_size", String(cache.maxBatchSize)),
             ("invalidation.enabled", invalidation.enabled ? "true" : "false"),
             ("invalidation.leaderboard_interval_seconds", String(invalidation.leaderboardIntervalSeconds)),
+            ("invalidation.source", invalidation.source.rawValue),
             ("invalidation.replication_slot", invalidation.replicationSlot),
             ("metrics.enabled", metricsPort == nil ? "false" : "true"),
             ("metrics.host", metricsHost),

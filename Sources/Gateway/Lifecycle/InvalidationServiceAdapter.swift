@@ -3,7 +3,8 @@ import Logging
 import ServiceLifecycle
 
 /// The invalidation listener as a `Service`: started first (start-up waits until it has
-/// replayed what its replication slot held), stopped last of the services.
+/// chosen its source and caught up), stopped last of the services. A source that cannot
+/// work on the server fails start-up with the reason.
 ///
 /// The one place the gateway starts and stops `InvalidationService`.
 final class InvalidationServiceAdapter: Service, Sendable, CustomStringConvertible {
@@ -20,7 +21,12 @@ final class InvalidationServiceAdapter: Service, Sendable, CustomStringConvertib
     }
 
     func run() async throws {
-        await invalidation.start()
+        do {
+            try await invalidation.start()
+        } catch {
+            started.fail(error)
+            throw error
+        }
         started.succeed(())
         try? await gracefulShutdown()
         await invalidation.stop()

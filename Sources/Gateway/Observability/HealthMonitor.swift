@@ -26,7 +26,7 @@ public final class HealthMonitor: Service, Sendable, CustomStringConvertible {
 
     let redis: RedisClient
     private let pool: PostgresPool
-    private let listener: InvalidationListener?
+    private let invalidation: InvalidationService?
     let eventLoop: any EventLoop
     /// Told Redis's `run_id` after each successful probe (restart detection).
     let onRedisRunID: (@Sendable (String) -> Void)?
@@ -44,13 +44,13 @@ public final class HealthMonitor: Service, Sendable, CustomStringConvertible {
 
     public var description: String { "HealthMonitor" }
 
-    init(redis: RedisClient, pool: PostgresPool, listener: InvalidationListener?, eventLoop: any EventLoop,
+    init(redis: RedisClient, pool: PostgresPool, invalidation: InvalidationService?, eventLoop: any EventLoop,
          onRedisRunID: (@Sendable (String) -> Void)? = nil, logger: Logger) {
         self.onRedisRunID = onRedisRunID
         self.logger = logger
         self.redis = redis
         self.pool = pool
-        self.listener = listener
+        self.invalidation = invalidation
         self.eventLoop = eventLoop
     }
 
@@ -69,19 +69,19 @@ public final class HealthMonitor: Service, Sendable, CustomStringConvertible {
             ("postgres_pool_size", String(pool.configuration.size)),
             ("postgres_queries", String(pool.queryCount)),
             ("postgres_errors", String(pool.failureCount)),
-            ("listener_status", listener == nil ? "off" : (health.listenerUp ? "up" : "down")),
+            ("listener_status", invalidation == nil ? "off" : (health.listenerUp ? "up" : "down")),
         ]
     }
 
     public var health: Health {
         var health = state.withLock { $0 }
-        if let listener {
-            let status = listener.status
+        if let invalidation {
+            let status = invalidation.status
             health.listenerUp = status.connected && status.caughtUp
             if !status.connected {
                 health.problems["listener"] = status.lastError ?? "not connected"
             } else if !status.caughtUp {
-                health.problems["listener"] = "replaying the writes kept in its replication slot"
+                health.problems["listener"] = invalidation.catchingUpProblem
             }
         } else {
             health.listenerUp = true

@@ -42,7 +42,7 @@ struct MetricsCollector: Sendable {
                 metrics.carry("quicksell_invalidations_received_total", labels: labels, total: received[family] ?? 0)
                 metrics.carry("quicksell_invalidations_applied_total", labels: labels, total: applied[family] ?? 0)
             }
-            let status = invalidation.listener.status
+            let status = invalidation.status
             metrics.carry("quicksell_listener_reconnects_total", total: status.reconnects)
             metrics.carry("quicksell_listener_recoveries_total", total: status.recoveries)
             metrics.carry("quicksell_invalidation_messages_total", total: status.messagesReceived)

@@ -31,7 +31,7 @@ extension StatsReport {
                     invalidationsReceived: received[family] ?? 0, invalidationsApplied: applied[family] ?? 0,
                     lagP50Usec: lags?[0], lagP99Usec: lags?[1]))
             }
-            let status = invalidation?.listener.status
+            let status = invalidation?.status
             let lags = invalidation?.invalidator.lags.percentiles([50, 99, 100])
             let flush = operations.progress.snapshot
             return StatsReport(

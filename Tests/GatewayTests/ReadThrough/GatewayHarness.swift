@@ -43,6 +43,10 @@ final class GatewayHarness: @unchecked Sendable {
             configuration.cache = cache
             configuration.invalidation = invalidation
             configuration.invalidation.replicationSlot = TestSlots.nextName()
+            if configuration.invalidation.source == .auto,
+               let source = TestEnvironment.invalidationSource.flatMap(InvalidationSource.init(rawValue:)) {
+                configuration.invalidation.source = source
+            }
             if cluster {
                 configuration.redisClusterNodes = try TestEnvironment.clusterURLs()
                 try TestCluster.flushAllPrimaries()

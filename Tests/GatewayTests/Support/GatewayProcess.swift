@@ -23,7 +23,9 @@ final class GatewayProcess: @unchecked Sendable {
         let metrics = arguments.contains("--metrics-port") ? [] : ["--metrics-port", "0"]
         // A replication slot of its own (slot names are server-wide; TestDatabase.drop removes it).
         let slot = arguments.contains("--replication-slot") ? [] : ["--replication-slot", TestSlots.nextName()]
-        process.arguments = ["--host", "127.0.0.1", "--port", "0"] + metrics + slot + arguments
+        let source = arguments.contains("--invalidation-source")
+            ? [] : TestEnvironment.invalidationSource.map { ["--invalidation-source", $0] } ?? []
+        process.arguments = ["--host", "127.0.0.1", "--port", "0"] + metrics + slot + source + arguments
         process.standardOutput = output
         process.standardError = errors
         let collected = self.collected

@@ -1,0 +1,209 @@
+import Dispatch
+import Foundation
+import Logging
+import Postgres
+import Synchronization
+
+/// The notify source's listener: a thread of its own that owns one ordinary libpq
+/// connection (no replication privilege), `LISTEN`s on the triggers' channel (migration
+/// 009), flushes every family, then applies each notification through the `Invalidator`.
+/// Every decision is the `NotifyListenerStateMachine`'s; this thread only reads, writes and
+/// waits. Async code starts and stops it without blocking.
+///
+/// PostgreSQL keeps no notification for a connection that was not listening, so every
+/// (re)connection flushes every family before the listener counts as caught up (`/readyz`).
+public final class NotifyListener: SourceListener {
+    let url: String
+    let invalidator: Invalidator
+    let logger: Logger
+    let state = Mutex(ListenerStatus())
+    let stopping = Atomic<Bool>(false)
+    private let started = Atomic<Bool>(false)
+    /// Signalled by `stop()`, to cut short the wait before a reconnection.
+    private let wake = DispatchSemaphore(value: 0)
+    /// The first connection has flushed (or failed).
+    private let firstAttempt = OneTimeEvent()
+    private let exited = OneTimeEvent()
+    private let startTimeout: Duration = .seconds(5)
+    private let pollMilliseconds: Int32 = 100
+    /// The longest a (re)connection's flush may take.
+    private let flushTimeLimit: Duration = .seconds(30)
+
+    package init(url: String, invalidator: Invalidator, logger: Logger) {
+        self.url = url
+        self.invalidator = invalidator
+        self.logger = logger
+    }
+
+    public var status: ListenerStatus { state.withLock { $0 } }
+
+    package var catchingUpProblem: String { "flushing every family after (re)connecting" }
+
+    package var sourceInfoLines: [(String, String)] { [("notify_channel", NotifyPayload.channel)] }
+
+    package func start() async {
+        guard !started.exchange(true, ordering: .relaxed) else { return }
+        let thread = Thread { [self] in
+            run()
+            exited.signal()
+        }
+        thread.name = "quicksell-invalidation-listener"
+        thread.start()
+        DispatchQueue.global().asyncAfter(deadline: .now() + startTimeout.dispatchInterval) { [firstAttempt] in
+            firstAttempt.signal()
+        }
+        await firstAttempt.wait()
+    }
+
+    package func stop() async {
+        guard started.load(ordering: .relaxed) else { return }
+        stopping.store(true, ordering: .relaxed)
+        wake.signal()
+        await exited.wait()
+    }
+
+    // MARK: - The thread
+
+    private func run() {
+        var machine = NotifyListenerStateMachine()
+        defer { firstAttempt.signal() }
+        while !stopping.load(ordering: .relaxed) {
+            do {
+                try connectAndListen(&machine)
+            } catch {
+                let reason = "\(error)"
+                state.withLock {
+                    if $0.connected { $0.reconnects += 1 }
+                    $0.connected = false
+                    $0.caughtUp = false
+                    $0.lastError = reason
+                }
+                firstAttempt.signal()
+                for case .reconnect(let delay, let report) in machine.connectionLost(reason: reason) {
+                    if let report, !stopping.load(ordering: .relaxed) {
+                        logger.warning("invalidation listener disconnected; invalidation is degraded until it reconnects",
+                                       metadata: ["error": "\(report)"])
+                    }
+                    _ = wake.wait(timeout: .now() + delay.dispatchInterval)
+                }
+            }
+        }
+        state.withLock {
+            $0.connected = false
+            $0.caughtUp = false
+        }
+    }
+
+    private func connectAndListen(_ machine: inout NotifyListenerStateMachine) throws {
+        let connection = try PostgresConnection(url: url, applicationName: "quicksell-gateway listener", connectTimeoutSeconds: 2)
+        let facts = try InvalidationServerFacts.read(connection, slot: "")
+        guard facts.notifyFed else {
+            throw facts.emitters == nil
+                ? InvalidationSetupError.notifyMigrationMissing(address: connection.address)
+                : InvalidationSetupError.sourceSwitchedOff(source: .notify, address: connection.address)
+        }
+        try connection.execute("LISTEN \(NotifyPayload.channel)")
+        state.withLock {
+            $0.connected = true
+            $0.lastError = nil
+        }
+        var session = Session(listener: self, connection: connection)
+        try session.perform(machine.listening(), &machine)
+        try session.run(&machine)
+    }
+
+    /// Drops every key after a (re)connection; throws when Redis did not confirm in time.
+    fileprivate func flushEverything(reason: String) throws {
+        invalidator.detachAllFills()
+        let outcome = BlockingOutcome(invalidator.flushAllFamilies())
+        guard let result = outcome.wait(until: .now + flushTimeLimit) else { throw InvalidationError.timedOut }
+        let removed = try result.get()
+        state.withLock {
+            $0.recoveries += 1
+            $0.flushes += 1
+        }
+        logger.notice("invalidation recovery: flushed every family", metadata: ["reason": "\(reason)", "keys": "\(removed)"])
+    }
+
+    /// One connection's notifications, run on the listener's thread: the I/O half of the
+    /// `NotifyListenerStateMachine`.
+    private struct Session {
+        let listener: NotifyListener
+        let connection: PostgresConnection
+        /// Redis's answer to the batch on its way.
+        private var outcome: (batch: Int, result: BlockingOutcome<Void>)?
+
+        init(listener: NotifyListener, connection: PostgresConnection) {
+            self.listener = listener
+            self.connection = connection
+        }
+
+        mutating func run(_ machine: inout NotifyListenerStateMachine) throws {
+            while !listener.stopping.load(ordering: .relaxed) {
+                _ = try waitForInput(timeoutMilliseconds: machine.hasApplyInFlight ? 1 : listener.pollMilliseconds)
+                try connection.consumeInput()
+                while let notification = connection.nextNotification() {
+                    guard notification.channel == NotifyPayload.channel else { continue }
+                    machine.received(notification.payload)
+                }
+                try perform(machine.inputRead(now: .now), &machine)
+                try perform(collectAnswer(&machine), &machine)
+                try perform(machine.timePassed(now: .now), &machine)
+            }
+        }
+
+        mutating func perform(_ actions: [NotifyListenerStateMachine.Action],
+                              _ machine: inout NotifyListenerStateMachine) throws {
+            var work = actions
+            var next = 0
+            while next < work.count {
+                let action = work[next]
+                next += 1
+                switch action {
+                case .flushAll(let reason):
+                    try listener.flushEverything(reason: reason)
+                    work += machine.flushed(now: .now)
+                case .reportConnectedAgain:
+                    listener.logger.notice("invalidation listener connected again")
+                case .caughtUp:
+                    listener.state.withLock { $0.caughtUp = true }
+                    listener.firstAttempt.signal()
+                case .logMalformed(let payload):
+                    listener.logger.warning("flushing the families of a malformed invalidation notification",
+                                            metadata: ["payload": "\(payload)"])
+                case .countMessages(let count):
+                    listener.state.withLock { $0.messagesReceived += count }
+                case .apply(let batch, let writes):
+                    guard !listener.stopping.load(ordering: .relaxed) else { throw InvalidationError.stopping }
+                    outcome = (batch, BlockingOutcome(listener.invalidator.apply(writes)))
+                case .flushFamilies(let batch, let families):
+                    guard !listener.stopping.load(ordering: .relaxed) else { throw InvalidationError.stopping }
+                    listener.logger.info("invalidation: a statement wrote too many keys to list; flushing their families",
+                                         metadata: ["families": "\(families.map(\.name).sorted())"])
+                    outcome = (batch, BlockingOutcome(listener.invalidator.flushFamilies(families).map { _ in }))
+                case .abandon(let reason):
+                    throw StreamAbandoned(description: reason)
+                case .reconnect:
+                    break  // decided around the connection, not within it
+                }
+            }
+        }
+
+        private mutating func collectAnswer(_ machine: inout NotifyListenerStateMachine) -> [NotifyListenerStateMachine.Action] {
+            guard let (batch, pending) = outcome, let result = pending.result else { return [] }
+            outcome = nil
+            switch result {
+            case .success: return machine.applied(batch: batch, now: .now)
+            case .failure(let error): return machine.failed(batch: batch, reason: "\(error)")
+            }
+        }
+
+        private func waitForInput(timeoutMilliseconds: Int32) throws -> Bool {
+            var descriptor = pollfd(fd: connection.socketDescriptor, events: Int16(POLLIN), revents: 0)
+            guard descriptor.fd >= 0 else {
+                throw PostgresError.connectionLost(address: connection.address, message: "socket closed")
+            }
+            return poll(&descriptor, 1, timeoutMilliseconds) > 0
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import CacheModel
+
+/// Every decision of the notify listener, with none of its I/O: the flush after each
+/// (re)connection, what goes to Redis and when, when an apply took too long, how long to
+/// wait before reconnecting. The listener's thread feeds it the payloads it read, what Redis
+/// answered and the time, and runs the actions it returns. Pure, so its races are unit tests.
+///
+/// The guarantee: notifications sent while no connection listened are lost, so each
+/// connection first listens, then flushes every family, and only then counts as caught up;
+/// an apply that fails or times out drops the connection, which brings the flush again.
+package struct NotifyListenerStateMachine {
+    package typealias Instant = ContinuousClock.Instant
+
+    package struct Limits: Sendable {
+        /// Keys sent in one apply at most (the rest go in the next).
+        package var keysPerApply = 20_000
+        /// How long one apply may take before the connection is given up.
+        package var applyTimeLimit: Duration = .seconds(15)
+        /// The first wait before reconnecting, doubled after each failure up to the second.
+        package var firstRetryDelay: Duration = .milliseconds(50)
+        package var longestRetryDelay: Duration = .seconds(2)
+
+        package init() {}
+    }
+
+    package enum Action: Equatable {
+        /// Drop every cached key (and detach every fill): writes made before the LISTEN are
+        /// unknown. Report `flushed()` once done; a failure is a lost connection.
+        case flushAll(reason: String)
+        /// Log that the listener is connected again after a reported error.
+        case reportConnectedAgain
+        /// Every write committed before the LISTEN is invalidated: ready.
+        case caughtUp
+        /// Ignore (and log) a payload that could not be read; its transaction's families are flushed.
+        case logMalformed(String)
+        /// Count notifications received.
+        case countMessages(Int)
+        /// Send these writes to Redis; report `applied` or `failed` with the batch's number.
+        case apply(batch: Int, writes: [InvalidationWrite])
+        /// Drop every key of these families (a statement with too many keys to list).
+        case flushFamilies(batch: Int, families: Set<KeyFamily>)
+        /// Give up this connection (a batch failed or took too long).
+        case abandon(reason: String)
+        /// Connect again after `delay`; `report` is the error to log (nil: already logged).
+        case reconnect(after: Duration, report: String?)
+    }
+
+    /// One connection's state, from its LISTEN on.
+    private struct Session {
+        var caughtUp = false
+        var writes: [InvalidationWrite] = []
+        var families: Set<KeyFamily> = []
+        var messages = 0
+        var malformed: [String] = []
+        var inFlight: (batch: Int, sentAt: Instant)?
+    }
+
+    private let limits: Limits
+    private var session: Session?
+    private var nextBatch = 0
+    private var listenedBefore = false
+    private var retryDelay: Duration
+    private var reportedError: String?
+
+    package init(limits: Limits = Limits()) {
+        self.limits = limits
+        self.retryDelay = limits.firstRetryDelay
+    }
+
+    // MARK: - Connection
+
+    /// A new connection runs `LISTEN`: what was sent before is unknown.
+    package mutating func listening() -> [Action] {
+        session = Session()
+        retryDelay = limits.firstRetryDelay
+        let reason = listenedBefore
+            ? "the listener reconnected: notifications sent while it was away are lost"
+            : "listening from now: writes made before are unknown"
+        listenedBefore = true
+        var actions: [Action] = reportedError == nil ? [] : [.reportConnectedAgain]
+        reportedError = nil
+        actions.append(.flushAll(reason: reason))
+        return actions
+    }
+
+    /// The flush after `listening()` is done: caught up; what arrived meanwhile goes out.
+    package mutating func flushed(now: Instant) -> [Action] {
+        guard var session else { return [] }
+        self.session = nil
+        defer { self.session = session }
+        session.caughtUp = true
+        var actions: [Action] = [.caughtUp]
+        send(&session, now: now, into: &actions)
+        return actions
+    }
+
+    /// The connection failed, could not be made, or was abandoned.
+    package mutating func connectionLost(reason: String) -> [Action] {
+        session = nil
+        let delay = retryDelay
+        retryDelay = min(retryDelay * 2, limits.longestRetryDelay)
+        let report = reason == reportedError ? nil : reason
+        reportedError = reason
+        return [.reconnect(after: delay, report: report)]
+    }
+
+    // MARK: - Reading
+
+    /// One notification's payload. Nothing is sent until `inputRead`.
+    package mutating func received(_ payload: String) {
+        guard var session else { return }
+        self.session = nil  // keeps the arrays uniquely referenced while appending
+        defer { self.session = session }
+        session.messages += 1
+        switch NotifyPayload.parse(payload) {
+        case .keys(let write)?:
+            session.writes.append(write)
+        case .families(let families, _)?:
+            session.families.formUnion(families)
+        case nil:
+            session.malformed.append(String(payload.prefix(200)))
+            session.families.formUnion(KeyFamily.allCases)
+        }
+    }
+
+    /// What the socket held has been read: send it unless a batch is on its way.
+    package mutating func inputRead(now: Instant) -> [Action] {
+        guard var session else { return [] }
+        self.session = nil
+        defer { self.session = session }
+        var actions = session.malformed.map { Action.logMalformed($0) }
+        session.malformed = []
+        if session.messages > 0 { actions.append(.countMessages(session.messages)) }
+        session.messages = 0
+        send(&session, now: now, into: &actions)
+        return actions
+    }
+
+    /// One batch at a time: what arrives meanwhile makes the next batch bigger, not a queue.
+    private mutating func send(_ session: inout Session, now: Instant, into actions: inout [Action]) {
+        guard session.caughtUp, session.inFlight == nil else { return }
+        if !session.families.isEmpty {
+            actions.append(.flushFamilies(batch: nextBatch, families: session.families))
+            session.families = []
+        } else if !session.writes.isEmpty {
+            var keys = 0
+            var count = 0
+            while count < session.writes.count && (count == 0 || keys + session.writes[count].keys.count <= limits.keysPerApply) {
+                keys += session.writes[count].keys.count
+                count += 1
+            }
+            actions.append(.apply(batch: nextBatch, writes: Array(session.writes.prefix(count))))
+            session.writes.removeFirst(count)
+        } else {
+            return
+        }
+        session.inFlight = (nextBatch, now)
+        nextBatch += 1
+    }
+
+    // MARK: - Redis's answers
+
+    /// Redis applied `batch`: send what waited behind it.
+    package mutating func applied(batch: Int, now: Instant) -> [Action] {
+        guard var session, session.inFlight?.batch == batch else { return [] }
+        self.session = nil
+        defer { self.session = session }
+        session.inFlight = nil
+        var actions: [Action] = []
+        send(&session, now: now, into: &actions)
+        return actions
+    }
+
+    /// Redis did not apply `batch`: its keys may still be cached; reconnect (and flush).
+    package func failed(batch: Int, reason: String) -> [Action] {
+        guard let session, session.inFlight?.batch == batch else { return [] }
+        return [.abandon(reason: reason)]
+    }
+
+    /// Whether a batch is on its way (the listener then looks for its answer often).
+    package var hasApplyInFlight: Bool { session?.inFlight != nil }
+
+    /// Time passed: gives up on an apply past its limit.
+    package func timePassed(now: Instant) -> [Action] {
+        guard let inFlight = session?.inFlight, now > inFlight.sentAt + limits.applyTimeLimit else { return [] }
+        return [.abandon(reason: InvalidationError.timedOut.description)]
+    }
+}
