@@ -23,6 +23,9 @@ drop_test_slots() {
 trap drop_test_slots EXIT
 drop_test_slots
 swift build --build-tests
+# The suites that depend on the invalidation source (the mappings, the stale-set race, the
+# killed listener, the bulk update, two gateways, the stress test, Redis and PostgreSQL faults).
+NOTIFY_PASS_SUITES='GatewayTests\.(InvalidationMappingTests|InvalidationRaceTests|InvalidationStressTests|RedisRestartRaceTests|PostgresRestartTests|RedisFaultTests)/'
 # Serially: the suites measure timeouts and latencies that parallel suites on 2 cores would distort.
 status=0
 swift test --skip-build --no-parallel "$@" || status=$?
@@ -32,6 +35,13 @@ if [ $# -eq 0 ]; then
     echo "run-tests: read-through and invalidation suites again, on the Redis Cluster"
     QUICKSELL_TEST_REDIS_MODE=cluster swift test --skip-build --no-parallel \
         --filter 'GatewayTests\.(ReadThroughTests|InvalidationMappingTests)/' || status=$?
+    # The invalidation suites once more with every test gateway on the notify source (the
+    # first pass ran them on the stream: the test server allows it, so `auto` picks wal).
+    echo "run-tests: invalidation suites again, on the notify source (single Redis, then the Redis Cluster)"
+    QUICKSELL_TEST_INVALIDATION_SOURCE=notify swift test --skip-build --no-parallel \
+        --filter "$NOTIFY_PASS_SUITES" || status=$?
+    QUICKSELL_TEST_INVALIDATION_SOURCE=notify QUICKSELL_TEST_REDIS_MODE=cluster swift test --skip-build --no-parallel \
+        --filter 'GatewayTests\.InvalidationMappingTests/' || status=$?
     # Then every benchmark target once, briefly, on the debug build just made: it catches
     # crashes and errors under load, it does not judge speed (make bench does, see BENCHMARKS.md).
     BENCH_MODE=short BENCH_SKIP_BUILD=1 loadtest/bench.sh || status=$?

@@ -11,9 +11,11 @@ public final class TestDatabase: @unchecked Sendable {
 
     private static let counter = Counter()
 
-    /// Creates an empty database; with `migrated`, applies every migration first.
-    public init(label: String = "test", migrated: Bool = true) throws {
-        adminURL = try TestEnvironment.postgresAdminURL()
+    /// Creates an empty database; with `migrated`, applies every migration first. On the test
+    /// server, or on the server of `adminURL`.
+    public init(label: String = "test", migrated: Bool = true, adminURL: String? = nil) throws {
+        let adminURL = try adminURL ?? TestEnvironment.postgresAdminURL()
+        self.adminURL = adminURL
         let suffix = "\(ProcessInfo.processInfo.processIdentifier)_\(Self.counter.next())"
         let safeLabel = String(label.lowercased().filter { $0.isLetter || $0.isNumber || $0 == "_" }.prefix(30))
         name = "qs_\(safeLabel)_\(suffix)"

@@ -87,8 +87,10 @@ import TestSupport
         }
     }
 
-    @Test func killingTheListenerLosesNoInvalidation() async throws {
-        let harness = try await GatewayHarness(label: "race_kill") { connection in
+    /// On the test server, and on one with default settings (where `auto` picks notify: the
+    /// flush after reconnecting, not a replay, recovers what was sent meanwhile).
+    @Test(arguments: PostgresKind.allCases) func killingTheListenerLosesNoInvalidation(postgres: PostgresKind) async throws {
+        let harness = try await GatewayHarness(label: "race_kill", postgres: postgres) { connection in
             try connection.execute("""
                 INSERT INTO users (id, username, email, password_hash) VALUES (1, 'kill', 'kill@example.com', 'x');
                 INSERT INTO listings (id, user_id, title, description, category, condition, price, view_count)

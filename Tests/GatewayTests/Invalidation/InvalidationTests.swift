@@ -8,7 +8,8 @@ import Testing
 import TestSupport
 
 /// Every write that changes a cached value is followed, within a second, by reads of
-/// the new value: one test per mapping of DESIGN.md / migration 006.
+/// the new value: one test per mapping of DESIGN.md / migration 009, each on the test
+/// server and on a PostgreSQL with its default settings (where `auto` picks notify).
 @Suite struct InvalidationMappingTests {
     /// Reads `key` twice (a hit), runs `write`, then polls until `key` satisfies `fresh`
     /// (deadline 1 s after the commit).
@@ -29,8 +30,8 @@ import TestSupport
         { $0.string?.contains(text) == true }
     }
 
-    @Test func listingWriteInvalidatesListingAndItsMarketplaceCopies() async throws {
-        let harness = try await GatewayHarness(label: "inv_listing", setUp: Fixtures.load)
+    @Test(arguments: PostgresKind.allCases) func listingWriteInvalidatesListingAndItsMarketplaceCopies(postgres: PostgresKind) async throws {
+        let harness = try await GatewayHarness(label: "inv_listing", postgres: postgres, setUp: Fixtures.load)
         defer { Task { await harness.stop() } }
         try await harness.waitForListener()
         try await expectInvalidation(harness, "listing:10", write: "UPDATE listings SET title = 'Brass lamp' WHERE id = 10",
@@ -48,8 +49,8 @@ import TestSupport
                                      fresh: contains("Fresh"))
     }
 
-    @Test func photoWritesInvalidateTheirListingsOldAndNew() async throws {
-        let harness = try await GatewayHarness(label: "inv_photo", setUp: Fixtures.load)
+    @Test(arguments: PostgresKind.allCases) func photoWritesInvalidateTheirListingsOldAndNew(postgres: PostgresKind) async throws {
+        let harness = try await GatewayHarness(label: "inv_photo", postgres: postgres, setUp: Fixtures.load)
         defer { Task { await harness.stop() } }
         try await harness.waitForListener()
         try await expectInvalidation(harness, "listing:10", write: "UPDATE photos SET display_order = 9 WHERE id = 101",
@@ -67,8 +68,8 @@ import TestSupport
                                      fresh: { $0.string?.contains("img/100") == false })
     }
 
-    @Test func marketplaceCopyWritesInvalidateOldAndNewListings() async throws {
-        let harness = try await GatewayHarness(label: "inv_market", setUp: Fixtures.load)
+    @Test(arguments: PostgresKind.allCases) func marketplaceCopyWritesInvalidateOldAndNewListings(postgres: PostgresKind) async throws {
+        let harness = try await GatewayHarness(label: "inv_market", postgres: postgres, setUp: Fixtures.load)
         defer { Task { await harness.stop() } }
         try await harness.waitForListener()
         try await expectInvalidation(harness, "marketplace_listings:10",
@@ -84,8 +85,8 @@ import TestSupport
         })
     }
 
-    @Test func userWritesInvalidateTheUser() async throws {
-        let harness = try await GatewayHarness(label: "inv_user", setUp: Fixtures.load)
+    @Test(arguments: PostgresKind.allCases) func userWritesInvalidateTheUser(postgres: PostgresKind) async throws {
+        let harness = try await GatewayHarness(label: "inv_user", postgres: postgres, setUp: Fixtures.load)
         defer { Task { await harness.stop() } }
         try await harness.waitForListener()
         try await expectInvalidation(harness, "user:1", write: "UPDATE users SET bio = 'new bio' WHERE id = 1",
@@ -96,8 +97,8 @@ import TestSupport
                                      fresh: { $0 == .null })
     }
 
-    @Test func aUserUpdateThatChangesNoStatusKeepsTheUsersStatsAndBadgesCached() async throws {
-        let harness = try await GatewayHarness(label: "inv_user_precise", setUp: Fixtures.load)
+    @Test(arguments: PostgresKind.allCases) func aUserUpdateThatChangesNoStatusKeepsTheUsersStatsAndBadgesCached(postgres: PostgresKind) async throws {
+        let harness = try await GatewayHarness(label: "inv_user_precise", postgres: postgres, setUp: Fixtures.load)
         defer { Task { await harness.stop() } }
         try await harness.waitForListener()
         let client = try harness.client()
@@ -113,8 +114,8 @@ import TestSupport
                                      fresh: { $0 == .null })
     }
 
-    @Test func rankedUserChangesInvalidateTheLeaderboards() async throws {
-        let harness = try await GatewayHarness(label: "inv_user_rank", setUp: Fixtures.load)
+    @Test(arguments: PostgresKind.allCases) func rankedUserChangesInvalidateTheLeaderboards(postgres: PostgresKind) async throws {
+        let harness = try await GatewayHarness(label: "inv_user_rank", postgres: postgres, setUp: Fixtures.load)
         defer { Task { await harness.stop() } }
         try await harness.waitForListener()
         try await expectInvalidation(harness, "leaderboard:weekly", write: "UPDATE users SET username = 'heidi2' WHERE id = 8",
@@ -124,8 +125,8 @@ import TestSupport
                                      fresh: { $0.string?.contains("\"user_id\": 8,") == false })
     }
 
-    @Test func statsAndBadgesWritesInvalidateTheirKeys() async throws {
-        let harness = try await GatewayHarness(label: "inv_stats", setUp: Fixtures.load)
+    @Test(arguments: PostgresKind.allCases) func statsAndBadgesWritesInvalidateTheirKeys(postgres: PostgresKind) async throws {
+        let harness = try await GatewayHarness(label: "inv_stats", postgres: postgres, setUp: Fixtures.load)
         defer { Task { await harness.stop() } }
         try await harness.waitForListener()
         try await expectInvalidation(harness, "user_stats:1", write: "UPDATE user_stats SET total_points = 777 WHERE user_id = 1",
@@ -146,8 +147,8 @@ import TestSupport
         })
     }
 
-    @Test func salesInvalidateTheLeaderboardsOfTheirPeriods() async throws {
-        let harness = try await GatewayHarness(label: "inv_sales", setUp: Fixtures.load)
+    @Test(arguments: PostgresKind.allCases) func salesInvalidateTheLeaderboardsOfTheirPeriods(postgres: PostgresKind) async throws {
+        let harness = try await GatewayHarness(label: "inv_sales", postgres: postgres, setUp: Fixtures.load)
         defer { Task { await harness.stop() } }
         try await harness.waitForListener()
         try await expectInvalidation(harness, "leaderboard:weekly", write: """
@@ -164,9 +165,10 @@ import TestSupport
                                      })
     }
 
-    @Test func leaderboardInvalidationsAreCoalescedWhenConfigured() async throws {
+    @Test(arguments: PostgresKind.allCases) func leaderboardInvalidationsAreCoalescedWhenConfigured(postgres: PostgresKind) async throws {
         let harness = try await GatewayHarness(
-            label: "inv_coalesce", invalidation: InvalidationSettings(leaderboardIntervalSeconds: 4), setUp: Fixtures.load)
+            label: "inv_coalesce", invalidation: InvalidationSettings(leaderboardIntervalSeconds: 4), postgres: postgres,
+            setUp: Fixtures.load)
         defer { Task { await harness.stop() } }
         try await harness.waitForListener()
         let client = try harness.client()

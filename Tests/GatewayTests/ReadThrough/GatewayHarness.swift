@@ -23,13 +23,14 @@ final class GatewayHarness: @unchecked Sendable {
 
     init(label: String, cache: CacheSettings = CacheSettings(), hooks: FillHooks = FillHooks(),
          invalidation: InvalidationSettings = InvalidationSettings(leaderboardIntervalSeconds: 0),
-         metricsPort: Int? = nil, redisURL: String? = nil, postgresURL: String? = nil,
+         metricsPort: Int? = nil, redisURL: String? = nil, postgresURL: String? = nil, postgres: PostgresKind = .testServer,
          users: UserDirectory = UserDirectory(), redisDatabase: Int? = nil, logger: Logger? = nil,
          setUp: (PostgresConnection) throws -> Void = { _ in },
          configure: (inout GatewayConfiguration) -> Void = { _ in }) async throws {
-        database = try TestDatabase(label: label)
+        database = try TestDatabase(label: label, adminURL: postgres == .defaultSettings ? try DefaultPostgres.shared().url : nil)
         do {
             try setUp(try database.connect())
+            let applicationURL = postgres == .defaultSettings ? try DefaultPostgres.applicationURL(for: database) : database.url
             let cluster = redisURL == nil && TestEnvironment.clusterMode
             self.redisDatabase = cluster ? 0 : redisDatabase ?? RedisDatabases.next()
             var configuration = GatewayConfiguration()
@@ -39,7 +40,7 @@ final class GatewayHarness: @unchecked Sendable {
             let baseURL = try redisURL ?? TestEnvironment.redisURL()
             configuration.redisURL = baseURL + "/\(self.redisDatabase)"
             configuration.metricsPort = metricsPort
-            configuration.postgres = PostgresPool.Configuration(url: postgresURL ?? database.url, size: 4)
+            configuration.postgres = PostgresPool.Configuration(url: postgresURL ?? applicationURL, size: 4)
             configuration.cache = cache
             configuration.invalidation = invalidation
             configuration.invalidation.replicationSlot = TestSlots.nextName()

@@ -15,7 +15,7 @@ final class PrivatePostgres: @unchecked Sendable {
     private let walLevel: String
     private static let binaries = "/usr/lib/postgresql/15/bin"
 
-    init(walLevel: String = "logical") throws {
+    init(walLevel: String = "logical", migrated: Bool = true) throws {
         self.walLevel = walLevel
         port = try PrivateRedis.freePort()
         folder = NSTemporaryDirectory() + "quicksell-pg-\(UUID().uuidString.prefix(8))"
@@ -24,6 +24,7 @@ final class PrivatePostgres: @unchecked Sendable {
         try Self.asPostgres("initdb", ["-D", "\(folder)/data", "-U", "postgres", "--auth=trust", "--no-sync",
                                        "-E", "UTF8"])
         try start()
+        guard migrated else { return }
         let migrations = try Migration.load(from: try TestEnvironment.schemaDirectory())
         _ = try Migrator(connection: try connect()).migrate(migrations)
     }

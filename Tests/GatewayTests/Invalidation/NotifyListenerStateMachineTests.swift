@@ -1,0 +1,100 @@
+import CacheModel
+@testable import Invalidation
+import Testing
+
+/// The notify listener's decisions, driven without a socket, a server or a thread.
+@Suite struct NotifyListenerStateMachineTests {
+    typealias Machine = NotifyListenerStateMachine
+    typealias Action = NotifyListenerStateMachine.Action
+
+    private let t0 = ContinuousClock.now
+
+    private func write(_ xid: Int, _ keys: String...) -> InvalidationWrite {
+        InvalidationWrite(keys: keys, transactionID: String(xid), committedMicroseconds: 1_000)
+    }
+
+    /// A machine whose connection listens and has flushed.
+    private func caughtUp(limits: Machine.Limits = .init()) -> Machine {
+        var machine = Machine(limits: limits)
+        _ = machine.listening()
+        #expect(machine.flushed(now: t0) == [.caughtUp])
+        return machine
+    }
+
+    @Test func everyConnectionFlushesBeforeItIsCaughtUpAndWhatArrivedMeanwhileGoesOutAfter() {
+        var machine = Machine()
+        #expect(machine.listening() == [.flushAll(reason: "listening from now: writes made before are unknown")])
+        machine.received("5|1000|user:1")
+        // Nothing is applied before the flush is done: the flush removes it anyway, and readiness waits for it.
+        #expect(machine.inputRead(now: t0) == [.countMessages(1)])
+        #expect(machine.flushed(now: t0) == [.caughtUp, .apply(batch: 0, writes: [write(5, "user:1")])])
+
+        _ = machine.connectionLost(reason: "gone")
+        let again = machine.listening()
+        #expect(again == [.reportConnectedAgain,
+                          .flushAll(reason: "the listener reconnected: notifications sent while it was away are lost")])
+    }
+
+    @Test func oneBatchAtATimeAndWhatArrivesMeanwhileMakesTheNextOneBigger() {
+        var machine = caughtUp()
+        machine.received("1|1000|user:1")
+        #expect(machine.inputRead(now: t0) == [.countMessages(1), .apply(batch: 0, writes: [write(1, "user:1")])])
+        #expect(machine.hasApplyInFlight)
+        machine.received("2|1000|user:2")
+        machine.received("3|1000|listing:3,marketplace_listings:3")
+        #expect(machine.inputRead(now: t0) == [.countMessages(2)])
+        #expect(machine.applied(batch: 0, now: t0)
+                == [.apply(batch: 1, writes: [write(2, "user:2"), write(3, "listing:3", "marketplace_listings:3")])])
+        #expect(machine.applied(batch: 1, now: t0).isEmpty)
+        #expect(!machine.hasApplyInFlight)
+    }
+
+    @Test func aBatchIsCutAtTheKeyLimit() {
+        var limits = Machine.Limits()
+        limits.keysPerApply = 3
+        var machine = caughtUp(limits: limits)
+        machine.received("1|1000|user:1,user:2")
+        machine.received("2|1000|user:3,user:4")
+        #expect(machine.inputRead(now: t0) == [.countMessages(2), .apply(batch: 0, writes: [write(1, "user:1", "user:2")])])
+        #expect(machine.applied(batch: 0, now: t0) == [.apply(batch: 1, writes: [write(2, "user:3", "user:4")])])
+    }
+
+    @Test func familiesGoFirstAndAMalformedPayloadFlushesEveryFamily() {
+        var machine = caughtUp()
+        machine.received("1|1000|*user")
+        machine.received("2|1000|listing:1")
+        #expect(machine.inputRead(now: t0) == [.countMessages(2), .flushFamilies(batch: 0, families: [.user])])
+        #expect(machine.applied(batch: 0, now: t0) == [.apply(batch: 1, writes: [write(2, "listing:1")])])
+        machine.received("garbage")
+        #expect(machine.inputRead(now: t0) == [.logMalformed("garbage"), .countMessages(1)])
+        #expect(machine.applied(batch: 1, now: t0) == [.flushFamilies(batch: 2, families: Set(KeyFamily.allCases))])
+    }
+
+    @Test func aFailedOrSlowApplyGivesUpTheConnectionWhichBringsTheFlushAgain() {
+        var machine = caughtUp()
+        machine.received("1|1000|user:1")
+        _ = machine.inputRead(now: t0)
+        #expect(machine.failed(batch: 7, reason: "old").isEmpty, "an answer for another batch is ignored")
+        #expect(machine.failed(batch: 0, reason: "NOSCRIPT") == [.abandon(reason: "NOSCRIPT")])
+        #expect(machine.timePassed(now: t0 + .seconds(14)).isEmpty)
+        #expect(machine.timePassed(now: t0 + .seconds(16)) == [.abandon(reason: InvalidationError.timedOut.description)])
+    }
+
+    @Test func reconnectionsBackOffAndTheSameErrorIsReportedOnce() {
+        var machine = Machine()
+        #expect(machine.connectionLost(reason: "refused") == [.reconnect(after: .milliseconds(50), report: "refused")])
+        #expect(machine.connectionLost(reason: "refused") == [.reconnect(after: .milliseconds(100), report: nil)])
+        for _ in 0..<8 { _ = machine.connectionLost(reason: "refused") }
+        #expect(machine.connectionLost(reason: "other") == [.reconnect(after: .seconds(2), report: "other")])
+        _ = machine.listening()
+        #expect(machine.connectionLost(reason: "other") == [.reconnect(after: .milliseconds(50), report: "other")])
+    }
+
+    @Test func nothingIsReadOrSentWithoutAConnection() {
+        var machine = Machine()
+        machine.received("1|1000|user:1")
+        #expect(machine.inputRead(now: t0).isEmpty)
+        #expect(machine.flushed(now: t0).isEmpty)
+        #expect(machine.applied(batch: 0, now: t0).isEmpty)
+    }
+}
