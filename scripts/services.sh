@@ -88,14 +88,16 @@ start_postgres() {
     fi
     as_pg mkdir -p "$pg_sock"
     # Tuned for a disposable development and test server: durability off (fsync), speed on.
-    # wal_level=logical: the gateways stream invalidations from replication slots (one WAL
+    # wal_level=logical: the gateways may stream invalidations from replication slots (one WAL
     # sender and slot each); max_slot_wal_keep_size bounds what a forgotten slot can keep.
+    # QUICKSELL_PG_WAL_LEVEL=replica starts it as PostgreSQL comes out of the box (the gateway's
+    # auto source then listens for notifications); it applies when PostgreSQL (re)starts.
     # synchronous_commit stays on: logical decoding sees a commit once its WAL is flushed,
     # and with fsync off a flush is a plain write (asynchronous commit would delay every
     # invalidation by up to wal_writer_delay, 200 ms).
     as_pg "$QUICKSELL_PG_BIN/pg_ctl" -D "$pg_data" -l "$pg_dir/postgres.log" -w -t 60 start -o \
         "-p $QUICKSELL_PG_PORT -k $pg_sock -c listen_addresses=127.0.0.1 -c max_connections=300 \
-         -c wal_level=logical -c max_wal_senders=64 -c max_replication_slots=64 -c max_slot_wal_keep_size=1GB \
+         -c wal_level=$QUICKSELL_PG_WAL_LEVEL -c max_wal_senders=64 -c max_replication_slots=64 -c max_slot_wal_keep_size=1GB \
          -c fsync=off -c synchronous_commit=on -c full_page_writes=off -c timezone=UTC -c log_timezone=UTC \
          -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all" \
         >/dev/null || die "postgres did not start; see $pg_dir/postgres.log"
