@@ -138,4 +138,31 @@ import TestSupport
         }
         #expect(stale.isEmpty, "stale after switching from \(from) to \(to): \(stale.prefix(10))")
     }
+
+    @Test func gatewaysOnDifferentSourcesShareOneDatabase() async throws {
+        let streaming = try await GatewayHarness(
+            label: "mixed_wal", invalidation: InvalidationSettings(source: .wal, leaderboardIntervalSeconds: 0),
+            setUp: Fixtures.load)
+        let listening = try await GatewayHarness(
+            label: "mixed_notify", invalidation: InvalidationSettings(source: .notify, leaderboardIntervalSeconds: 0),
+            postgresURL: streaming.database.url)
+        defer {
+            Task {
+                await listening.stop()
+                await streaming.stop()
+            }
+        }
+        try await streaming.waitForListener()
+        try await listening.waitForListener()
+        #expect(try streaming.invalidationInfo()["invalidation_source"] == "wal")
+        #expect(try listening.invalidationInfo()["invalidation_source"] == "notify")
+        let clients = [try streaming.client(), try listening.client()]
+        for client in clients { _ = try client.command("GET", "listing:10") }
+        try streaming.database.connect().execute("UPDATE listings SET title = 'Both see it' WHERE id = 10")
+        for client in clients {
+            #expect(try await eventually(seconds: 1) {
+                try client.command("GET", "listing:10").string?.contains("Both see it") == true
+            })
+        }
+    }
 }
