@@ -68,24 +68,41 @@ package enum RedisScripts {
         return removed
         """)
 
+    /// The Lua test the flush scripts apply to each key SCAN found.
+    private static let canonicalFamilyKey = """
+    -- Only the family's canonical keys (ARGV[4] is its prefix, empty for a single-key family
+    -- that MATCH already named exactly): a shared Redis keeps other applications' keys.
+    local function canonical(key)
+      if ARGV[4] == '' then return true end
+      local id = string.match(key, '^' .. ARGV[4] .. ':([1-9]%d*)$')
+      return id ~= nil and (#id < 19 or (#id == 19 and id <= '9223372036854775807'))
+    end
+    """
+
     /// `scanUnlink` for a Redis Cluster node: one `UNLINK` per key, since a cluster refuses a
     /// command whose keys are in different slots (the node's keys span many).
     package static let scanUnlinkPerKey = ByteBuffer(string: """
+        \(canonicalFamilyKey)
         local step = redis.call('SCAN', ARGV[1], 'MATCH', ARGV[2], 'COUNT', ARGV[3])
         local keys = step[2]
         local removed = 0
         for i = 1, #keys do
-          removed = removed + redis.call('UNLINK', keys[i])
+          if canonical(keys[i]) then removed = removed + redis.call('UNLINK', keys[i]) end
         end
         return {step[1], removed}
         """)
 
-    /// One step of a family flush. ARGV: cursor, MATCH pattern, COUNT. Unlinks the keys
-    /// that step found; returns {next cursor, keys unlinked}. Each call is short (one
-    /// SCAN step), so Redis keeps serving everyone else between calls.
+    /// One step of a family flush. ARGV: cursor, MATCH pattern, COUNT, the family's key prefix
+    /// (empty for a leaderboard). Unlinks the family keys that step found; returns {next cursor,
+    /// keys unlinked}. Each call is short (one SCAN step), so Redis keeps serving everyone else
+    /// between calls.
     package static let scanUnlink = ByteBuffer(string: """
+        \(canonicalFamilyKey)
         local step = redis.call('SCAN', ARGV[1], 'MATCH', ARGV[2], 'COUNT', ARGV[3])
-        local keys = step[2]
+        local keys = {}
+        for _, key in ipairs(step[2]) do
+          if canonical(key) then keys[#keys + 1] = key end
+        end
         local removed = 0
         for i = 1, #keys, 500 do
           removed = removed + redis.call('UNLINK', unpack(keys, i, math.min(i + 499, #keys)))

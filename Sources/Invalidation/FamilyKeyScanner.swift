@@ -58,7 +58,8 @@ package struct FamilyKeyScanner: Sendable {
         // the keys never travel to the gateway (little work on the event loop, one round trip).
         let script = redis.isCluster ? RedisScripts.scanUnlinkPerKey : RedisScripts.scanUnlink
         let command = [ByteBuffer(string: "EVAL"), script, ByteBuffer(string: "0"),
-                       ByteBuffer(string: cursor), ByteBuffer(string: pattern), ByteBuffer(string: String(batchSize))]
+                       ByteBuffer(string: cursor), ByteBuffer(string: pattern), ByteBuffer(string: String(batchSize)),
+                       ByteBuffer(string: family?.hasID == true ? family?.rawValue ?? "" : "")]
         let started = NIODeadline.now()
         return redis.send(command, toNode: node, on: eventLoop).flatMap { reply in
             guard case .array(let parts) = reply, parts.count == 2,

@@ -52,6 +52,27 @@ import TestSupport
         #expect(readOnly.hasPrefix("READONLY"))
     }
 
+    /// A Redis shared with other applications keeps their keys: family flushes remove only
+    /// keys that parse as the family's canonical keys.
+    @Test func familyFlushesLeaveKeysThatAreNotFamilyKeys() async throws {
+        let harness = try await GatewayHarness(label: "op_planted", setUp: Fixtures.load)
+        defer { Task { await harness.stop() } }
+        let client = try harness.client()
+        let redis = try harness.directRedis()
+        let planted = ["user:canary", "user:1:extra", "user:session:abc", "user:01", "user:-1",
+                       "user:99999999999999999999", "listing:draft", "leaderboard:weekly:old"]
+        for key in planted { _ = try redis.command("SET", key, "theirs") }
+        _ = try client.command("MGET", "user:1", "user:2", "listing:10")
+        #expect(try await eventually(timeout: .seconds(3)) {
+            try redis.command("EXISTS", "user:1", "user:2", "listing:10") == .integer(3)
+        })
+        #expect(try client.command("QUICKSELL", "FLUSHFAMILY", "user") == .integer(2))
+        #expect(try redis.command("EXISTS", "user:1", "user:2") == .integer(0))
+        #expect(try client.command("QUICKSELL", "FLUSHALL") == .integer(1))
+        #expect(try redis.command("EXISTS", "listing:10") == .integer(0))
+        #expect(try redis.command(["EXISTS"] + planted) == .integer(Int64(planted.count)), "a flush removed another application's key")
+    }
+
     @Test func readOnlyUsersGetNoPermOnAdminCommands() async throws {
         let users = UserDirectory(requirePass: "rootpw", users: [("admin", "secret", .admin), ("api", "apipass", .read)])
         let harness = try await GatewayHarness(label: "op_roles", users: users, setUp: Fixtures.load)
