@@ -1,5 +1,5 @@
 import Foundation
-import Gateway
+@testable import Gateway
 import NIOCore
 import RESP
 import Testing
@@ -66,6 +66,32 @@ struct ServerBehaviourTests {
             try await Task.sleep(for: .milliseconds(1_500))
             #expect(!client.peerClosed)
             #expect(try client.command("PING") == .simpleString("PONG"))
+        }
+    }
+
+    @Test func repeatedWrongPasswordsAreCountedLoggedInAggregateAndCutOff() async throws {
+        let log = CapturedLog()
+        try await withGateway(users: UserDirectory(requirePass: "s3cret"), logger: log.logger()) { server in
+            let guesser = try RawClient(port: server.localPort)
+            // 1,000 guesses pipelined without reading; the server closes after the tenth.
+            for guess in 0..<1_000 {
+                do { try guesser.sendCommand(["AUTH", "guess-\(guess)"]) } catch { break }
+            }
+            let (bytes, closed) = guesser.readUntilClosed()
+            #expect(closed, "the guessing connection stayed open")
+            let answers = String(decoding: bytes, as: UTF8.self).components(separatedBy: "-WRONGPASS").count - 1
+            #expect(answers == AuthFailures.perConnectionLimit)
+
+            let client = try RawClient(port: server.localPort)
+            #expect(try client.command("HELLO", "3", "AUTH", "default", "nope")
+                    == .error("WRONGPASS invalid username-password pair or user is disabled."))
+            #expect(try client.command("AUTH", "s3cret") == .simpleString("OK"))
+            let info = try client.command("INFO", "stats").text ?? ""
+            #expect(info.contains("acl_access_denied_auth:\(AuthFailures.perConnectionLimit + 1)\r\n"), "\(info)")
+            let reports = log.messages.filter { $0 == "failed AUTH attempts" }
+            #expect(reports.count == 1, "one aggregate line per 10 s, got \(reports.count)")
+            #expect(log.messages.contains("closing a connection after repeated failed AUTH attempts"))
+            #expect(!log.messages.contains { $0.contains("guess-") || $0.contains("nope") })
         }
     }
 

@@ -75,6 +75,25 @@ extension CommandDispatcher {
         ]))
     }
 
+    /// Counts a `WRONGPASS` answer to `AUTH` or `HELLO … AUTH`; closes the connection once it
+    /// has failed `AuthFailures.perConnectionLimit` times.
+    func authenticationOutcome(_ outcome: CommandOutcome, _ arguments: [ByteBuffer], session: inout ClientSession)
+        -> CommandOutcome
+    {
+        guard case .reply(let reply) = outcome, reply == Replies.wrongPass else { return outcome }
+        session.failedAuths += 1
+        let user: String
+        if arguments[0].equalsIgnoringCase("auth") {
+            user = arguments.count == 3 ? arguments[1].text : UserDirectory.defaultUserName
+        } else {
+            let index = arguments.firstIndex { $0.equalsIgnoringCase("auth") }
+            user = index.flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1].text : nil } ?? "?"
+        }
+        let close = environment.authFailures.record(
+            user: String(user.prefix(64)), client: session.record.remoteAddress, failuresOnConnection: session.failedAuths)
+        return close ? .replyAndClose(reply) : outcome
+    }
+
     /// `AUTH [username] password`
     func auth(_ arguments: [ByteBuffer], session: inout ClientSession) -> RESPValue {
         let users = environment.configuration.users

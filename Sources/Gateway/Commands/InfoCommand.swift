@@ -56,6 +56,7 @@ extension CommandDispatcher {
                 ("rejected_connections", String(stats.totalRejectedConnections)),
                 ("total_error_replies", String(stats.totalErrorReplies)),
                 ("protocol_errors", String(stats.totalProtocolErrors)),
+                ("acl_access_denied_auth", String(stats.totalAuthFailures)),
                 ("keyspace_hits", String(environment.cache?.stats.totalHits ?? 0)),
                 ("keyspace_misses", String(environment.cache?.stats.totalMisses ?? 0)),
                 ("postgres_queries", String(environment.cache?.stats.totalQueries ?? 0)),

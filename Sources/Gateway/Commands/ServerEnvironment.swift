@@ -1,4 +1,5 @@
 import Invalidation
+import Logging
 import ReadThrough
 import RESP
 
@@ -20,6 +21,8 @@ final class ServerEnvironment: Sendable {
     let health: HealthMonitor?
     /// The operator commands (`QUICKSELL …`, `DEL`); nil without backends.
     let operations: OperatorService?
+    /// Failed authentication attempts, counted and logged.
+    let authFailures: AuthFailures
     let gatewayVersion = "0.1.0"
     /// The Redis version we announce in HELLO and INFO, for clients that check features.
     let compatibleRedisVersion = "7.2.0"
@@ -27,8 +30,9 @@ final class ServerEnvironment: Sendable {
     init(
         configuration: ServerConfiguration, registry: ClientRegistry, stats: ServerStats, boundPort: Int,
         cache: ReadThroughCache?, invalidation: InvalidationService? = nil, metrics: GatewayMetrics? = nil,
-        health: HealthMonitor? = nil
+        health: HealthMonitor? = nil, logger: Logger = Logger(label: "quicksell.gateway")
     ) {
+        self.authFailures = AuthFailures(stats: stats, logger: logger)
         self.metrics = metrics
         self.health = health
         self.cache = cache

@@ -21,6 +21,7 @@ struct MetricsCollector: Sendable {
         metrics.carry("quicksell_connections_total", total: stats.totalConnectionsReceived)
         metrics.carry("quicksell_rejected_connections_total", total: stats.totalRejectedConnections)
         metrics.carry("quicksell_protocol_errors_total", total: stats.totalProtocolErrors)
+        metrics.carry("quicksell_auth_failures_total", total: stats.totalAuthFailures)
         for family in KeyFamily.allCases {
             let counters = cache.stats[family]
             let labels = [("family", family.name)]

@@ -13,6 +13,8 @@ struct ClientSession {
     var transaction = TransactionStateMachine()
     /// `CLIENT REPLY` state.
     var replyMode = ReplyMode()
+    /// Failed authentication attempts on this connection.
+    var failedAuths = 0
 
     init(record: ClientRecord, requiresAuthentication: Bool) {
         self.record = record

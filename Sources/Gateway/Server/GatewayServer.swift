@@ -127,7 +127,7 @@ public final class GatewayServer: Service, Sendable, CustomStringConvertible {
         environmentBox.environment = ServerEnvironment(
             configuration: configuration, registry: registry, stats: stats, boundPort: localPort,
             cache: backends.cache, invalidation: backends.invalidation, metrics: backends.metrics,
-            health: backends.health)
+            health: backends.health, logger: logger)
         boundPort.store(localPort, ordering: .relaxed)
         listeningChannel.withLock { $0 = channel }
         logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(localPort)"])

@@ -9,6 +9,7 @@ public final class ServerStats: Sendable {
     let commandsProcessed = Atomic<Int>(0)
     let protocolErrors = Atomic<Int>(0)
     let errorReplies = Atomic<Int>(0)
+    let authFailures = Atomic<Int>(0)
 
     public init() {}
 
@@ -17,6 +18,7 @@ public final class ServerStats: Sendable {
     public var totalCommandsProcessed: Int { commandsProcessed.load(ordering: .relaxed) }
     public var totalProtocolErrors: Int { protocolErrors.load(ordering: .relaxed) }
     public var totalErrorReplies: Int { errorReplies.load(ordering: .relaxed) }
+    public var totalAuthFailures: Int { authFailures.load(ordering: .relaxed) }
 
     /// Whole seconds since the server started.
     public var uptimeSeconds: Int {

@@ -11,10 +11,12 @@ func withGateway<T>(
     maxClients: Int = 10_000,
     idleTimeoutSeconds: Int = 0,
     users: UserDirectory = UserDirectory(),
+    logger: Logger? = nil,
     _ body: (GatewayServer) async throws -> T
 ) async throws -> T {
-    var logger = Logger(label: "quicksell.gateway.test")
-    logger.logLevel = .critical
+    var quiet = Logger(label: "quicksell.gateway.test")
+    quiet.logLevel = .critical
+    let logger = logger ?? quiet
     let configuration = ServerConfiguration(
         host: "127.0.0.1", port: 0, eventLoopThreads: 2, maxClients: maxClients,
         idleTimeoutSeconds: idleTimeoutSeconds, users: users)
