@@ -90,6 +90,14 @@ struct GatewayCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "quicksell.gateway")
+        let exposed = flagsWithSecrets
+        if !exposed.isEmpty {
+            logger.warning("""
+                a password was given on the command line (\(exposed.joined(separator: ", "))): every local user can \
+                read it in /proc/\(ProcessInfo.processInfo.processIdentifier)/cmdline; give it in the configuration \
+                file or a QUICKSELL_* environment variable instead (README, Configuration)
+                """)
+        }
         let gateway: Gateway
         do {
             // SIGTERM / SIGINT: stop accepting, answer what was read, close the backends, exit 0.
@@ -106,6 +114,28 @@ struct GatewayCommand: AsyncParsableCommand {
         lines += "try: redis-cli -p \(gateway.port) GET user:1\n"
         FileHandle.standardOutput.write(Data(lines.utf8))
         try await gateway.waitUntilStopped()
+    }
+
+    /// The flags whose value holds a password (readable by every local user in the process's
+    /// command line).
+    private var flagsWithSecrets: [String] {
+        var names: [String] = []
+        if let requirePass, !requirePass.isEmpty { names.append("--requirepass") }
+        let urls = [("--redis-url", redisURL), ("--postgres-url", postgresURL), ("--redis-cluster-nodes", redisClusterNodes)]
+        for case let (flag, value?) in urls where Self.holdsPassword(value) { names.append(flag) }
+        return names
+    }
+
+    /// `scheme://user:password@host…`, `scheme://:password@host…` or a `password=` parameter,
+    /// in any of comma-separated URLs.
+    static func holdsPassword(_ urls: String) -> Bool {
+        urls.split(separator: ",").contains { url in
+            if url.contains("password=") { return true }
+            guard let scheme = url.range(of: "://") else { return false }
+            let rest = url[scheme.upperBound...]
+            guard let at = rest.firstIndex(of: "@") else { return false }
+            return rest[..<at].contains(":")
+        }
     }
 
     /// Flags given on the command line, as configuration keys.

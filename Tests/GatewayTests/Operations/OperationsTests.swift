@@ -77,6 +77,19 @@ import Glibc
         #expect(try harness.client().command("GET", "user:1").string != nil)
     }
 
+    @Test func aPasswordOnTheCommandLineIsWarnedAboutWithoutBeingLogged() async throws {
+        let database = try TestDatabase(label: "ops_argv")
+        defer { database.drop() }
+        let redisDatabase = RedisDatabases.next()
+        let gateway = try await GatewayProcess(arguments: [
+            "--redis-url", try TestEnvironment.redisURL() + "/\(redisDatabase)", "--postgres-url", database.url,
+            "--requirepass", "argv-secret-42",
+        ])
+        let result = await gateway.stop()
+        #expect(result.stderr.contains("a password was given on the command line (--requirepass)"), "\(result.stderr)")
+        #expect(!result.stderr.contains("argv-secret-42") && !result.stdout.contains("argv-secret-42"))
+    }
+
     @Test func sigtermDuringAPipelinedBurstAnswersEveryRequestReadAndExitsZero() async throws {
         let database = try TestDatabase(label: "ops_sigterm")
         defer { database.drop() }
