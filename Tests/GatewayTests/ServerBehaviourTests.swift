@@ -59,6 +59,33 @@ struct ServerBehaviourTests {
         }
     }
 
+    /// Slowloris: 200 connections trickling one byte of a GET every 300 ms are closed by the
+    /// request deadline, while a client pipelining whole requests without pause and a plain
+    /// client keep being served.
+    @Test func trickledRequestsAreClosedByTheRequestDeadlineAndOthersAreUnaffected() async throws {
+        try await withGateway(requestTimeoutSeconds: 1) { server in
+            let request = Array("*2\r\n$4\r\nECHO\r\n$5\r\nhello\r\n".utf8)
+            let trickling = try (0..<200).map { _ in try RawClient(port: server.localPort) }
+            let pipeliner = try RawClient(port: server.localPort)
+            let plain = try RawClient(port: server.localPort)
+            let started = ContinuousClock.now
+            var sent = 0
+            while ContinuousClock.now - started < .seconds(2.5) {
+                for client in trickling where sent < request.count - 1 { try? client.send([request[sent]]) }
+                sent += 1
+                // Whole requests split across writes: the read ends mid-request every time.
+                try pipeliner.send(request + request[..<7])
+                try pipeliner.send(Array(request[7...]))
+                #expect(try plain.command("PING") == .simpleString("PONG"))
+                try await Task.sleep(for: .milliseconds(300))
+            }
+            let stillOpen = trickling.filter { !$0.peerClosed }.count
+            #expect(stillOpen == 0, "\(stillOpen) trickling connections open")
+            #expect(!pipeliner.peerClosed, "a client sending whole requests was cut")
+            #expect(try plain.command("INFO", "stats").text?.contains("request_timeouts:200\r\n") == true)
+        }
+    }
+
     @Test func idleTimeoutZeroNeverClosesAClient() async throws {
         try await withGateway(idleTimeoutSeconds: 0) { server in
             let client = try RawClient(port: server.localPort)

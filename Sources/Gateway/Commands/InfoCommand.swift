@@ -57,6 +57,7 @@ extension CommandDispatcher {
                 ("total_error_replies", String(stats.totalErrorReplies)),
                 ("protocol_errors", String(stats.totalProtocolErrors)),
                 ("acl_access_denied_auth", String(stats.totalAuthFailures)),
+                ("request_timeouts", String(stats.totalRequestTimeouts)),
                 ("keyspace_hits", String(environment.cache?.stats.totalHits ?? 0)),
                 ("keyspace_misses", String(environment.cache?.stats.totalMisses ?? 0)),
                 ("postgres_queries", String(environment.cache?.stats.totalQueries ?? 0)),

@@ -71,6 +71,8 @@ private struct Values {
             eventLoopThreads: threads == 0 ? ServerConfiguration.defaultEventLoopThreads() : threads,
             maxClients: try int("server.max_clients", default: defaults.server.maxClients, range: 1...1_000_000),
             idleTimeoutSeconds: try int("server.idle_timeout_seconds", default: 0, range: 0...(365 * 86_400)),
+            requestTimeoutSeconds: try int("server.request_timeout_seconds", default: defaults.server.requestTimeoutSeconds,
+                                           range: 0...86_400),
             limits: limits,
             users: UserDirectory(requirePass: password.isEmpty ? nil : password, users: users))
 

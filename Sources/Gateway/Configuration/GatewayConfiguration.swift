@@ -57,6 +57,7 @@ public struct GatewayConfiguration: Sendable {
             ("server.threads", String(server.eventLoopThreads)),
             ("server.max_clients", String(server.maxClients)),
             ("server.idle_timeout_seconds", String(server.idleTimeoutSeconds)),
+            ("server.request_timeout_seconds", String(server.requestTimeoutSeconds)),
             ("server.requirepass", server.users.defaultUserHasPassword ? "********" : "(none)"),
             ("server.users", server.users.userRoles.isEmpty ? "(none)" : server.users.userRoles.joined(separator: ",")),
             ("limits.max_bulk_length", String(server.limits.maxBulkLength)),

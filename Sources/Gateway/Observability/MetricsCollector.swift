@@ -22,6 +22,7 @@ struct MetricsCollector: Sendable {
         metrics.carry("quicksell_rejected_connections_total", total: stats.totalRejectedConnections)
         metrics.carry("quicksell_protocol_errors_total", total: stats.totalProtocolErrors)
         metrics.carry("quicksell_auth_failures_total", total: stats.totalAuthFailures)
+        metrics.carry("quicksell_request_timeouts_total", total: stats.totalRequestTimeouts)
         for family in KeyFamily.allCases {
             let counters = cache.stats[family]
             let labels = [("family", family.name)]

@@ -37,6 +37,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
     private var context: ChannelHandlerContext?
     private var decoder: RESPRequestDecoder
     private var cumulation = ReceiveCumulation()
+    /// nil when `server.request_timeout_seconds` is 0.
+    private var requestDeadline: RequestDeadline?
 
     /// Replies ready to write at the next flush.
     private var output: ByteBuffer?
@@ -55,6 +57,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
         self.decoder = RESPRequestDecoder(limits: dispatcher.environment.configuration.limits)
         self.registry = registry
         self.state = ClientConnectionStateMachine(maxPendingReplies: maxPendingReplies)
+        let requestTimeout = dispatcher.environment.configuration.requestTimeoutSeconds
+        self.requestDeadline = requestTimeout > 0 ? RequestDeadline(limit: .seconds(Int64(requestTimeout))) : nil
         self.session = ClientSession(
             record: record,
             requiresAuthentication: dispatcher.environment.configuration.users.requiresAuthentication)
@@ -80,8 +84,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
         session.record.update { $0.lastInteraction = .now }  // once per read, not per command
         // Requests that arrived in one read are timed from that read.
         let started = dispatcher.environment.metrics == nil ? nil : NIODeadline.now()
+        var completed = false
         do {
             while state.acceptsRequests, let decoded = try decoder.decodeNext(buffer: &buffer) {
+                completed = true
                 run(decoded, started: started, context: context)
             }
         } catch {
@@ -89,6 +95,29 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
             return
         }
         cumulation.keep(state.acceptsRequests ? buffer : ByteBuffer())
+        if requestDeadline != nil {
+            let partial = state.acceptsRequests && buffer.readableBytes > 0
+            perform(requestDeadline?.read(completedRequests: completed, partialRemains: partial, now: started ?? .now()),
+                    context: context)
+        }
+    }
+
+    // MARK: - Request deadline
+
+    private func perform(_ action: RequestDeadline.Action?, context: ChannelHandlerContext) {
+        switch action {
+        case .schedule(let deadline)?:
+            context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+                guard let context = self.context else { return }
+                perform(requestDeadline?.timerFired(now: .now()), context: context)
+            }
+        case .close?:
+            // As the idle timeout: Redis closes silently.
+            dispatcher.environment.stats.requestTimeouts.add(1, ordering: .relaxed)
+            context.close(promise: nil)
+        case .none?, nil:
+            break
+        }
     }
 
     private func run(_ decoded: DecodedRequest, started: NIODeadline?, context: ChannelHandlerContext) {

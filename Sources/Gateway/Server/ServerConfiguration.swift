@@ -17,6 +17,8 @@ public struct ServerConfiguration: Sendable {
     public var maxClients: Int
     /// Seconds of inactivity after which a client is disconnected; 0 = never.
     public var idleTimeoutSeconds: Int
+    /// Seconds a request may take to arrive once its first byte has; 0 = no limit.
+    public var requestTimeoutSeconds: Int
     /// Protocol limits applied to every request.
     public var limits: RESPLimits
     /// Pipelined requests awaiting a backend reply per connection before reading pauses.
@@ -30,6 +32,7 @@ public struct ServerConfiguration: Sendable {
         eventLoopThreads: Int = ServerConfiguration.defaultEventLoopThreads(),
         maxClients: Int = 10_000,
         idleTimeoutSeconds: Int = 0,
+        requestTimeoutSeconds: Int = 10,
         limits: RESPLimits = .default,
         maxPendingRepliesPerClient: Int = 1024,
         users: UserDirectory = UserDirectory()
@@ -39,6 +42,7 @@ public struct ServerConfiguration: Sendable {
         self.eventLoopThreads = eventLoopThreads
         self.maxClients = maxClients
         self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.requestTimeoutSeconds = requestTimeoutSeconds
         self.limits = limits
         self.maxPendingRepliesPerClient = maxPendingRepliesPerClient
         self.users = users

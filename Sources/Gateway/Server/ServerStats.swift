@@ -10,6 +10,7 @@ public final class ServerStats: Sendable {
     let protocolErrors = Atomic<Int>(0)
     let errorReplies = Atomic<Int>(0)
     let authFailures = Atomic<Int>(0)
+    let requestTimeouts = Atomic<Int>(0)
 
     public init() {}
 
@@ -19,6 +20,7 @@ public final class ServerStats: Sendable {
     public var totalProtocolErrors: Int { protocolErrors.load(ordering: .relaxed) }
     public var totalErrorReplies: Int { errorReplies.load(ordering: .relaxed) }
     public var totalAuthFailures: Int { authFailures.load(ordering: .relaxed) }
+    public var totalRequestTimeouts: Int { requestTimeouts.load(ordering: .relaxed) }
 
     /// Whole seconds since the server started.
     public var uptimeSeconds: Int {

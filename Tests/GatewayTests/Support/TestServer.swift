@@ -10,6 +10,7 @@ import TestSupport
 func withGateway<T>(
     maxClients: Int = 10_000,
     idleTimeoutSeconds: Int = 0,
+    requestTimeoutSeconds: Int = 10,
     users: UserDirectory = UserDirectory(),
     logger: Logger? = nil,
     _ body: (GatewayServer) async throws -> T
@@ -19,7 +20,7 @@ func withGateway<T>(
     let logger = logger ?? quiet
     let configuration = ServerConfiguration(
         host: "127.0.0.1", port: 0, eventLoopThreads: 2, maxClients: maxClients,
-        idleTimeoutSeconds: idleTimeoutSeconds, users: users)
+        idleTimeoutSeconds: idleTimeoutSeconds, requestTimeoutSeconds: requestTimeoutSeconds, users: users)
     let server = try await GatewayServer.start(configuration: configuration, logger: logger)
     do {
         let result = try await body(server)
