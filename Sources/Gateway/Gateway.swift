@@ -116,6 +116,8 @@ public final class Gateway: Sendable {
                 pool: pool, invalidation: invalidation, health: health)
             endpoints = HTTPEndpoints(
                 host: configuration.metricsHost, port: metricsPort, group: group, collector: collector, health: health,
+                limits: HTTPEndpoints.Limits(maxConnections: configuration.metricsMaxConnections,
+                                             requestTimeout: .seconds(Int64(configuration.metricsRequestTimeoutSeconds))),
                 logger: logger)
         }
 

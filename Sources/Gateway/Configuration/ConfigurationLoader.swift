@@ -144,6 +144,10 @@ private struct Values {
             drainTimeoutSeconds: try int("server.drain_timeout_seconds", default: 10, range: 0...3_600),
             logLevel: level)
         configuration.redisClusterNodes = clusterNodes
+        configuration.metricsMaxConnections = try int("metrics.max_connections", default: defaults.metricsMaxConnections,
+                                                      range: 1...100_000)
+        configuration.metricsRequestTimeoutSeconds = try int("metrics.request_timeout_seconds",
+                                                             default: defaults.metricsRequestTimeoutSeconds, range: 1...3_600)
         return configuration
     }
 

@@ -19,6 +19,10 @@ public struct GatewayConfiguration: Sendable {
     /// Address and port of `/metrics`, `/healthz`, `/readyz`; nil port = off.
     public var metricsHost: String
     public var metricsPort: Int?
+    /// The metrics port's limits: connections at once, and how long a connection may take to
+    /// send a whole request (after connecting or after its previous response).
+    public var metricsMaxConnections = 64
+    public var metricsRequestTimeoutSeconds = 10
     /// How long a graceful shutdown waits for clients to receive what they asked for.
     public var drainTimeoutSeconds: Int
     public var logLevel: String
@@ -90,6 +94,8 @@ public struct GatewayConfiguration: Sendable {
             ("metrics.enabled", metricsPort == nil ? "false" : "true"),
             ("metrics.host", metricsHost),
             ("metrics.port", metricsPort.map(String.init) ?? "(off)"),
+            ("metrics.max_connections", String(metricsMaxConnections)),
+            ("metrics.request_timeout_seconds", String(metricsRequestTimeoutSeconds)),
             ("server.drain_timeout_seconds", String(drainTimeoutSeconds)),
             ("log.level", logLevel),
         ]

@@ -10,13 +10,29 @@ import Synchronization
 /// process is alive) and `/readyz` (Redis and PostgreSQL reachable, listener connected;
 /// 503 with a JSON body naming what is down). Separate from the Redis port on purpose.
 ///
-/// A `Service`: listens from its start until graceful shutdown.
+/// A `Service`: listens from its start until graceful shutdown. Bounded, so that idle or
+/// trickling connections cannot use up the descriptors the Redis port needs: at most
+/// `maxConnections` at once (more are closed on accept), each closed unless it sends a whole
+/// request within `requestTimeout` of connecting or of its previous response.
 public final class HTTPEndpoints: Service, Sendable, CustomStringConvertible {
+    public struct Limits: Sendable {
+        public var maxConnections: Int
+        public var requestTimeout: TimeAmount
+
+        public init(maxConnections: Int = 64, requestTimeout: TimeAmount = .seconds(10)) {
+            self.maxConnections = maxConnections
+            self.requestTimeout = requestTimeout
+        }
+    }
+
     private let host: String
     private let requestedPort: Int
     private let group: any EventLoopGroup
     private let routes: Routes
     private let logger: Logger
+    private let limits: Limits
+    private let openConnections = Atomic<Int>(0)
+    private let refusedConnections = Atomic<Int>(0)
     /// Set with the bound port once the port is open, or with why it could not be opened.
     let listening = StartupEvent<Int>()
     private let boundPort = Atomic<Int>(0)
@@ -26,8 +42,12 @@ public final class HTTPEndpoints: Service, Sendable, CustomStringConvertible {
     /// The port actually bound (0 until then); differs from the configuration's when that was 0.
     public var port: Int { boundPort.load(ordering: .relaxed) }
 
+    /// Connections closed on accept because `maxConnections` were open.
+    public var refused: Int { refusedConnections.load(ordering: .relaxed) }
+
     init(host: String, port: Int, group: any EventLoopGroup, collector: MetricsCollector, health: HealthMonitor,
-         logger: Logger) {
+         limits: Limits = Limits(), logger: Logger) {
+        self.limits = limits
         self.host = host
         self.requestedPort = port
         self.group = group
@@ -42,14 +62,20 @@ public final class HTTPEndpoints: Service, Sendable, CustomStringConvertible {
     }
 
     private func bind() async throws -> any Channel {
-        let routes = self.routes
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
+            .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    guard openConnections.wrappingAdd(1, ordering: .relaxed).newValue <= limits.maxConnections else {
+                        openConnections.wrappingSubtract(1, ordering: .relaxed)
+                        refusedConnections.wrappingAdd(1, ordering: .relaxed)
+                        channel.close(promise: nil)
+                        return
+                    }
+                    channel.closeFuture.whenComplete { [self] _ in openConnections.wrappingSubtract(1, ordering: .relaxed) }
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.configureHTTPServerPipeline()
-                    try pipeline.addHandler(HTTPRouteHandler(routes: routes))
+                    try pipeline.addHandler(HTTPRouteHandler(routes: routes, requestTimeout: limits.requestTimeout))
                 }
             }
         let channel: any Channel
@@ -100,11 +126,29 @@ final class HTTPRouteHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let routes: Routes
+    private let requestTimeout: TimeAmount
     private var path = "/"
     private var keepAlive = true
+    /// Closes the connection unless a whole request arrives first.
+    private var deadline: Scheduled<Void>?
 
-    init(routes: Routes) {
+    init(routes: Routes, requestTimeout: TimeAmount) {
         self.routes = routes
+        self.requestTimeout = requestTimeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        armDeadline(context: context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+    }
+
+    private func armDeadline(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        let channel = context.channel
+        deadline = context.eventLoop.scheduleTask(in: requestTimeout) { channel.close(promise: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -115,6 +159,7 @@ final class HTTPRouteHandler: ChannelInboundHandler {
         case .body:
             break
         case .end:
+            armDeadline(context: context)
             let (status, contentType, body) = routes.respond(to: path)
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: contentType)
