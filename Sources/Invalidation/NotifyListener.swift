@@ -130,8 +130,8 @@ public final class NotifyListener: SourceListener {
     private struct Session {
         let listener: NotifyListener
         let connection: PostgresConnection
-        /// Redis's answer to the batch on its way.
-        private var outcome: (batch: Int, result: BlockingOutcome<Void>)?
+        /// Redis's answers to the batches on their way, by batch number.
+        private var outcomes: [Int: BlockingOutcome<Void>] = [:]
 
         init(listener: NotifyListener, connection: PostgresConnection) {
             self.listener = listener
@@ -147,7 +147,7 @@ public final class NotifyListener: SourceListener {
                     machine.received(notification.payload)
                 }
                 try perform(machine.inputRead(now: .now), &machine)
-                try perform(collectAnswer(&machine), &machine)
+                try perform(collectAnswers(&machine), &machine)
                 try perform(machine.timePassed(now: .now), &machine)
             }
         }
@@ -175,12 +175,12 @@ public final class NotifyListener: SourceListener {
                     listener.state.withLock { $0.messagesReceived += count }
                 case .apply(let batch, let writes):
                     guard !listener.stopping.load(ordering: .relaxed) else { throw InvalidationError.stopping }
-                    outcome = (batch, BlockingOutcome(listener.invalidator.apply(writes)))
+                    outcomes[batch] = BlockingOutcome(listener.invalidator.apply(writes))
                 case .flushFamilies(let batch, let families):
                     guard !listener.stopping.load(ordering: .relaxed) else { throw InvalidationError.stopping }
                     listener.logger.info("invalidation: a statement wrote too many keys to list; flushing their families",
                                          metadata: ["families": "\(families.map(\.name).sorted())"])
-                    outcome = (batch, BlockingOutcome(listener.invalidator.flushFamilies(families).map { _ in }))
+                    outcomes[batch] = BlockingOutcome(listener.invalidator.flushFamilies(families).map { _ in })
                 case .abandon(let reason):
                     throw StreamAbandoned(description: reason)
                 case .reconnect:
@@ -189,13 +189,17 @@ public final class NotifyListener: SourceListener {
             }
         }
 
-        private mutating func collectAnswer(_ machine: inout NotifyListenerStateMachine) -> [NotifyListenerStateMachine.Action] {
-            guard let (batch, pending) = outcome, let result = pending.result else { return [] }
-            outcome = nil
-            switch result {
-            case .success: return machine.applied(batch: batch, now: .now)
-            case .failure(let error): return machine.failed(batch: batch, reason: "\(error)")
+        private mutating func collectAnswers(_ machine: inout NotifyListenerStateMachine) -> [NotifyListenerStateMachine.Action] {
+            var actions: [NotifyListenerStateMachine.Action] = []
+            for (batch, outcome) in outcomes {
+                guard let result = outcome.result else { continue }
+                outcomes[batch] = nil
+                switch result {
+                case .success: actions += machine.applied(batch: batch, now: .now)
+                case .failure(let error): actions += machine.failed(batch: batch, reason: "\(error)")
+                }
             }
+            return actions
         }
 
         private func waitForInput(timeoutMilliseconds: Int32) throws -> Bool {

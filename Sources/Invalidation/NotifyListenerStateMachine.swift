@@ -14,6 +14,12 @@ package struct NotifyListenerStateMachine {
     package struct Limits: Sendable {
         /// Keys sent in one apply at most (the rest go in the next).
         package var keysPerApply = 20_000
+        /// Batches on their way to Redis at once: a notification arriving while one is applied
+        /// goes out at once instead of waiting a round trip (unlinking is idempotent and the
+        /// writers are recorded per key, so their order does not matter).
+        package var appliesInFlight = 8
+        /// Keys on their way to Redis at once (a batch goes whatever its size when none is).
+        package var keysInFlight = 20_000
         /// How long one apply may take before the connection is given up.
         package var applyTimeLimit: Duration = .seconds(15)
         /// The first wait before reconnecting, doubled after each failure up to the second.
@@ -52,7 +58,9 @@ package struct NotifyListenerStateMachine {
         var families: Set<KeyFamily> = []
         var messages = 0
         var malformed: [String] = []
-        var inFlight: (batch: Int, sentAt: Instant)?
+        /// Batches on their way: when each was sent, and its keys.
+        var inFlight: [Int: (sentAt: Instant, keys: Int)] = [:]
+        var keysInFlight: Int { inFlight.values.reduce(0) { $0 + $1.keys } }
     }
 
     private let limits: Limits
@@ -136,36 +144,43 @@ package struct NotifyListenerStateMachine {
         return actions
     }
 
-    /// One batch at a time: what arrives meanwhile makes the next batch bigger, not a queue.
+    /// Sends what waits while there are places (`appliesInFlight`, `keysInFlight`); what
+    /// arrives while every place is taken makes the next batch bigger, not a queue.
     private mutating func send(_ session: inout Session, now: Instant, into actions: inout [Action]) {
-        guard session.caughtUp, session.inFlight == nil else { return }
-        if !session.families.isEmpty {
-            actions.append(.flushFamilies(batch: nextBatch, families: session.families))
-            session.families = []
-        } else if !session.writes.isEmpty {
-            var keys = 0
-            var count = 0
-            while count < session.writes.count && (count == 0 || keys + session.writes[count].keys.count <= limits.keysPerApply) {
-                keys += session.writes[count].keys.count
-                count += 1
+        guard session.caughtUp else { return }
+        while session.inFlight.count < limits.appliesInFlight {
+            if !session.families.isEmpty {
+                actions.append(.flushFamilies(batch: nextBatch, families: session.families))
+                session.families = []
+                session.inFlight[nextBatch] = (now, 0)
+            } else if !session.writes.isEmpty {
+                let room = session.inFlight.isEmpty ? limits.keysPerApply
+                    : min(limits.keysPerApply, limits.keysInFlight - session.keysInFlight)
+                var keys = 0
+                var count = 0
+                while count < session.writes.count && (count == 0 || keys + session.writes[count].keys.count <= room) {
+                    keys += session.writes[count].keys.count
+                    count += 1
+                }
+                guard session.inFlight.isEmpty || keys <= room else { return }
+                actions.append(.apply(batch: nextBatch, writes: Array(session.writes.prefix(count))))
+                session.writes.removeFirst(count)
+                session.inFlight[nextBatch] = (now, keys)
+            } else {
+                return
             }
-            actions.append(.apply(batch: nextBatch, writes: Array(session.writes.prefix(count))))
-            session.writes.removeFirst(count)
-        } else {
-            return
+            nextBatch += 1
         }
-        session.inFlight = (nextBatch, now)
-        nextBatch += 1
     }
 
     // MARK: - Redis's answers
 
-    /// Redis applied `batch`: send what waited behind it.
+    /// Redis applied `batch`: send what waited for a place.
     package mutating func applied(batch: Int, now: Instant) -> [Action] {
-        guard var session, session.inFlight?.batch == batch else { return [] }
+        guard var session, session.inFlight[batch] != nil else { return [] }
         self.session = nil
         defer { self.session = session }
-        session.inFlight = nil
+        session.inFlight[batch] = nil
         var actions: [Action] = []
         send(&session, now: now, into: &actions)
         return actions
@@ -173,16 +188,18 @@ package struct NotifyListenerStateMachine {
 
     /// Redis did not apply `batch`: its keys may still be cached; reconnect (and flush).
     package func failed(batch: Int, reason: String) -> [Action] {
-        guard let session, session.inFlight?.batch == batch else { return [] }
+        guard let session, session.inFlight[batch] != nil else { return [] }
         return [.abandon(reason: reason)]
     }
 
-    /// Whether a batch is on its way (the listener then looks for its answer often).
-    package var hasApplyInFlight: Bool { session?.inFlight != nil }
+    /// Whether batches are on their way (the listener then looks for their answers often).
+    package var hasApplyInFlight: Bool { !(session?.inFlight.isEmpty ?? true) }
 
     /// Time passed: gives up on an apply past its limit.
     package func timePassed(now: Instant) -> [Action] {
-        guard let inFlight = session?.inFlight, now > inFlight.sentAt + limits.applyTimeLimit else { return [] }
+        guard let oldest = session?.inFlight.values.map(\.sentAt).min(), now > oldest + limits.applyTimeLimit else {
+            return []
+        }
         return [.abandon(reason: InvalidationError.timedOut.description)]
     }
 }

@@ -35,39 +35,55 @@ import Testing
                           .flushAll(reason: "the listener reconnected: notifications sent while it was away are lost")])
     }
 
-    @Test func oneBatchAtATimeAndWhatArrivesMeanwhileMakesTheNextOneBigger() {
+    @Test func whatArrivesWhileABatchIsOnItsWayGoesOutAtOnce() {
         var machine = caughtUp()
         machine.received("1|1000|user:1")
         #expect(machine.inputRead(now: t0) == [.countMessages(1), .apply(batch: 0, writes: [write(1, "user:1")])])
         #expect(machine.hasApplyInFlight)
         machine.received("2|1000|user:2")
         machine.received("3|1000|listing:3,marketplace_listings:3")
-        #expect(machine.inputRead(now: t0) == [.countMessages(2)])
-        #expect(machine.applied(batch: 0, now: t0)
-                == [.apply(batch: 1, writes: [write(2, "user:2"), write(3, "listing:3", "marketplace_listings:3")])])
+        #expect(machine.inputRead(now: t0)
+                == [.countMessages(2), .apply(batch: 1, writes: [write(2, "user:2"), write(3, "listing:3", "marketplace_listings:3")])])
         #expect(machine.applied(batch: 1, now: t0).isEmpty)
+        #expect(machine.hasApplyInFlight)
+        #expect(machine.applied(batch: 0, now: t0).isEmpty)
         #expect(!machine.hasApplyInFlight)
     }
 
-    @Test func aBatchIsCutAtTheKeyLimit() {
+    @Test func withEveryPlaceTakenWhatArrivesMakesTheNextBatchBigger() {
+        var limits = Machine.Limits()
+        limits.appliesInFlight = 1
+        var machine = caughtUp(limits: limits)
+        machine.received("1|1000|user:1")
+        _ = machine.inputRead(now: t0)
+        machine.received("2|1000|user:2")
+        machine.received("3|1000|user:3")
+        #expect(machine.inputRead(now: t0) == [.countMessages(2)])
+        #expect(machine.applied(batch: 0, now: t0) == [.apply(batch: 1, writes: [write(2, "user:2"), write(3, "user:3")])])
+    }
+
+    @Test func batchesAreCutAtTheKeyLimitsPerApplyAndInFlight() {
         var limits = Machine.Limits()
         limits.keysPerApply = 3
+        limits.keysInFlight = 4
         var machine = caughtUp(limits: limits)
         machine.received("1|1000|user:1,user:2")
         machine.received("2|1000|user:3,user:4")
-        #expect(machine.inputRead(now: t0) == [.countMessages(2), .apply(batch: 0, writes: [write(1, "user:1", "user:2")])])
-        #expect(machine.applied(batch: 0, now: t0) == [.apply(batch: 1, writes: [write(2, "user:3", "user:4")])])
+        machine.received("3|1000|user:5")
+        #expect(machine.inputRead(now: t0) == [.countMessages(3), .apply(batch: 0, writes: [write(1, "user:1", "user:2")]),
+                                               .apply(batch: 1, writes: [write(2, "user:3", "user:4")])])
+        #expect(machine.applied(batch: 0, now: t0) == [.apply(batch: 2, writes: [write(3, "user:5")])])
     }
 
     @Test func familiesGoFirstAndAMalformedPayloadFlushesEveryFamily() {
         var machine = caughtUp()
         machine.received("1|1000|*user")
         machine.received("2|1000|listing:1")
-        #expect(machine.inputRead(now: t0) == [.countMessages(2), .flushFamilies(batch: 0, families: [.user])])
-        #expect(machine.applied(batch: 0, now: t0) == [.apply(batch: 1, writes: [write(2, "listing:1")])])
+        #expect(machine.inputRead(now: t0) == [.countMessages(2), .flushFamilies(batch: 0, families: [.user]),
+                                               .apply(batch: 1, writes: [write(2, "listing:1")])])
         machine.received("garbage")
-        #expect(machine.inputRead(now: t0) == [.logMalformed("garbage"), .countMessages(1)])
-        #expect(machine.applied(batch: 1, now: t0) == [.flushFamilies(batch: 2, families: Set(KeyFamily.allCases))])
+        #expect(machine.inputRead(now: t0) == [.logMalformed("garbage"), .countMessages(1),
+                                               .flushFamilies(batch: 2, families: Set(KeyFamily.allCases))])
     }
 
     @Test func aFailedOrSlowApplyGivesUpTheConnectionWhichBringsTheFlushAgain() {
@@ -78,6 +94,8 @@ import Testing
         #expect(machine.failed(batch: 0, reason: "NOSCRIPT") == [.abandon(reason: "NOSCRIPT")])
         #expect(machine.timePassed(now: t0 + .seconds(14)).isEmpty)
         #expect(machine.timePassed(now: t0 + .seconds(16)) == [.abandon(reason: InvalidationError.timedOut.description)])
+        #expect(machine.applied(batch: 0, now: t0).isEmpty)
+        #expect(machine.timePassed(now: t0 + .seconds(60)).isEmpty, "nothing on its way, nothing late")
     }
 
     @Test func reconnectionsBackOffAndTheSameErrorIsReportedOnce() {
