@@ -20,6 +20,8 @@ public final class InvalidationListener: SourceListener {
     let url: String
     let invalidator: Invalidator
     let slot: ReplicationSlot
+    /// The WAL the slot holds back, read by the health monitor (not by this thread).
+    private let retention: SlotRetention
     let logger: Logger
     let state = Mutex(ListenerStatus())
     let stopping = Atomic<Bool>(false)
@@ -33,10 +35,12 @@ public final class InvalidationListener: SourceListener {
     /// The longest `start()` waits for the first catch-up.
     private let startTimeout: Duration = .seconds(5)
 
-    package init(url: String, invalidator: Invalidator, settings: InvalidationSettings, logger: Logger) {
+    package init(url: String, invalidator: Invalidator, settings: InvalidationSettings, retention: SlotRetention,
+                 logger: Logger) {
         self.url = url
         self.invalidator = invalidator
         self.slot = ReplicationSlot(name: settings.replicationSlot)
+        self.retention = retention
         self.logger = logger
     }
 
@@ -45,7 +49,8 @@ public final class InvalidationListener: SourceListener {
     package var catchingUpProblem: String { "replaying the writes kept in its replication slot" }
 
     package var sourceInfoLines: [(String, String)] {
-        [("replication_slot", slot.name), ("replication_confirmed_lsn", status.confirmedPositionText)]
+        [("replication_slot", slot.name), ("replication_confirmed_lsn", status.confirmedPositionText),
+         ("replication_slot_retained_bytes", retention.retainedBytes.map { String($0) } ?? "")]
     }
 
     /// Starts the thread; returns once its first connection has replayed what the slot held

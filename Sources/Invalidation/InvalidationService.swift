@@ -16,6 +16,8 @@ public final class InvalidationService: Sendable {
     private let postgresURL: String
     private let settings: InvalidationSettings
     private let logger: Logger
+    /// The WAL the slot holds back (read only while the source is wal).
+    private let retention: SlotRetention
     private let running = Mutex<(choice: SourceSelection.Choice, listener: any SourceListener)?>(nil)
 
     package init(postgresURL: String, redis: RedisClient, target: any InvalidationTarget, settings: InvalidationSettings,
@@ -27,6 +29,8 @@ public final class InvalidationService: Sendable {
         self.postgresURL = postgresURL
         self.settings = settings
         self.logger = logger
+        retention = SlotRetention(slot: settings.replicationSlot, warningBytes: settings.slotRetainedWarningBytes,
+                                  logger: logger)
     }
 
     /// Chooses the source, logs the choice in one line, starts its listener and returns once
@@ -36,7 +40,8 @@ public final class InvalidationService: Sendable {
         let choice = try await Self.choose(settings: settings, url: postgresURL)
         logger.notice("invalidation source: \(choice.source) (\(choice.reason))")
         let listener: any SourceListener = switch choice.source {
-        case .wal: InvalidationListener(url: postgresURL, invalidator: invalidator, settings: settings, logger: logger)
+        case .wal: InvalidationListener(url: postgresURL, invalidator: invalidator, settings: settings, retention: retention,
+                                        logger: logger)
         case .notify, .auto: NotifyListener(url: postgresURL, invalidator: invalidator, logger: logger)
         }
         running.withLock { $0 = (choice, listener) }
@@ -50,6 +55,10 @@ public final class InvalidationService: Sendable {
 
     /// The source in use; nil before `start()` chose it.
     package var source: InvalidationSource? { running.withLock { $0?.choice.source } }
+
+    /// The slot's retained WAL, to be read periodically; nil unless the source is wal (the
+    /// notify source has no slot).
+    package var slotRetention: SlotRetention? { source == .wal ? retention : nil }
 
     /// The listener's state (not connected before `start()`).
     public var status: ListenerStatus {

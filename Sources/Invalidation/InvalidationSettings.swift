@@ -12,12 +12,19 @@ public struct InvalidationSettings: Sendable {
     public var leaderboardIntervalSeconds: Int
     /// The logical replication slot of this gateway (each gateway needs its own).
     public var replicationSlot: String
+    /// Warn once the slot holds back more WAL than this (a disconnected or lagging listener
+    /// fills the database's disk); 0 never warns.
+    public var slotRetainedWarningBytes: Int64
+
+    /// 1 GiB: far above what a streaming listener holds back, far below a full disk.
+    public static let defaultSlotRetainedWarningBytes: Int64 = 1 << 30
 
     public init(enabled: Bool = true, source: InvalidationSource = .auto, leaderboardIntervalSeconds: Int = 60,
-                replicationSlot: String? = nil) {
+                replicationSlot: String? = nil, slotRetainedWarningBytes: Int64 = defaultSlotRetainedWarningBytes) {
         self.enabled = enabled
         self.source = source
         self.leaderboardIntervalSeconds = leaderboardIntervalSeconds
+        self.slotRetainedWarningBytes = slotRetainedWarningBytes
         self.replicationSlot = replicationSlot
             ?? ReplicationSlot.defaultName(host: ReplicationSlot.hostName, port: GatewayDefaults.port)
     }

@@ -128,7 +128,10 @@ private struct Values {
             enabled: try bool("invalidation.enabled", default: true),
             source: source,
             leaderboardIntervalSeconds: try int("invalidation.leaderboard_interval_seconds", default: 60, range: 0...86_400),
-            replicationSlot: slot)
+            replicationSlot: slot,
+            slotRetainedWarningBytes: Int64(try int("invalidation.slot_retained_warning_bytes",
+                                                    default: Int(InvalidationSettings.defaultSlotRetainedWarningBytes),
+                                                    range: 0...(1 << 50))))
         let metricsEnabled = try bool("metrics.enabled", default: true)
         let metricsPort = try int("metrics.port", default: 9121, range: 0...65_535)
         var configuration = GatewayConfiguration(

@@ -91,6 +91,7 @@ public struct GatewayConfiguration: Sendable {
             ("invalidation.leaderboard_interval_seconds", String(invalidation.leaderboardIntervalSeconds)),
             ("invalidation.source", invalidation.source.rawValue),
             ("invalidation.replication_slot", invalidation.replicationSlot),
+            ("invalidation.slot_retained_warning_bytes", String(invalidation.slotRetainedWarningBytes)),
             ("metrics.enabled", metricsPort == nil ? "false" : "true"),
             ("metrics.host", metricsHost),
             ("metrics.port", metricsPort.map(String.init) ?? "(off)"),

@@ -8,7 +8,7 @@ import ServiceLifecycle
 import Synchronization
 
 /// Probes the backends in the background (Redis every 250 ms, PostgreSQL a second after
-/// its previous probe answered) so that `/readyz` and `INFO gateway` answer at once from the
+/// its previous probe answered, the replication slot's retained WAL every few seconds) so that `/readyz` and `INFO gateway` answer at once from the
 /// latest result, and a stopped Redis shows as down within a second.
 ///
 /// A `Service`: probes from its start until graceful shutdown. The probes are tasks
@@ -138,9 +138,13 @@ public final class HealthMonitor: Service, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Also reads the WAL the replication slot holds back, every few seconds (wal source only):
+    /// on this pooled connection, so the listener's thread keeps streaming.
     private func probePostgres() {
+        let retention = invalidation?.slotRetention
         pool.run(on: eventLoop) { connection in
             try connection.connection.execute("SELECT 1")
+            retention?.readIfDue(connection.connection)
         }.whenComplete { [self] result in
             switch result {
             case .success: record(postgres: true, problem: nil)

@@ -48,6 +48,9 @@ struct MetricsCollector: Sendable {
             metrics.carry("quicksell_listener_reconnects_total", total: status.reconnects)
             metrics.carry("quicksell_listener_recoveries_total", total: status.recoveries)
             metrics.carry("quicksell_invalidation_messages_total", total: status.messagesReceived)
+            if let retained = invalidation.slotRetention?.retainedBytes {
+                metrics.gauge("quicksell_replication_slot_retained_bytes", value: Double(retained))
+            }
         }
         let health = health.health
         metrics.gauge("quicksell_backend_up", labels: [("backend", "redis")], value: health.redisUp ? 1 : 0)

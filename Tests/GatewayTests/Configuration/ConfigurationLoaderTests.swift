@@ -90,6 +90,25 @@ import Testing
         }
     }
 
+    @Test func theSlotWarningThresholdDefaultsToOneGiBAndABadValueIsNamed() async throws {
+        let shipped = try await ConfigurationLoader.load(file: repositoryFile, environment: [:])
+        #expect(shipped.invalidation.slotRetainedWarningBytes == 1 << 30)
+        #expect(shipped.maskedDescription.contains("invalidation.slot_retained_warning_bytes: 1073741824"))
+        let set = try await ConfigurationLoader.load(
+            file: nil, environment: ["QUICKSELL_INVALIDATION_SLOT_RETAINED_WARNING_BYTES": "5000000000"])
+        #expect(set.invalidation.slotRetainedWarningBytes == 5_000_000_000)
+        for bad in ["1GiB", "-1"] {
+            await #expect {
+                _ = try await ConfigurationLoader.load(
+                    file: nil, overrides: ["invalidation.slot_retained_warning_bytes": bad], environment: [:])
+            } throws: { error in
+                let text = "\(error)"
+                return text.contains("'invalidation.slot_retained_warning_bytes'") && text.contains("an integer in 0...")
+                    && text.contains(bad)
+            }
+        }
+    }
+
     @Test func clusterSeedNodesComeFromTheEnvironmentOrAFlagAndAreValidated() async throws {
         let shipped = try await ConfigurationLoader.load(file: repositoryFile, environment: [:])
         #expect(shipped.redisClusterNodes.isEmpty, "a single Redis is the default")
