@@ -17,7 +17,7 @@
 # dedicated database in this checkout's PostgreSQL (make services; `make bench` does it),
 # and stops everything it started, by PID, on exit.
 #
-# BENCH_MODE=full (default, `make bench`): release build, 3 rounds, about 15 minutes;
+# BENCH_MODE=full (default, `make bench`): release build, 3 rounds, about 17 minutes;
 # exit 0 when every judged target passes, 3 when one fails, 1 on an error.
 # BENCH_MODE=short (`make bench-short`, run by `make test`): debug build, one brief round
 # of every target, 500 idle connections, a 20 s steady run; it fails only on errors and
