@@ -7,8 +7,9 @@
 #                 direct Redis, twemproxy (Debian's nutcracker) and the gateway
 #   3   miss path quicksell-loadtest --mode miss-only (every GET a distinct cold key, 50
 #                 clients) vs pgbench (8 clients, prepared) of the same point query
-#   4   invalidation lag p99 at 500 writes/s (pgbench --rate) and at the highest rate
-#   5   write cost: 8 UPDATE writers with vs without the invalidation triggers
+#   4   invalidation lag p99 at 500 writes/s (pgbench --rate) and at the highest rate, for
+#       each invalidation source (wal: the replication stream; notify: LISTEN/NOTIFY)
+#   5   write cost: 8 UPDATE writers with the triggers feeding each source vs without any
 #   6   memory: RSS with N idle connections; RSS trend over a steady load-test run
 #
 # Each target runs ROUNDS alternating rounds (A, B, C, A, B, C, …); figures are medians.
@@ -16,7 +17,7 @@
 # dedicated database in this checkout's PostgreSQL (make services; `make bench` does it),
 # and stops everything it started, by PID, on exit.
 #
-# BENCH_MODE=full (default, `make bench`): release build, 3 rounds, about 15 minutes;
+# BENCH_MODE=full (default, `make bench`): release build, 3 rounds, about 17 minutes;
 # exit 0 when every judged target passes, 3 when one fails, 1 on an error.
 # BENCH_MODE=short (`make bench-short`, run by `make test`): debug build, one brief round
 # of every target, 500 idle connections, a 20 s steady run; it fails only on errors and
@@ -25,7 +26,8 @@
 # Knobs (defaults full/short): BENCH_ROUNDS (3/1), BENCH_USERS (100000/20000),
 # BENCH_HIT_KEYS (100000/20000), BENCH_IDLE_CLIENTS (5000/500), BENCH_RSS_SECONDS (300/20),
 # BENCH_CONFIG (release/debug), BENCH_SCRATCH_PATH (.build-release/.build),
-# BENCH_SKIP_BUILD (0), BENCH_DATABASE (quicksell_bench/quicksell_bench_short), BENCH_OUT (bench-results).
+# BENCH_SKIP_BUILD (0), BENCH_DATABASE (quicksell_bench/quicksell_bench_short), BENCH_OUT (bench-results),
+# BENCH_TARGETS ("1 2 3 4 5 6": the targets to run, e.g. "4 5"; 1 and 2 run together).
 source "$(dirname "${BASH_SOURCE[0]}")/bench/prologue.sh" bench
 
 MODE="${BENCH_MODE:-full}"
@@ -44,6 +46,7 @@ HIT_REQUESTS_P1   200000   20000  -
 HIT_REQUESTS_P16  1000000  50000  -
 PG_SECONDS        10       3      -
 LAG_SECONDS       10       3      -
+LAG_DRAIN_LIMIT   120      120    -
 IDLE_CLIENTS      5000     500    BENCH_IDLE_CLIENTS
 IDLE_SETTLE       3        1      -
 RSS_SECONDS       300      20     BENCH_RSS_SECONDS
@@ -60,6 +63,12 @@ case "$CONFIG" in
 esac
 [ "$ROUNDS" -ge 1 ] || die "BENCH_ROUNDS must be at least 1, got '$ROUNDS'"
 [ "$USERS" -ge 1000 ] || die "BENCH_USERS must be at least 1000, got '$USERS'"
+TARGETS="${BENCH_TARGETS:-1 2 3 4 5 6}"
+TARGETS="${TARGETS//,/ }"
+[[ "$TARGETS" =~ ^[[:space:]]*[1-6]([[:space:]]+[1-6])*[[:space:]]*$ ]] \
+    || die "BENCH_TARGETS must list target numbers 1 to 6, got '${BENCH_TARGETS:-}'"
+# Whether this run measures target $1.
+wants() { [[ " $TARGETS " == *" $1 "* ]]; }
 # The short mode keeps its own, smaller database (the full mode's 100,000 users would make
 # its miss path, every user once on a debug build, take minutes).
 DATABASE="${BENCH_DATABASE:-$([ "$MODE" = full ] && echo quicksell_bench || echo quicksell_bench_short)}"
@@ -67,6 +76,7 @@ DATABASE="${BENCH_DATABASE:-$([ "$MODE" = full ] && echo quicksell_bench || echo
 BENCH_URL="postgresql://postgres@127.0.0.1:${QUICKSELL_PG_PORT}/${DATABASE}"
 OUT_DIR="${BENCH_OUT:-$QUICKSELL_ROOT/bench-results}"
 started_at=$SECONDS
+LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 source "$BENCH_DIR/processes.sh"
 source "$BENCH_DIR/database.sh"
@@ -91,7 +101,10 @@ RESULTS="$WORK/results.jsonl"
 cleanup() {
     local status=$?
     bench_stop_all
-    if [ -n "${DATABASE_READY:-}" ]; then enable_user_invalidation_triggers 2>/dev/null || true; fi
+    if [ -n "${DATABASE_READY:-}" ]; then
+        enable_user_invalidation_triggers 2>/dev/null || true
+        set_invalidation_emitters both 2>/dev/null || true
+    fi
     if [ "$status" -ne 0 ] && [ "$status" -ne 3 ]; then
         say "failed after $((SECONDS - started_at)) s; logs kept in $WORK"
     else
@@ -122,13 +135,17 @@ start_twemproxy
 start_gateway
 say "redis 127.0.0.1:$REDIS_PORT, twemproxy 127.0.0.1:$PROXY_PORT, gateway 127.0.0.1:$GATEWAY_PORT (pid $GATEWAY_PID)"
 
-preload_hit_keys
-bench_hit_paths
-bench_miss_path
-bench_invalidation_lag
-bench_write_cost
-bench_idle_memory
-bench_steady_memory
+if wants 1 || wants 2; then
+    preload_hit_keys
+    bench_hit_paths
+fi
+if wants 3; then bench_miss_path; fi
+if wants 4; then bench_invalidation_lag; fi
+if wants 5; then bench_write_cost; fi
+if wants 6; then
+    bench_idle_memory
+    bench_steady_memory
+fi
 
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 git diff --quiet HEAD -- 2>/dev/null || commit="$commit+uncommitted"
@@ -136,6 +153,7 @@ mkdir -p "$OUT_DIR"
 python3 "$BENCH_DIR/results.py" meta "$WORK/meta.json" --mode "$MODE" --rounds "$ROUNDS" --commit "$commit" \
     --users "$USERS" --hit-keys "$HIT_KEYS" --idle-clients "$IDLE_CLIENTS" --rss-seconds "$RSS_SECONDS" \
     --rss-warmup "$RSS_WARMUP" --rss-window "$RSS_WINDOW" --config "$CONFIG" --pg-bin "$QUICKSELL_PG_BIN" \
+    --targets "$(echo $TARGETS)" --load-average "$LOAD_AT_START at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end" \
     || die "cannot write the run's facts"
 status=0
 python3 "$BENCH_DIR/results.py" report "$RESULTS" "$WORK/meta.json" "$OUT_DIR/bench-$MODE.json" "$OUT_DIR/bench-$MODE.md" || status=$?

@@ -24,6 +24,7 @@ prepare_database() {
         bench_psql -v missing="$((USERS - count))" -f "$BENCH_DIR/users.sql" >/dev/null
     fi
     enable_user_invalidation_triggers
+    set_invalidation_emitters both
     bench_psql -c "VACUUM ANALYZE users" >/dev/null
     say "bench database $DATABASE: $(bench_psql -c "SELECT count(*) FROM users") users"
 }
@@ -43,3 +44,16 @@ set_user_invalidation_triggers() { # ENABLE|DISABLE
 }
 enable_user_invalidation_triggers() { set_user_invalidation_triggers ENABLE; }
 disable_user_invalidation_triggers() { set_user_invalidation_triggers DISABLE; }
+
+# Which invalidation sources the triggers feed (migration 009): wal, notify or both. Writers
+# pick the change up at their next statement; a gateway checks it only when it starts.
+set_invalidation_emitters() { # wal|notify|both
+    local flags
+    case "$1" in
+        wal) flags="true, false" ;;
+        notify) flags="false, true" ;;
+        both) flags="true, true" ;;
+        *) die "set_invalidation_emitters: wal, notify or both, not '$1'" ;;
+    esac
+    bench_psql -c "SELECT quicksell_set_invalidation_emitters($flags)" >/dev/null
+}

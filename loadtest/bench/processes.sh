@@ -106,21 +106,26 @@ YAML
 # ready (/readyz: Redis, PostgreSQL and the invalidation listener up) and its start-up
 # recovery (a replay from its replication slot, or a family flush for a new slot) has finished.
 # GATEWAY_EXTRA_ARGS (an array, empty by default) adds gateway options, e.g. (--threads 1);
-# GATEWAY_REDIS_URL puts its cache elsewhere than the private Redis.
+# GATEWAY_REDIS_URL puts its cache elsewhere than the private Redis; GATEWAY_SOURCE (wal or
+# notify; empty: the configuration's, auto) is the invalidation source it must run, checked in
+# its INFO so that a silent fallback to the other source cannot pass for a measurement of this one.
 start_gateway() {
     BENCH_SLOTS+=("$(gateway_slot)")
     GATEWAY_PORT=${GATEWAY_PORT:-$(free_port)}
     METRICS_PORT=${METRICS_PORT:-$(free_port)}
+    local source_args=()
+    if [ -n "${GATEWAY_SOURCE:-}" ]; then source_args=(--invalidation-source "$GATEWAY_SOURCE"); fi
     "$BIN/quicksell-gateway" --config config/gateway.yaml --host 127.0.0.1 --port "$GATEWAY_PORT" \
         --metrics-port "$METRICS_PORT" --redis-url "${GATEWAY_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}" --postgres-url "$BENCH_URL" \
-        --replication-slot "$(gateway_slot)" --log-level warning ${GATEWAY_EXTRA_ARGS[@]+"${GATEWAY_EXTRA_ARGS[@]}"} \
-        >>"$WORK/gateway.log" 2>&1 &
+        --replication-slot "$(gateway_slot)" --log-level warning ${source_args[@]+"${source_args[@]}"} \
+        ${GATEWAY_EXTRA_ARGS[@]+"${GATEWAY_EXTRA_ARGS[@]}"} >>"$WORK/gateway.log" 2>&1 &
     GATEWAY_PID=$!
     BENCH_PIDS+=("$GATEWAY_PID")
     wait_ping "$GATEWAY_PORT" quicksell-gateway "$GATEWAY_PID"
     for _ in $(seq 1 150); do
         if curl -fs "http://127.0.0.1:$METRICS_PORT/readyz" >/dev/null 2>&1 \
             && [ "$(info_field "$GATEWAY_PORT" flush_in_progress)" = "0" ]; then
+            check_gateway_source
             return 0
         fi
         kill -0 "$GATEWAY_PID" 2>/dev/null || die "quicksell-gateway exited during start-up (see $WORK/gateway.log)"
@@ -129,12 +134,28 @@ start_gateway() {
     die "quicksell-gateway on 127.0.0.1:$GATEWAY_PORT not ready within 15 s (see $WORK/gateway.log)"
 }
 
-# A fresh gateway process (new ports: the old ones may linger in TIME_WAIT).
-restart_gateway() {
-    bench_stop_pid "$GATEWAY_PID"
+# Stops the gateway, if one runs; the next start_gateway takes new ports (the old ones may
+# linger in TIME_WAIT).
+stop_gateway() {
+    if [ -n "${GATEWAY_PID:-}" ]; then bench_stop_pid "$GATEWAY_PID"; fi
+    GATEWAY_PID=""
     GATEWAY_PORT=""
     METRICS_PORT=""
+}
+
+# A fresh gateway process.
+restart_gateway() {
+    stop_gateway
     start_gateway
+}
+
+# Fails the run when the gateway runs another invalidation source than GATEWAY_SOURCE.
+check_gateway_source() {
+    [ -n "${GATEWAY_SOURCE:-}" ] || return 0
+    local running
+    running=$(info_field "$GATEWAY_PORT" invalidation_source)
+    [ "$running" = "$GATEWAY_SOURCE" ] \
+        || die "quicksell-gateway runs invalidation source '$running', not '$GATEWAY_SOURCE' ($(info_field "$GATEWAY_PORT" invalidation_source_reason))"
 }
 
 # Fails the run when the gateway is gone (a crash is what the short mode exists to catch).

@@ -50,10 +50,10 @@ def hit_row(target, what, ours, base, field, required, judged, note):
                f"{note}; {round_ratios(ours, base, field)}")
 
 
-def build_rows(m, meta):
+def hit_rows(m, meta):
     gw1, tw1, rd1 = m[("hit_p1", "gateway")], m[("hit_p1", "twemproxy")], m[("hit_p1", "redis")]
     gw16, tw16, rd16 = m[("hit_p16", "gateway")], m[("hit_p16", "twemproxy")], m[("hit_p16", "redis")]
-    rows = [
+    return [
         hit_row("1a", "hit path -P 1: gateway vs twemproxy req/s", gw1, tw1, "rps", ">= 1.0", True,
                 f"direct Redis {median(rd1, 'rps') or 0:,.0f} req/s"),
         hit_row("1b", "hit path -P 1: gateway vs twemproxy p99", gw1, tw1, "p99_ms", "<= 1.0", True,
@@ -63,41 +63,95 @@ def build_rows(m, meta):
         hit_row("2b", "hit path -P 16: gateway vs direct Redis req/s", gw16, rd16, "rps", ">= 0.7", False,
                 f"direct Redis p99 {median(rd16, 'p99_ms')} ms"),
     ]
+
+
+def miss_rows(m, meta):
     gw_fills, pg_tps = median(m[("miss", "gateway")], "fills_per_s"), median(m[("miss", "pgbench")], "tps")
-    rows.append(row("3", "miss path: gateway fills/s vs pgbench single-id q/s", gw_fills, pg_tps, ratio(gw_fills, pg_tps),
-                    ">= 1.0", True, "fills/s", "q/s",
-                    f"{meta['users']:,} users, 50 clients; pgbench 8 clients -M prepared; "
-                    f"fill queries {median(m[('miss', 'gateway')], 'queries_per_s') or 0:,.0f}/s; "
-                    + round_ratios(m[("miss", "gateway")], m[("miss", "pgbench")], "fills_per_s", "tps")))
-    lag = m[("lag", "rate500")]
-    p99 = median(lag, "p99_ms")
-    rows.append(row("4a", "invalidation lag p99 at 500 writes/s", p99, 2.0, ratio(p99, 2.0), "<= 1.0", True, "ms", "ms limit",
-                    f"p50 {median(lag, 'p50_ms')} ms at {median(lag, 'writes_per_s') or 0:,.0f} writes/s (pgbench --rate)"))
-    top = highest_rate_round(m[("lag", "max")])
-    rows.append(row("4b", "invalidation lag p99 at the highest write rate", top.get("p99_ms"), 2.0,
-                    ratio(top.get("p99_ms"), 2.0), "<= 1.0", False, "ms", "ms limit",
-                    f"{top.get('writes_per_s') or 0:,.0f} writes/s (the fastest round of pgbench -c 8 unthrottled), "
-                    f"p50 {top.get('p50_ms')} ms"))
-    on, off = median(m[("writecost", "triggers_on")], "tps"), median(m[("writecost", "triggers_off")], "tps")
-    rows.append(row("5", "write cost: UPDATE tps with invalidation vs without any", on, off, ratio(on, off),
-                    ">= 0.8", True, "tps", "tps", "pgbench -c 8 -M prepared, single-row UPDATE users; baseline: "
-                    "triggers disabled and no gateway (no WAL sender); "
-                    + round_ratios(m[("writecost", "triggers_on")], m[("writecost", "triggers_off")], "tps")))
-    streaming = median(m[("writecost", "streaming_only")], "tps")
-    rows.append(row("5b", "write cost: triggers on vs off, the gateway streaming in both", on, streaming,
-                    ratio(on, streaming), ">= 0.8", False, "tps", "tps",
-                    "the WAL sender decodes every write in both; "
-                    + round_ratios(m[("writecost", "triggers_on")], m[("writecost", "streaming_only")], "tps")))
+    return [row("3", "miss path: gateway fills/s vs pgbench single-id q/s", gw_fills, pg_tps, ratio(gw_fills, pg_tps),
+                ">= 1.0", True, "fills/s", "q/s",
+                f"{meta['users']:,} users, 50 clients; pgbench 8 clients -M prepared; "
+                f"fill queries {median(m[('miss', 'gateway')], 'queries_per_s') or 0:,.0f}/s; "
+                + round_ratios(m[("miss", "gateway")], m[("miss", "pgbench")], "fills_per_s", "tps"))]
+
+
+# Target 4's rows per invalidation source: their row names, and where each source's lag starts.
+LAG_SOURCES = (("wal", "4a", "4b", "from the commit time the replication stream carries"),
+               ("notify", "4c", "4d", "from the statement's end stamped in the NOTIFY payload"))
+
+
+def lag_rows(m):
+    rows = []
+    for source, at_500, at_max, start in LAG_SOURCES:
+        lag = m[("lag", f"{source}_rate500")]
+        p99 = median(lag, "p99_ms")
+        rows.append(row(at_500, f"invalidation lag p99 at 500 writes/s, {source} source", p99, 2.0, ratio(p99, 2.0),
+                        "<= 1.0", True, "ms", "ms limit",
+                        f"p50 {median(lag, 'p50_ms')} ms at {median(lag, 'writes_per_s') or 0:,.0f} writes/s "
+                        f"(pgbench --rate); lag {start}; triggers feeding {source} only; "
+                        + per_round(lag, "p99_ms", "p99 per round", "ms")))
+        top = highest_rate_round(m[("lag", f"{source}_max")])
+        rows.append(row(at_max, f"invalidation lag p99 at the highest write rate, {source} source", top.get("p99_ms"),
+                        2.0, ratio(top.get("p99_ms"), 2.0), "<= 1.0", False, "ms", "ms limit",
+                        f"{top.get('writes_per_s') or 0:,.0f} writes/s (the fastest round of pgbench -c 8 "
+                        f"unthrottled), p50 {top.get('p50_ms')} ms; every write applied {top.get('drain_s')} s "
+                        f"after the writers stopped"))
+    return rows
+
+
+def per_round(records, field, label, unit):
+    values = [r.get(field) for r in sorted(records, key=lambda r: r["round"])]
+    return f"{label} " + ", ".join("n/a" if v is None else f"{v:.3f}" for v in values) + f" {unit}"
+
+
+def write_cost_rows(m):
+    off = m[("writecost", "triggers_off")]
+    wal, streaming, notify = m[("writecost", "wal_on")], m[("writecost", "wal_streaming_only")], m[("writecost", "notify_on")]
+    base, wal_tps, notify_tps = median(off, "tps"), median(wal, "tps"), median(notify, "tps")
+    streaming_tps = median(streaming, "tps")
+    return [
+        row("5", "write cost, wal source: UPDATE tps with invalidation vs without any", wal_tps, base,
+            ratio(wal_tps, base), ">= 0.8", True, "tps", "tps",
+            "pgbench -c 8 -M prepared, single-row UPDATE users; triggers feeding wal only, the gateway streaming; "
+            "baseline: triggers disabled and no gateway (no WAL sender); " + round_ratios(wal, off, "tps")),
+        row("5b", "write cost, wal source: triggers on vs off, the gateway streaming in both", wal_tps, streaming_tps,
+            ratio(wal_tps, streaming_tps), ">= 0.8", False, "tps", "tps",
+            "the WAL sender decodes every write in both; " + round_ratios(wal, streaming, "tps")),
+        row("5c", "write cost, notify source: UPDATE tps with invalidation vs without any", notify_tps, base,
+            ratio(notify_tps, base), ">= 0.8", True, "tps", "tps",
+            "triggers feeding notify only (one NOTIFY per statement), the gateway listening; baseline: row 5's; "
+            + round_ratios(notify, off, "tps")),
+    ]
+
+
+def memory_rows(m, meta):
     idle = m[("idle", "gateway")]
     rss = median(idle, "rss_mib")
-    rows.append(row("6a", f"gateway RSS with {meta['idle_clients']:,} idle connections", rss, 64.0, ratio(rss, 64.0),
-                    "<= 1.0", True, "MiB", "MiB limit", f"before connecting {median(idle, 'rss_mib_before')} MiB"))
     steady = m[("rss_run", "gateway")]
     last, first = median(steady, "last_mib"), median(steady, "first_mib")
-    rows.append(row("6b", f"gateway RSS over the steady run: last vs first {meta['rss_window']} s", last, first, ratio(last, first),
-                    f"<= {1 + meta['rss_tolerance']}", True, "MiB", "MiB",
-                    f"{meta['rss_seconds']} s load-test run, medians of the first and last {meta['rss_window']} s "
-                    f"after {meta['rss_warmup']} s warm-up; peak {median(steady, 'max_mib')} MiB"))
+    return [
+        row("6a", f"gateway RSS with {meta['idle_clients']:,} idle connections", rss, 64.0, ratio(rss, 64.0),
+            "<= 1.0", True, "MiB", "MiB limit", f"before connecting {median(idle, 'rss_mib_before')} MiB"),
+        row("6b", f"gateway RSS over the steady run: last vs first {meta['rss_window']} s", last, first, ratio(last, first),
+            f"<= {1 + meta['rss_tolerance']}", True, "MiB", "MiB",
+            f"{meta['rss_seconds']} s load-test run, medians of the first and last {meta['rss_window']} s "
+            f"after {meta['rss_warmup']} s warm-up; peak {median(steady, 'max_mib')} MiB"),
+    ]
+
+
+def build_rows(m, meta):
+    """The rows of the targets this run measured (BENCH_TARGETS; all of them by default)."""
+    targets = set(meta.get("targets") or range(1, 7))
+    rows = []
+    if targets & {1, 2}:
+        rows += hit_rows(m, meta)
+    if 3 in targets:
+        rows += miss_rows(m, meta)
+    if 4 in targets:
+        rows += lag_rows(m)
+    if 5 in targets:
+        rows += write_cost_rows(m)
+    if 6 in targets:
+        rows += memory_rows(m, meta)
     return rows
 
 
@@ -114,7 +168,8 @@ def render_text(rows, meta):
     body = [(r["target"], r["what"], fmt(r["ours"], r["ours_unit"]), fmt(r["baseline"], r["baseline_unit"]),
              "n/a" if r["ratio"] is None else f"{r['ratio']:.3f}", r["required"], r["verdict"]) for r in rows]
     widths = [max(len(str(line[i])) for line in [header] + body) for i in range(len(header))]
-    out = [f"quicksell bench ({meta['mode']} mode, {meta['rounds']} round(s), commit {meta['commit']}, {meta['date']})"]
+    out = [f"quicksell bench ({meta['mode']} mode, {meta['rounds']} round(s), commit {meta['commit']}, {meta['date']}, "
+           f"load average {meta.get('load_average', 'n/a')})"]
     for line in [header] + body:
         out.append("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip())
     if meta["mode"] == "short":
@@ -124,7 +179,7 @@ def render_text(rows, meta):
 
 def render_markdown(rows, meta):
     out = [f"Run of {meta['date']} on commit `{meta['commit']}` ({meta['mode']} mode, "
-           f"{meta['rounds']} alternating round(s), medians).", "",
+           f"{meta['rounds']} alternating round(s), medians; load average {meta.get('load_average', 'n/a')}).", "",
            "| target | what | ours | baseline | ratio | required | verdict | notes |",
            "|---|---|---|---|---|---|---|---|"]
     for r in rows:

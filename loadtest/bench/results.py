@@ -6,7 +6,7 @@ written down, is decided here, so no figure is assembled by string concatenation
 
   results.py record RESULTS TARGET SYSTEM ROUND [KEY VALUE]...   one measurement (a number, or empty for none)
   results.py miss RESULTS ROUND USERS LOADTEST_JSON               checks and records a miss-path run
-  results.py lag RESULTS SYSTEM ROUND WRITES_PER_S P50_USEC P99_USEC SAMPLES
+  results.py lag RESULTS SYSTEM ROUND WRITES_PER_S P50_USEC P99_USEC SAMPLES DRAIN_S
   results.py idle RESULTS ROUND CONNECTIONS IDLE_CLIENTS_JSON
   results.py steady RESULTS LOADTEST_JSON RSS_SAMPLES WARMUP WINDOW
   results.py meta META_JSON --mode … (bench.sh's settings; the machine's facts are read here)
@@ -89,9 +89,10 @@ def lag(args):
     p50_ms, p99_ms = args.p50_usec / 1000, args.p99_usec / 1000
     writes = number(args.writes_per_s)
     append(args.results, "lag", args.system, args.round,
-           {"writes_per_s": writes, "p50_ms": p50_ms, "p99_ms": p99_ms, "samples": args.samples})
+           {"writes_per_s": writes, "p50_ms": p50_ms, "p99_ms": p99_ms, "samples": args.samples,
+            "drain_s": args.drain_s})
     print(f"  lag {args.system}: {args.writes_per_s} writes/s, lag p50 {p50_ms} ms, p99 {p99_ms} ms "
-          f"({args.samples} samples)")
+          f"({args.samples} samples; every write applied {args.drain_s} s after the writers stopped)")
 
 
 def idle(args):
@@ -151,7 +152,8 @@ def meta(args):
              "date": time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime()), "users": args.users,
              "hit_keys": args.hit_keys, "idle_clients": args.idle_clients, "rss_seconds": args.rss_seconds,
              "rss_warmup": args.rss_warmup, "rss_window": args.rss_window, "rss_tolerance": 0.05,
-             "config": args.config, "machine": machine(args.pg_bin)}
+             "config": args.config, "targets": [int(t) for t in args.targets.split()],
+             "load_average": args.load_average, "machine": machine(args.pg_bin)}
     with open(args.meta_json, "w") as f:
         json.dump(facts, f, indent=2)
 
@@ -240,13 +242,13 @@ def parser():
     command("record", record, "results", "target", "system", ("round", int)).add_argument("pairs", nargs="*")
     command("miss", miss, "results", ("round", int), ("users", int), "loadtest_json")
     command("lag", lag, "results", "system", ("round", int), "writes_per_s", ("p50_usec", int), ("p99_usec", int),
-            ("samples", int))
+            ("samples", int), ("drain_s", float))
     command("idle", idle, "results", ("round", int), ("connections", int), "idle_clients_json")
     command("steady", steady, "results", "loadtest_json", "samples", ("warmup", float), ("window", float))
     facts = command("meta", meta, "meta_json")
     for name, kind in (("mode", str), ("rounds", int), ("commit", str), ("users", int), ("hit-keys", int),
                        ("idle-clients", int), ("rss-seconds", int), ("rss-warmup", int), ("rss-window", int),
-                       ("config", str), ("pg-bin", str)):
+                       ("config", str), ("pg-bin", str), ("targets", str), ("load-average", str)):
         facts.add_argument(f"--{name}", type=kind, required=True)
     command("report", write_report, "results", "meta_json", "out_json", "out_md")
     command("hit-ratio", hit_ratio, "results", "rounds").add_argument("names", nargs="+")

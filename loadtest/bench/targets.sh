@@ -102,24 +102,69 @@ bench_miss_path() {
     done
 }
 
-# Target 4: commit-to-key-gone lag p99 at 500 writes/s (pgbench --rate) and at the
-# highest rate 8 unthrottled writers reach; the gateway restarts before each run so
-# that its lag window (the last 8,192 invalidations) holds that run only.
-bench_lag_once() { # system round pgbench-args…
-    local system=$1 round=$2; shift 2
-    restart_gateway
+# The invalidation sources targets 4 and 5 measure side by side (issue 17), in this order.
+INVALIDATION_SOURCES=(wal notify)
+
+# A fresh gateway on one invalidation source (wal or notify) with the triggers feeding only
+# that source, so that neither the writers nor the figures pay for the other one; `default`
+# is the rest of the suite's setting: both fed, the configuration's source (auto). The
+# replication slot is dropped on the way: a wal gateway starts from a new slot instead of
+# decoding, at start-up, the WAL the runs without it wrote.
+use_invalidation_source() { # wal|notify|default
+    stop_gateway
+    drop_gateway_slots
+    if [ "$1" = default ]; then
+        set_invalidation_emitters both
+        GATEWAY_SOURCE=""
+    else
+        set_invalidation_emitters "$1"
+        GATEWAY_SOURCE=$1
+    fi
+    start_gateway
+}
+
+# Target 4: commit-to-key-gone lag p99 at 500 writes/s (pgbench --rate) and at the highest
+# rate 8 unthrottled writers reach, per invalidation source; the gateway restarts before each
+# run so that its lag window (the last 8,192 invalidations) holds that run only.
+bench_lag_once() { # source rate round pgbench-args…
+    local source=$1 rate=$2 round=$3; shift 3
+    local system="${source}_${rate}"
+    use_invalidation_source "$source"
     warm_up_invalidation
-    local tps
+    local tps before
+    before=$(info_field "$GATEWAY_PORT" invalidation_lag_samples)
     tps=$(run_pgbench "lag-$system-$round" update_user.sql "$LAG_SECONDS" "$@")
-    sleep 0.5
-    check_gateway_alive "target 4"
-    local samples p50 p99
-    samples=$(info_field "$GATEWAY_PORT" invalidation_lag_samples)
+    local writes drain
+    writes=$(pgbench_transactions "lag-$system-$round")
+    [ -n "$writes" ] || die "target 4 ($source): no transaction count in pgbench's output"
+    drain=$(await_invalidations "$source" "$before" "$writes") || exit 1
+    local p50 p99
     p50=$(info_field "$GATEWAY_PORT" invalidation_lag_p50_usec)
     p99=$(info_field "$GATEWAY_PORT" invalidation_lag_p99_usec)
-    [ "${samples:-0}" -gt 0 ] && [ -n "$p99" ] \
-        || die "target 4: the gateway measured no invalidation lag after $tps writes/s (samples '${samples}')"
-    record_and_say lag "$system" "$round" "$tps" "$p50" "$p99" "$samples"
+    [ -n "$p99" ] || die "target 4 ($source): the gateway measured no invalidation lag after $tps writes/s"
+    record_and_say lag "$system" "$round" "$tps" "$p50" "$p99" "$(info_field "$GATEWAY_PORT" invalidation_lag_samples)" "$drain"
+}
+
+# The transactions a pgbench run (run_pgbench's name) completed.
+pgbench_transactions() { # name
+    awk '/^number of transactions actually processed:/ { print $6; exit }' "$WORK/pgbench-$1.txt"
+}
+
+# Waits until the gateway has applied every one of `writes` writes (one lag sample each) made
+# after its sample count was `before`, so that the lag read next covers them all (read at
+# once, a gateway behind its writers would show the lag of the few it had applied); prints
+# the seconds it took after the writers stopped. Fails after LAG_DRAIN_LIMIT seconds.
+await_invalidations() { # source before writes
+    local source=$1 expected=$(($2 + $3)) started=$EPOCHREALTIME samples
+    while :; do
+        check_gateway_alive "target 4 ($source)"
+        samples=$(info_field "$GATEWAY_PORT" invalidation_lag_samples)
+        [ "${samples:-0}" -lt "$expected" ] || break
+        awk -v s="$started" -v n="$EPOCHREALTIME" -v l="$LAG_DRAIN_LIMIT" 'BEGIN { exit !(n - s < l) }' \
+            || die "target 4 ($source): the gateway applied $((${samples:-0} - $2)) of $3 writes within $LAG_DRAIN_LIMIT s after they ended"
+        sleep 0.05
+    done
+    awk -v s="$started" -v n="$EPOCHREALTIME" 'BEGIN { printf "%.2f\n", n - s }'
 }
 
 # One write, and its invalidation awaited, before a lag run: the first message a new WAL
@@ -138,39 +183,49 @@ warm_up_invalidation() {
 }
 
 bench_invalidation_lag() {
-    local round
+    local round source
     for round in $(seq 1 "$ROUNDS"); do
         say "target 4, round $round of $ROUNDS"
-        bench_lag_once rate500 "$round" -c 4 -j 2 --rate 500
-        bench_lag_once max "$round" -c 8 -j 2
+        for source in "${INVALIDATION_SOURCES[@]}"; do
+            bench_lag_once "$source" rate500 "$round" -c 4 -j 2 --rate 500
+            bench_lag_once "$source" max "$round" -c 8 -j 2
+        done
     done
+    use_invalidation_source default
 }
 
-# Target 5: 8 single-row UPDATE writers with the invalidation triggers enabled and the
-# gateway streaming them (its WAL sender decodes every WAL record), against the same writers
-# without any invalidation: triggers disabled and the gateway stopped (no WAL sender). A third
-# measure, triggers disabled with the gateway still streaming, shows what the decoding alone costs.
+# One write-cost measurement: 8 single-row UPDATE writers for PG_SECONDS.
+write_cost_once() { # system round description
+    local tps
+    tps=$(run_pgbench "write-$1-$2" update_user.sql "$PG_SECONDS" -c 8 -j 2)
+    say "  $3: $tps tps"
+    record writecost "$1" "$2" tps "$tps"
+}
+
+# Target 5: 8 single-row UPDATE writers with the invalidation triggers enabled and a gateway
+# on each source in turn (the triggers feeding only that source; for wal its WAL sender
+# decodes every WAL record), against the same writers without any invalidation: triggers
+# disabled and no gateway (no WAL sender, no listener). A fourth measure, triggers disabled
+# with the wal gateway still streaming, shows what the decoding alone costs.
 bench_write_cost() {
-    local round tps
+    local round
     for round in $(seq 1 "$ROUNDS"); do
         say "target 5, round $round of $ROUNDS"
-        enable_user_invalidation_triggers
-        tps=$(run_pgbench "write-on-$round" update_user.sql "$PG_SECONDS" -c 8 -j 2)
-        say "  triggers on, gateway streaming: $tps tps"
-        record writecost triggers_on "$round" tps "$tps"
-        check_gateway_alive "target 5"
+        use_invalidation_source wal
+        write_cost_once wal_on "$round" "triggers on (feeding wal), gateway streaming"
+        check_gateway_alive "target 5 (wal)"
         disable_user_invalidation_triggers
-        tps=$(run_pgbench "write-streaming-$round" update_user.sql "$PG_SECONDS" -c 8 -j 2)
-        say "  triggers off, gateway streaming: $tps tps"
-        record writecost streaming_only "$round" tps "$tps"
-        bench_stop_pid "$GATEWAY_PID"
-        tps=$(run_pgbench "write-off-$round" update_user.sql "$PG_SECONDS" -c 8 -j 2)
+        write_cost_once wal_streaming_only "$round" "triggers off, gateway streaming"
+        check_gateway_alive "target 5 (wal, triggers off)"
+        stop_gateway
+        drop_gateway_slots
+        write_cost_once triggers_off "$round" "triggers off, no gateway"
         enable_user_invalidation_triggers
-        say "  triggers off, no gateway: $tps tps"
-        record writecost triggers_off "$round" tps "$tps"
-        GATEWAY_PORT=""; METRICS_PORT=""
-        start_gateway
+        use_invalidation_source notify
+        write_cost_once notify_on "$round" "triggers on (feeding notify), gateway listening"
+        check_gateway_alive "target 5 (notify)"
     done
+    use_invalidation_source default
 }
 
 # Target 6a: RSS of a freshly started gateway holding N idle connections (each PINGed).
