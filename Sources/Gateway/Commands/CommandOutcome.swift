@@ -36,8 +36,11 @@ struct CacheGet {
         cache.startGet(name: name, on: eventLoop, receiver: receiver, tag: tag)
     }
 
-    /// Turns Redis's reply into the client's reply (a miss is filled from PostgreSQL first).
-    func finish(_ result: Result<RESPValue, any Error>, on eventLoop: any EventLoop) -> Step {
+    /// Turns Redis's reply to the GET of `key` into the client's reply (a miss is filled from
+    /// PostgreSQL first). Static: the connection keeps only the key while Redis answers.
+    static func finish(
+        _ result: Result<RESPValue, any Error>, key: CacheKey, cache: ReadThroughCache, on eventLoop: any EventLoop
+    ) -> Step {
         switch cache.finishGet(result, key: key, on: eventLoop) {
         case .value(let value?): return .reply(.bulkString(value))
         case .value(nil): return .reply(.nullBulkString)

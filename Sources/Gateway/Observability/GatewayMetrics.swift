@@ -63,6 +63,9 @@ public final class GatewayMetrics: Sendable {
         return getRequests.duration
     }
 
+    /// GET's latency histogram: what `getRequestStarted` returns, for callers that hold it.
+    var getRequestDuration: CoreMetrics.Timer? { getRequests?.duration }
+
     /// Carries a monotonic figure over into a Prometheus counter.
     func carry(_ name: String, labels: [(String, String)] = [], total: Int) {
         let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
