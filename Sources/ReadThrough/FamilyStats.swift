@@ -32,8 +32,8 @@ public final class FamilyStats: Sendable {
     }
 
     /// One entry per family, at `Self.position(of:)`. An array rather than a dictionary: every
-    /// hit looks its family up here, and a `KeyFamily` key hashes its raw value (a string)
-    /// through a call into CacheModel, which profiles of the hit path showed at about 4%.
+    /// hit looks its family up here, and a `KeyFamily` key would hash its raw value (a string)
+    /// through a call into CacheModel.
     private let counters: [Counters]
 
     public init() {

@@ -22,10 +22,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
     typealias OutboundOut = ByteBuffer
 
     /// A GET waiting for Redis's reply. Plain values only: it is copied into and out of the
-    /// pending replies for every GET, and references here (the cache, the key's buffer, the
-    /// timer) cost a retain and a release per copy, which profiles of the pipelined hit path
-    /// showed at about a tenth of the gateway's CPU. The cache and the GET timer are the
-    /// handler's own (`cache`, `getTimer`).
+    /// pending replies for every GET, and each reference here would cost a retain and a release
+    /// per copy on the hit path (BENCHMARKS.md, the pipelined hit-path profile). The cache and
+    /// the GET timer are the handler's own (`cache`, `getTimer`).
     struct PendingGet {
         let key: CacheKey
         /// When the request's read began; nil when its duration is not recorded.
