@@ -29,6 +29,12 @@ package enum SourceSelection {
             if notifyProblem == nil, let streamProblem {
                 return .success(Choice(source: .notify, reason: "auto: the stream is not possible here (\(streamProblem.shortReason))"))
             }
+            if facts.emitters == nil, !facts.streamMigrated {
+                // Not migrated yet: the notify listener reports it and retries until the
+                // migrations are applied, as the stream's did (not ready meanwhile).
+                return .success(Choice(source: .notify, reason: "auto: the database is not migrated yet "
+                    + "(quicksell-cache migrate); listening once it is"))
+            }
             return .failure(.noSource(address: facts.address, stream: streamProblem?.shortReason ?? "",
                                       notify: notifyProblem?.shortReason ?? ""))
         }

@@ -49,12 +49,21 @@ import Testing
 
     @Test func aDatabaseWithout009StillStreamsAndAutoFailsWhenNothingWorks() throws {
         #expect(try SourceSelection.choose(.auto, facts: facts(emitters: nil)).get().source == .wal)
-        let nothing = SourceSelection.choose(.auto, facts: facts(walLevel: "replica", emitters: nil))
+        let nothing = SourceSelection.choose(.auto, facts: facts(walLevel: "replica", emitters: .init(wal: true, notify: false)))
         guard case .failure(let error) = nothing else {
             Issue.record("auto chose a source that cannot invalidate: \(nothing)")
             return
         }
-        #expect(error.description.contains("wal: wal_level = replica") && error.description.contains("notify: migration 009"))
+        #expect(error.description.contains("wal: wal_level = replica") && error.description.contains("notify: the triggers do not feed notify"))
+        // 008 applied but not 009, on a server that cannot stream: only the migration helps.
+        #expect(SourceSelection.choose(.auto, facts: facts(walLevel: "replica", emitters: nil)).map(\.source)
+                == .failure(.noSource(address: "db:5432/app", stream: "wal_level = replica", notify: "migration 009 is not applied")))
+    }
+
+    @Test func aDatabaseNotMigratedYetGetsTheNotifyListenerWhichRetriesUntilItIs() throws {
+        let choice = try SourceSelection.choose(.auto, facts: facts(stream: false, emitters: nil)).get()
+        #expect(choice.source == .notify)
+        #expect(choice.reason.contains("not migrated yet"))
     }
 
     @Test func anUnreachableServerLeavesAutoOnNotifyAndKeepsAnExplicitSource() {
