@@ -42,6 +42,21 @@ public final class HTTPEndpoints: Service, Sendable, CustomStringConvertible {
     /// The port actually bound (0 until then); differs from the configuration's when that was 0.
     public var port: Int { boundPort.load(ordering: .relaxed) }
 
+    /// Takes a place for a new connection; false when all `maxConnections` are taken.
+    private func admit() -> Bool {
+        var open = openConnections.load(ordering: .relaxed)
+        while open < limits.maxConnections {
+            let (exchanged, found) = openConnections.compareExchange(
+                expected: open, desired: open + 1, ordering: .relaxed)
+            if exchanged { return true }
+            open = found
+        }
+        return false
+    }
+
+    /// Connections open now.
+    public var openCount: Int { openConnections.load(ordering: .relaxed) }
+
     /// Connections closed on accept because `maxConnections` were open.
     public var refused: Int { refusedConnections.load(ordering: .relaxed) }
 
@@ -66,8 +81,7 @@ public final class HTTPEndpoints: Service, Sendable, CustomStringConvertible {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    guard openConnections.wrappingAdd(1, ordering: .relaxed).newValue <= limits.maxConnections else {
-                        openConnections.wrappingSubtract(1, ordering: .relaxed)
+                    guard admit() else {
                         refusedConnections.wrappingAdd(1, ordering: .relaxed)
                         channel.close(promise: nil)
                         return

@@ -82,18 +82,23 @@ import Glibc
     @Test func idleConnectionsToTheMetricsPortAreCappedAndTimedOut() async throws {
         let harness = try await GatewayHarness(label: "ops_metrics_idle", metricsPort: 0, setUp: Fixtures.load) {
             $0.metricsMaxConnections = 20
-            $0.metricsRequestTimeoutSeconds = 1
+            $0.metricsRequestTimeoutSeconds = 3
         }
         defer { Task { await harness.stop() } }
-        let port = try #require(harness.gateway.endpoints?.port)
-        let idle = try (0..<500).map { _ in try RawClient(port: port) }
+        let endpoints = try #require(harness.gateway.endpoints)
+        let idle = try (0..<500).map { _ in try RawClient(port: endpoints.port) }
         let client = try harness.client()
         #expect(try client.command("GET", "user:1").string?.contains("alice") == true)
-        #expect(try await eventually(seconds: 1) { idle.filter { !$0.peerClosed }.count == 20 },
-                "\(idle.filter { !$0.peerClosed }.count) connections open beyond the cap of 20")
-        #expect(try await eventually(seconds: 3) { idle.allSatisfy { $0.peerClosed } }, "idle connections were not timed out")
+        var mostOpen = 0
+        for _ in 0..<20 {
+            mostOpen = max(mostOpen, endpoints.openCount)
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(mostOpen <= 20 && mostOpen > 0, "\(mostOpen) connections open at once, cap 20")
+        #expect(try await eventually(seconds: 10) { idle.allSatisfy { $0.peerClosed } }, "idle connections were not timed out")
         // Most were refused on accept; a few accepted late may have found a timed-out one's place.
-        #expect((harness.gateway.endpoints?.refused ?? 0) >= 300, "refused \(harness.gateway.endpoints?.refused ?? 0)")
+        #expect(endpoints.refused >= 300, "refused \(endpoints.refused)")
+        let port = endpoints.port
         #expect(try httpGet(port: port, path: "/readyz").status == 200)
         #expect(try client.command("GET", "user:2").string != nil)
     }
