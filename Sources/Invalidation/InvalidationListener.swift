@@ -23,17 +23,10 @@ public final class InvalidationListener: SourceListener {
     /// The WAL the slot holds back, read by the health monitor (not by this thread).
     private let retention: SlotRetention
     let logger: Logger
-    let state = Mutex(ListenerStatus())
-    let stopping = Atomic<Bool>(false)
-    private let started = Atomic<Bool>(false)
-    /// Signalled by `stop()`, to cut short the wait before a reconnection.
-    let wake = DispatchSemaphore(value: 0)
-    /// The first connection has caught up with what the slot held (or failed).
-    let firstAttempt = OneTimeEvent()
-    private let exited = OneTimeEvent()
-
-    /// The longest `start()` waits for the first catch-up.
-    private let startTimeout: Duration = .seconds(5)
+    let thread: ListenerThread
+    /// The listener's status, written on its thread.
+    var state: ListenerStatusBox { thread.status }
+    var firstAttempt: OneTimeEvent { thread.firstAttempt }
 
     package init(url: String, invalidator: Invalidator, settings: InvalidationSettings, retention: SlotRetention,
                  logger: Logger) {
@@ -42,6 +35,7 @@ public final class InvalidationListener: SourceListener {
         self.slot = ReplicationSlot(name: settings.replicationSlot)
         self.retention = retention
         self.logger = logger
+        self.thread = ListenerThread(logger: logger)
     }
 
     public var status: ListenerStatus { state.withLock { $0 } }
@@ -54,60 +48,29 @@ public final class InvalidationListener: SourceListener {
     }
 
     /// Starts the thread; returns once its first connection has replayed what the slot held
-    /// (or failed, or `startTimeout` passed), so that nothing is served from a cache that
-    /// recovery is about to clean.
+    /// (or failed, or the start-up time passed).
     package func start() async {
-        guard !started.exchange(true, ordering: .relaxed) else { return }
-        let thread = Thread { [self] in
-            run()
-            exited.signal()
-        }
-        thread.name = "quicksell-invalidation-listener"
-        thread.start()
-        DispatchQueue.global().asyncAfter(deadline: .now() + startTimeout.dispatchInterval) { [firstAttempt] in
-            firstAttempt.signal()
-        }
-        await firstAttempt.wait()
+        await thread.start { [self] in run() }
     }
 
-    /// Asks the thread to stop (it confirms what was applied first) and returns once it has.
     package func stop() async {
-        guard started.load(ordering: .relaxed) else { return }
-        stopping.store(true, ordering: .relaxed)
-        wake.signal()
-        await exited.wait()
+        await thread.stop()
     }
 
     // MARK: - The thread
 
     private func run() {
         var machine = ReplicationStreamStateMachine()
-        defer { firstAttempt.signal() }
-        while !stopping.load(ordering: .relaxed) {
+        while !thread.isStopping {
             do {
                 try connectAndStream(&machine)
             } catch {
-                let reason = "\(error)"
-                state.withLock {
-                    if $0.connected { $0.reconnects += 1 }
-                    $0.connected = false
-                    $0.caughtUp = false
-                    $0.lastError = reason
-                }
-                firstAttempt.signal()
-                for case .reconnect(let delay, let report) in machine.connectionLost(reason: reason) {
-                    if let report, !stopping.load(ordering: .relaxed) {
-                        logger.warning("invalidation listener disconnected; invalidation is degraded until it reconnects",
-                                       metadata: ["error": "\(report)"])
+                thread.connectionFailed(error) { reason in
+                    machine.connectionLost(reason: reason).compactMap {
+                        if case .reconnect(let delay, let report) = $0 { (delay, report) } else { nil }
                     }
-                    // Returns early when `stop()` signals.
-                    _ = wake.wait(timeout: .now() + delay.dispatchInterval)
                 }
             }
-        }
-        state.withLock {
-            $0.connected = false
-            $0.caughtUp = false
         }
     }
 

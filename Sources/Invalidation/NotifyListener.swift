@@ -16,15 +16,10 @@ public final class NotifyListener: SourceListener {
     let url: String
     let invalidator: Invalidator
     let logger: Logger
-    let state = Mutex(ListenerStatus())
-    let stopping = Atomic<Bool>(false)
-    private let started = Atomic<Bool>(false)
-    /// Signalled by `stop()`, to cut short the wait before a reconnection.
-    private let wake = DispatchSemaphore(value: 0)
-    /// The first connection has flushed (or failed).
-    private let firstAttempt = OneTimeEvent()
-    private let exited = OneTimeEvent()
-    private let startTimeout: Duration = .seconds(5)
+    let thread: ListenerThread
+    /// The listener's status, written on its thread.
+    var state: ListenerStatusBox { thread.status }
+    var firstAttempt: OneTimeEvent { thread.firstAttempt }
     private let pollMilliseconds: Int32 = 100
     /// The longest a (re)connection's flush may take.
     private let flushTimeLimit: Duration = .seconds(30)
@@ -33,6 +28,7 @@ public final class NotifyListener: SourceListener {
         self.url = url
         self.invalidator = invalidator
         self.logger = logger
+        self.thread = ListenerThread(logger: logger)
     }
 
     public var status: ListenerStatus { state.withLock { $0 } }
@@ -42,55 +38,27 @@ public final class NotifyListener: SourceListener {
     package var sourceInfoLines: [(String, String)] { [("notify_channel", NotifyPayload.channel)] }
 
     package func start() async {
-        guard !started.exchange(true, ordering: .relaxed) else { return }
-        let thread = Thread { [self] in
-            run()
-            exited.signal()
-        }
-        thread.name = "quicksell-invalidation-listener"
-        thread.start()
-        DispatchQueue.global().asyncAfter(deadline: .now() + startTimeout.dispatchInterval) { [firstAttempt] in
-            firstAttempt.signal()
-        }
-        await firstAttempt.wait()
+        await thread.start { [self] in run() }
     }
 
     package func stop() async {
-        guard started.load(ordering: .relaxed) else { return }
-        stopping.store(true, ordering: .relaxed)
-        wake.signal()
-        await exited.wait()
+        await thread.stop()
     }
 
     // MARK: - The thread
 
     private func run() {
         var machine = NotifyListenerStateMachine()
-        defer { firstAttempt.signal() }
-        while !stopping.load(ordering: .relaxed) {
+        while !thread.isStopping {
             do {
                 try connectAndListen(&machine)
             } catch {
-                let reason = "\(error)"
-                state.withLock {
-                    if $0.connected { $0.reconnects += 1 }
-                    $0.connected = false
-                    $0.caughtUp = false
-                    $0.lastError = reason
-                }
-                firstAttempt.signal()
-                for case .reconnect(let delay, let report) in machine.connectionLost(reason: reason) {
-                    if let report, !stopping.load(ordering: .relaxed) {
-                        logger.warning("invalidation listener disconnected; invalidation is degraded until it reconnects",
-                                       metadata: ["error": "\(report)"])
+                thread.connectionFailed(error) { reason in
+                    machine.connectionLost(reason: reason).compactMap {
+                        if case .reconnect(let delay, let report) = $0 { (delay, report) } else { nil }
                     }
-                    _ = wake.wait(timeout: .now() + delay.dispatchInterval)
                 }
             }
-        }
-        state.withLock {
-            $0.connected = false
-            $0.caughtUp = false
         }
     }
 
@@ -139,7 +107,7 @@ public final class NotifyListener: SourceListener {
         }
 
         mutating func run(_ machine: inout NotifyListenerStateMachine) throws {
-            while !listener.stopping.load(ordering: .relaxed) {
+            while !listener.thread.isStopping {
                 _ = try waitForInput(timeoutMilliseconds: machine.hasApplyInFlight ? 1 : listener.pollMilliseconds)
                 try connection.consumeInput()
                 while let notification = connection.nextNotification() {
@@ -174,10 +142,10 @@ public final class NotifyListener: SourceListener {
                 case .countMessages(let count):
                     listener.state.withLock { $0.messagesReceived += count }
                 case .apply(let batch, let writes):
-                    guard !listener.stopping.load(ordering: .relaxed) else { throw InvalidationError.stopping }
+                    guard !listener.thread.isStopping else { throw InvalidationError.stopping }
                     outcomes[batch] = BlockingOutcome(listener.invalidator.apply(writes))
                 case .flushFamilies(let batch, let families):
-                    guard !listener.stopping.load(ordering: .relaxed) else { throw InvalidationError.stopping }
+                    guard !listener.thread.isStopping else { throw InvalidationError.stopping }
                     listener.logger.info("invalidation: a statement wrote too many keys to list; flushing their families",
                                          metadata: ["families": "\(families.map(\.name).sorted())"])
                     outcomes[batch] = BlockingOutcome(listener.invalidator.flushFamilies(families).map { _ in })

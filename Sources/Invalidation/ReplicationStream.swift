@@ -24,7 +24,7 @@ struct ReplicationStream {
             _ = collectAnswers(&machine)
             for case .sendStatusUpdate(let position) in machine.streamEnded() { try? sendStatusUpdate(confirming: position) }
         }
-        while !listener.stopping.load(ordering: .relaxed) {
+        while !listener.thread.isStopping {
             // With applies in flight, wake soon to collect their answers even if the stream is quiet.
             _ = try waitForInput(timeoutMilliseconds: machine.hasBatchesInFlight ? 1 : pollMilliseconds)
             // Everything the socket holds goes into one batch (libpq reads a few tens of KiB per
@@ -57,7 +57,7 @@ struct ReplicationStream {
                 listener.state.withLock { $0.messagesReceived += count }
             case .apply(let batch, let writes):
                 // Once the gateway stops, its event loops go away: apply nothing more.
-                guard !listener.stopping.load(ordering: .relaxed) else { throw InvalidationError.stopping }
+                guard !listener.thread.isStopping else { throw InvalidationError.stopping }
                 outcomes[batch] = BlockingOutcome(listener.invalidator.apply(writes))
             case .waitForApply(let batch, let deadline):
                 if let outcome = outcomes[batch], outcome.wait(until: deadline) == nil {

@@ -1,0 +1,86 @@
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
+/// The thread one source's listener runs on, and what its async side and its connection loop
+/// share: the status, the stop flag, the first catch-up and the wait before reconnecting.
+/// Async code starts and stops it without blocking; the loop is the listener's own.
+final class ListenerThread: Sendable {
+    let status = ListenerStatusBox()
+    /// The first connection has caught up (or failed, or the start-up time passed).
+    let firstAttempt = OneTimeEvent()
+    private let stopping = Atomic<Bool>(false)
+    private let started = Atomic<Bool>(false)
+    /// Signalled by `stop()`, to cut short the wait before a reconnection.
+    private let wake = DispatchSemaphore(value: 0)
+    private let exited = OneTimeEvent()
+    /// The longest `start()` waits for the first catch-up.
+    private let startTimeout: Duration = .seconds(5)
+    private let logger: Logger
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    var isStopping: Bool { stopping.load(ordering: .relaxed) }
+
+    /// Runs `loop` on a new thread; returns once its first connection has caught up (or
+    /// failed, or `startTimeout` passed), so that nothing is served from a cache that its
+    /// recovery is about to clean.
+    func start(_ loop: @escaping @Sendable () -> Void) async {
+        guard !started.exchange(true, ordering: .relaxed) else { return }
+        let thread = Thread { [self] in
+            loop()
+            firstAttempt.signal()
+            status.withLock {
+                $0.connected = false
+                $0.caughtUp = false
+            }
+            exited.signal()
+        }
+        thread.name = "quicksell-invalidation-listener"
+        thread.start()
+        DispatchQueue.global().asyncAfter(deadline: .now() + startTimeout.dispatchInterval) { [firstAttempt] in
+            firstAttempt.signal()
+        }
+        await firstAttempt.wait()
+    }
+
+    /// Asks the loop to stop and returns once the thread has exited.
+    func stop() async {
+        guard started.load(ordering: .relaxed) else { return }
+        stopping.store(true, ordering: .relaxed)
+        wake.signal()
+        await exited.wait()
+    }
+
+    /// A connection failed (or could not be made): records it, logs an error not yet
+    /// reported, and waits as the listener's state machine says (`stop()` cuts it short).
+    func connectionFailed(_ error: any Error, reconnect: (String) -> [(delay: Duration, report: String?)]) {
+        let reason = "\(error)"
+        status.withLock {
+            if $0.connected { $0.reconnects += 1 }
+            $0.connected = false
+            $0.caughtUp = false
+            $0.lastError = reason
+        }
+        firstAttempt.signal()
+        for (delay, report) in reconnect(reason) {
+            if let report, !isStopping {
+                logger.warning("invalidation listener disconnected; invalidation is degraded until it reconnects",
+                               metadata: ["error": "\(report)"])
+            }
+            _ = wake.wait(timeout: .now() + delay.dispatchInterval)
+        }
+    }
+}
+
+/// A listener's status behind a lock: written on its thread, read by `INFO` on the loops.
+final class ListenerStatusBox: Sendable {
+    private let status = Mutex(ListenerStatus())
+
+    func withLock<Result>(_ body: (inout ListenerStatus) -> Result) -> Result {
+        status.withLock { body(&$0) }
+    }
+}
