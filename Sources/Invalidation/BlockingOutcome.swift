@@ -25,3 +25,26 @@ package final class BlockingOutcome<Value: Sendable>: Sendable {
         return result
     }
 }
+
+/// A listener's state machine as far as Redis's answers to its batches go.
+package protocol BatchAnswers {
+    associatedtype Action
+    mutating func applied(batch: Int, now: ContinuousClock.Instant) -> [Action]
+    mutating func failed(batch: Int, reason: String) -> [Action]
+}
+
+extension Dictionary where Key == Int, Value == BlockingOutcome<Void> {
+    /// Tells `machine` about every batch Redis has answered since the last look, and forgets them.
+    mutating func reportAnswers<Machine: BatchAnswers>(to machine: inout Machine) -> [Machine.Action] {
+        let answered = compactMap { batch, outcome in outcome.result.map { (batch, $0) } }
+        var actions: [Machine.Action] = []
+        for (batch, result) in answered {
+            self[batch] = nil
+            switch result {
+            case .success: actions += machine.applied(batch: batch, now: .now)
+            case .failure(let error): actions += machine.failed(batch: batch, reason: "\(error)")
+            }
+        }
+        return actions
+    }
+}

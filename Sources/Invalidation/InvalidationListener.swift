@@ -80,7 +80,7 @@ public final class InvalidationListener: SourceListener {
         let preparation = try slot.prepare(connection)
         for case .flushAll(let reason) in machine.slotPrepared(preparation, slot: slot.name) {
             do {
-                try flushEverything(reason: reason)
+                try thread.flushEverything(invalidator, reason: reason)
             } catch {
                 // Without the flush, resuming this slot later would keep what predates it.
                 _ = try? connection.execute("DROP_REPLICATION_SLOT \(slot.name)")
@@ -110,21 +110,6 @@ public final class InvalidationListener: SourceListener {
         }
         logger.notice("invalidation recovery: replayed the writes kept in the replication slot", metadata: [
             "slot": "\(slot.name)", "keys": "\(replayedKeys)"])
-    }
-
-    private func flushEverything(reason: String) throws {
-        let outcome = BlockingOutcome(invalidator.flushAllFamilies())
-        guard let result = outcome.wait(until: .now + .seconds(15)) else { throw InvalidationError.timedOut }
-        let removed = try result.get()
-        guard removed > 0 else {
-            logger.info("invalidation: nothing cached to recover", metadata: ["reason": "\(reason)"])
-            return
-        }
-        state.withLock {
-            $0.recoveries += 1
-            $0.flushes += 1
-        }
-        logger.notice("invalidation recovery: flushed every family", metadata: ["reason": "\(reason)", "keys": "\(removed)"])
     }
 
     // MARK: - Helpers

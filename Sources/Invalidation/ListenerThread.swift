@@ -17,7 +17,7 @@ final class ListenerThread: Sendable {
     private let exited = OneTimeEvent()
     /// The longest `start()` waits for the first catch-up.
     private let startTimeout: Duration = .seconds(5)
-    private let logger: Logger
+    let logger: Logger
 
     init(logger: Logger) {
         self.logger = logger
@@ -73,6 +73,25 @@ final class ListenerThread: Sendable {
             }
             _ = wake.wait(timeout: .now() + delay.dispatchInterval)
         }
+    }
+}
+
+extension ListenerThread {
+    /// Detaches every fill in flight and drops every family's keys: what a gap that nothing can
+    /// replay needs (a new replication slot, a new `LISTEN`). A fill that read a row during the
+    /// gap must not store it afterwards, so the fills go first. Counted and logged; throws when
+    /// Redis did not confirm within `limit`.
+    func flushEverything(_ invalidator: Invalidator, reason: String, within limit: Duration = .seconds(30)) throws {
+        invalidator.detachAllFills()
+        let outcome = BlockingOutcome(invalidator.flushAllFamilies())
+        guard let result = outcome.wait(until: .now + limit) else { throw InvalidationError.timedOut }
+        let removed = try result.get()
+        status.withLock {
+            $0.recoveries += 1
+            $0.flushes += 1
+        }
+        logger.log(level: removed > 0 ? .notice : .info, "invalidation recovery: flushed every family",
+                   metadata: ["reason": "\(reason)", "keys": "\(removed)"])
     }
 }
 

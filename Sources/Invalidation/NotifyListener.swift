@@ -21,8 +21,6 @@ public final class NotifyListener: SourceListener {
     var state: ListenerStatusBox { thread.status }
     var firstAttempt: OneTimeEvent { thread.firstAttempt }
     private let pollMilliseconds: Int32 = 100
-    /// The longest a (re)connection's flush may take.
-    private let flushTimeLimit: Duration = .seconds(30)
 
     package init(url: String, invalidator: Invalidator, logger: Logger) {
         self.url = url
@@ -80,19 +78,6 @@ public final class NotifyListener: SourceListener {
         try session.run(&machine)
     }
 
-    /// Drops every key after a (re)connection; throws when Redis did not confirm in time.
-    fileprivate func flushEverything(reason: String) throws {
-        invalidator.detachAllFills()
-        let outcome = BlockingOutcome(invalidator.flushAllFamilies())
-        guard let result = outcome.wait(until: .now + flushTimeLimit) else { throw InvalidationError.timedOut }
-        let removed = try result.get()
-        state.withLock {
-            $0.recoveries += 1
-            $0.flushes += 1
-        }
-        logger.notice("invalidation recovery: flushed every family", metadata: ["reason": "\(reason)", "keys": "\(removed)"])
-    }
-
     /// One connection's notifications, run on the listener's thread: the I/O half of the
     /// `NotifyListenerStateMachine`.
     private struct Session {
@@ -115,7 +100,7 @@ public final class NotifyListener: SourceListener {
                     machine.received(notification.payload)
                 }
                 try perform(machine.inputRead(now: .now), &machine)
-                try perform(collectAnswers(&machine), &machine)
+                try perform(outcomes.reportAnswers(to: &machine), &machine)
                 try perform(machine.timePassed(now: .now), &machine)
             }
         }
@@ -129,7 +114,7 @@ public final class NotifyListener: SourceListener {
                 next += 1
                 switch action {
                 case .flushAll(let reason):
-                    try listener.flushEverything(reason: reason)
+                    try listener.thread.flushEverything(listener.invalidator, reason: reason)
                     work += machine.flushed(now: .now)
                 case .reportConnectedAgain:
                     listener.logger.notice("invalidation listener connected again")
@@ -155,19 +140,6 @@ public final class NotifyListener: SourceListener {
                     break  // decided around the connection, not within it
                 }
             }
-        }
-
-        private mutating func collectAnswers(_ machine: inout NotifyListenerStateMachine) -> [NotifyListenerStateMachine.Action] {
-            var actions: [NotifyListenerStateMachine.Action] = []
-            for (batch, outcome) in outcomes {
-                guard let result = outcome.result else { continue }
-                outcomes[batch] = nil
-                switch result {
-                case .success: actions += machine.applied(batch: batch, now: .now)
-                case .failure(let error): actions += machine.failed(batch: batch, reason: "\(error)")
-                }
-            }
-            return actions
         }
 
         private func waitForInput(timeoutMilliseconds: Int32) throws -> Bool {

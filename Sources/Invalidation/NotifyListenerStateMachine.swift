@@ -8,7 +8,7 @@ import CacheModel
 /// The guarantee: notifications sent while no connection listened are lost, so each
 /// connection first listens, then flushes every family, and only then counts as caught up;
 /// an apply that fails or times out drops the connection, which brings the flush again.
-package struct NotifyListenerStateMachine {
+package struct NotifyListenerStateMachine: BatchAnswers {
     package typealias Instant = ContinuousClock.Instant
 
     package struct Limits: Sendable {
@@ -22,9 +22,6 @@ package struct NotifyListenerStateMachine {
         package var keysInFlight = 20_000
         /// How long one apply may take before the connection is given up.
         package var applyTimeLimit: Duration = .seconds(15)
-        /// The first wait before reconnecting, doubled after each failure up to the second.
-        package var firstRetryDelay: Duration = .milliseconds(50)
-        package var longestRetryDelay: Duration = .seconds(2)
 
         package init() {}
     }
@@ -67,12 +64,11 @@ package struct NotifyListenerStateMachine {
     private var session: Session?
     private var nextBatch = 0
     private var listenedBefore = false
-    private var retryDelay: Duration
-    private var reportedError: String?
+    private var backoff: ReconnectBackoff
 
-    package init(limits: Limits = Limits()) {
+    package init(limits: Limits = Limits(), backoff: ReconnectBackoff = ReconnectBackoff()) {
         self.limits = limits
-        self.retryDelay = limits.firstRetryDelay
+        self.backoff = backoff
     }
 
     // MARK: - Connection
@@ -80,15 +76,11 @@ package struct NotifyListenerStateMachine {
     /// A new connection runs `LISTEN`: what was sent before is unknown.
     package mutating func listening() -> [Action] {
         session = Session()
-        retryDelay = limits.firstRetryDelay
         let reason = listenedBefore
             ? "the listener reconnected: notifications sent while it was away are lost"
             : "listening from now: writes made before are unknown"
         listenedBefore = true
-        var actions: [Action] = reportedError == nil ? [] : [.reportConnectedAgain]
-        reportedError = nil
-        actions.append(.flushAll(reason: reason))
-        return actions
+        return (backoff.connected() ? [.reportConnectedAgain] : []) + [.flushAll(reason: reason)]
     }
 
     /// The flush after `listening()` is done: caught up; what arrived meanwhile goes out.
@@ -105,10 +97,7 @@ package struct NotifyListenerStateMachine {
     /// The connection failed, could not be made, or was abandoned.
     package mutating func connectionLost(reason: String) -> [Action] {
         session = nil
-        let delay = retryDelay
-        retryDelay = min(retryDelay * 2, limits.longestRetryDelay)
-        let report = reason == reportedError ? nil : reason
-        reportedError = reason
+        let (delay, report) = backoff.failed(reason: reason)
         return [.reconnect(after: delay, report: report)]
     }
 

@@ -21,7 +21,7 @@ struct ReplicationStream {
     mutating func run(_ machine: inout ReplicationStreamStateMachine) throws {
         defer {
             // Stopping or failing: confirm what was applied, so that the next start does not replay it.
-            _ = collectAnswers(&machine)
+            _ = outcomes.reportAnswers(to: &machine)
             for case .sendStatusUpdate(let position) in machine.streamEnded() { try? sendStatusUpdate(confirming: position) }
         }
         while !listener.thread.isStopping {
@@ -37,7 +37,7 @@ struct ReplicationStream {
                 }
             } while try machine.wantsMoreInput && waitForInput(timeoutMilliseconds: 0)
             try perform(machine.inputRead(now: .now), &machine)
-            try perform(collectAnswers(&machine), &machine)
+            try perform(outcomes.reportAnswers(to: &machine), &machine)
             try perform(machine.timePassed(now: .now), &machine)
         }
     }
@@ -63,7 +63,7 @@ struct ReplicationStream {
                 if let outcome = outcomes[batch], outcome.wait(until: deadline) == nil {
                     work += machine.timePassed(now: .now)
                 }
-                work += collectAnswers(&machine)
+                work += outcomes.reportAnswers(to: &machine)
             case .sendStatusUpdate(let position):
                 try sendStatusUpdate(confirming: position)
             case .caughtUp(let replayedKeys):
@@ -76,20 +76,6 @@ struct ReplicationStream {
                 break  // decided around the stream, not within it
             }
         }
-    }
-
-    /// Tells the machine about every batch Redis has answered since the last look.
-    private mutating func collectAnswers(_ machine: inout ReplicationStreamStateMachine) -> [ReplicationStreamStateMachine.Action] {
-        var actions: [ReplicationStreamStateMachine.Action] = []
-        let answered = outcomes.compactMap { batch, outcome in outcome.result.map { (batch, $0) } }
-        for (batch, result) in answered {
-            outcomes[batch] = nil
-            switch result {
-            case .success: actions += machine.applied(batch: batch, now: .now)
-            case .failure(let error): actions += machine.failed(batch: batch, reason: "\(error)")
-            }
-        }
-        return actions
     }
 
     private func sendStatusUpdate(confirming position: UInt64) throws {

@@ -9,7 +9,7 @@ import Postgres
 ///
 /// The guarantee: a position is confirmed only once every write before it in the stream has
 /// been applied, so a failure, a time-out or a restart replays whatever was not.
-package struct ReplicationStreamStateMachine {
+package struct ReplicationStreamStateMachine: BatchAnswers {
     package typealias Instant = ContinuousClock.Instant
 
     package struct Limits: Sendable {
@@ -27,9 +27,6 @@ package struct ReplicationStreamStateMachine {
         /// How often the confirmed position is reported while it moves, and while idle.
         package var feedbackInterval: Duration = .milliseconds(100)
         package var idleFeedbackInterval: Duration = .seconds(10)
-        /// The first wait before reconnecting, doubled after each failure up to the second.
-        package var firstRetryDelay: Duration = .milliseconds(50)
-        package var longestRetryDelay: Duration = .seconds(2)
 
         package init() {}
     }
@@ -84,12 +81,11 @@ package struct ReplicationStreamStateMachine {
     private let limits: Limits
     private var stream: Stream?
     private var nextBatch = 0
-    private var retryDelay: Duration
-    private var reportedError: String?
+    private var backoff: ReconnectBackoff
 
-    package init(limits: Limits = Limits()) {
+    package init(limits: Limits = Limits(), backoff: ReconnectBackoff = ReconnectBackoff()) {
         self.limits = limits
-        self.retryDelay = limits.firstRetryDelay
+        self.backoff = backoff
     }
 
     // MARK: - Connection
@@ -110,19 +106,14 @@ package struct ReplicationStreamStateMachine {
     /// `resumed` says whether the slot held writes from before this connection.
     package mutating func streamStarted(resumed: Bool, caughtUpAt: UInt64, now: Instant) -> [Action] {
         stream = Stream(lastFeedback: now, caughtUpAt: caughtUpAt, resumed: resumed)
-        retryDelay = limits.firstRetryDelay
-        defer { reportedError = nil }
-        return reportedError == nil ? [] : [.reportConnectedAgain]
+        return backoff.connected() ? [.reportConnectedAgain] : []
     }
 
     /// The connection failed (or could not be made, or the stream was abandoned): what was
     /// not confirmed is streamed again after the next connection.
     package mutating func connectionLost(reason: String) -> [Action] {
         stream = nil
-        let delay = retryDelay
-        retryDelay = min(retryDelay * 2, limits.longestRetryDelay)
-        let report = reason == reportedError ? nil : reason
-        reportedError = reason
+        let (delay, report) = backoff.failed(reason: reason)
         return [.reconnect(after: delay, report: report)]
     }
 
