@@ -112,7 +112,7 @@ public final class Gateway: Sendable {
         var endpoints: HTTPEndpoints?
         if let metricsPort = configuration.metricsPort {
             let collector = MetricsCollector(
-                metrics: metrics, stats: server.stats, registry: server.registry, cache: cache, redis: redis,
+                metrics: metrics, stats: server.stats, registry: server.registry, clientMemory: server.clientMemory, cache: cache, redis: redis,
                 pool: pool, invalidation: invalidation, health: health)
             endpoints = HTTPEndpoints(
                 host: configuration.metricsHost, port: metricsPort, group: group, collector: collector, health: health,

@@ -13,9 +13,21 @@ public struct ReceiveCumulation: Sendable {
     public var pendingBytes: Int { leftover?.readableBytes ?? 0 }
 
     /// The bytes to decode from: what was left over followed by `incoming`.
+    ///
+    /// Appending to the leftover's storage would keep every byte already decoded before it:
+    /// on a stream whose reads seldom end on a message boundary (a Redis connection carrying
+    /// 8 KB values) that storage would grow by every read until one does. Once the decoded
+    /// prefix outweighs what is still needed, the leftover moves to a buffer of its own.
     public mutating func merged(with incoming: ByteBuffer) -> ByteBuffer {
         guard var buffer = leftover else { return incoming }
         leftover = nil
+        let needed = buffer.readableBytes + incoming.readableBytes
+        if buffer.readerIndex > needed {
+            var fresh = ByteBufferAllocator().buffer(capacity: needed)
+            fresh.writeImmutableBuffer(buffer)
+            fresh.writeImmutableBuffer(incoming)
+            return fresh
+        }
         buffer.writeImmutableBuffer(incoming)
         return buffer
     }

@@ -48,6 +48,9 @@ extension CommandDispatcher {
                 ("connected_clients", String(environment.registry.count)),
                 ("maxclients", String(environment.configuration.maxClients)),
                 ("blocked_clients", "0"),
+                // Redis reports this under Memory; the gateway's INFO has no memory section.
+                ("mem_clients_normal", String(environment.clientMemory.totalBytes)),
+                ("maxmemory_clients", String(environment.configuration.bufferLimits.gatewayBytes)),
             ]
         case "stats":
             return [
@@ -58,6 +61,11 @@ extension CommandDispatcher {
                 ("protocol_errors", String(stats.totalProtocolErrors)),
                 ("acl_access_denied_auth", String(stats.totalAuthFailures)),
                 ("request_timeouts", String(stats.totalRequestTimeouts)),
+                ("client_query_buffer_limit_disconnections",
+                 String(environment.clientMemory.disconnections(.queryBuffer))),
+                ("client_output_buffer_limit_disconnections",
+                 String(environment.clientMemory.disconnections(.outputBuffer))),
+                ("evicted_clients", String(environment.clientMemory.disconnections(.gatewayLimit))),
                 ("keyspace_hits", String(environment.cache?.stats.totalHits ?? 0)),
                 ("keyspace_misses", String(environment.cache?.stats.totalMisses ?? 0)),
                 ("postgres_queries", String(environment.cache?.stats.totalQueries ?? 0)),

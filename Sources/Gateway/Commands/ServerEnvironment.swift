@@ -23,16 +23,20 @@ final class ServerEnvironment: Sendable {
     let operations: OperatorService?
     /// Failed authentication attempts, counted and logged.
     let authFailures: AuthFailures
+    /// The bytes every client connection holds, against the buffer limits.
+    let clientMemory: ClientMemory
     let gatewayVersion = "0.1.0"
     /// The Redis version we announce in HELLO and INFO, for clients that check features.
     let compatibleRedisVersion = "7.2.0"
 
     init(
-        configuration: ServerConfiguration, registry: ClientRegistry, stats: ServerStats, boundPort: Int,
+        configuration: ServerConfiguration, registry: ClientRegistry, stats: ServerStats, clientMemory: ClientMemory? = nil,
+        boundPort: Int,
         cache: ReadThroughCache?, invalidation: InvalidationService? = nil, metrics: GatewayMetrics? = nil,
         health: HealthMonitor? = nil, logger: Logger = Logger(label: "quicksell.gateway")
     ) {
         self.authFailures = AuthFailures(stats: stats, logger: logger)
+        self.clientMemory = clientMemory ?? ClientMemory(limits: configuration.bufferLimits, logger: logger)
         self.metrics = metrics
         self.health = health
         self.cache = cache

@@ -56,6 +56,7 @@ private struct Values {
             maxNestingDepth: try int("limits.max_nesting_depth", default: RESPLimits.default.maxNestingDepth, range: 1...128),
             maxInlineLength: try int("limits.max_inline_length", default: RESPLimits.default.maxInlineLength,
                                      range: 16...(1024 * 1024)))
+        let bufferLimits = try clientBufferLimits()
         let threads = try int("server.threads", default: 0, range: 0...256)
         let password = try string("server.requirepass", default: "")
         let users: [(name: String, password: String, role: UserDirectory.Role)]
@@ -74,6 +75,9 @@ private struct Values {
             requestTimeoutSeconds: try int("server.request_timeout_seconds", default: defaults.server.requestTimeoutSeconds,
                                            range: 0...86_400),
             limits: limits,
+            bufferLimits: bufferLimits,
+            socketSendBufferBytes: try int("server.socket_send_buffer_bytes", default: defaults.server.socketSendBufferBytes,
+                                           range: 0...(64 << 20)),
             users: UserDirectory(requirePass: password.isEmpty ? nil : password, users: users))
 
         let redisURL = try string("redis.url", default: defaults.redisURL)
@@ -155,6 +159,28 @@ private struct Values {
     }
 
     /// `redis.cluster_nodes`: comma-separated `redis://host:port` seed URLs (database 0 only).
+    /// The client buffer limits; the soft output limit must not pass the hard one.
+    private func clientBufferLimits() throws -> ClientBufferLimits {
+        let defaults = ClientBufferLimits.default
+        let bytes = 0...(1 << 40)
+        let limits = ClientBufferLimits(
+            outputSoftBytes: try int("limits.client_output_buffer_soft_bytes", default: defaults.outputSoftBytes,
+                                     range: 1024...(1 << 40)),
+            outputHardBytes: try int("limits.client_output_buffer_hard_bytes", default: defaults.outputHardBytes,
+                                     range: 1024...(1 << 40)),
+            queryBytes: try int("limits.client_query_buffer_bytes", default: defaults.queryBytes, range: 1024...(1 << 40)),
+            gatewayBytes: try int("limits.maxmemory_clients_bytes", default: defaults.gatewayBytes, range: bytes),
+            inFlightBytesPerLoop: try int("limits.in_flight_bytes_per_loop", default: defaults.inFlightBytesPerLoop,
+                                          range: 1024...(1 << 40)))
+        guard limits.outputSoftBytes <= limits.outputHardBytes else {
+            throw ConfigurationError(
+                key: "limits.client_output_buffer_soft_bytes",
+                expected: "at most limits.client_output_buffer_hard_bytes (\(limits.outputHardBytes))",
+                found: String(limits.outputSoftBytes))
+        }
+        return limits
+    }
+
     private func clusterNodeURLs() throws -> [String] {
         let key = "redis.cluster_nodes"
         let text = try string(key, default: "")

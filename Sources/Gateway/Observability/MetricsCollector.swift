@@ -9,6 +9,7 @@ struct MetricsCollector: Sendable {
     let metrics: GatewayMetrics
     let stats: ServerStats
     let registry: ClientRegistry
+    let clientMemory: ClientMemory
     let cache: ReadThroughCache
     let redis: RedisClient
     let pool: PostgresPool
@@ -23,6 +24,11 @@ struct MetricsCollector: Sendable {
         metrics.carry("quicksell_protocol_errors_total", total: stats.totalProtocolErrors)
         metrics.carry("quicksell_auth_failures_total", total: stats.totalAuthFailures)
         metrics.carry("quicksell_request_timeouts_total", total: stats.totalRequestTimeouts)
+        metrics.gauge("quicksell_client_buffer_bytes", value: Double(clientMemory.totalBytes))
+        for cause in ClientBufferLimits.Cause.allCases {
+            metrics.carry("quicksell_client_buffer_limit_disconnections_total", labels: [("cause", cause.label)],
+                          total: clientMemory.disconnections(cause))
+        }
         for family in KeyFamily.allCases {
             let counters = cache.stats[family]
             let labels = [("family", family.name)]

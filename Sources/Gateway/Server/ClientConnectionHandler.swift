@@ -41,12 +41,20 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
     private var state: ClientConnectionStateMachine<PendingGet>
     /// This connection's event loop's flush list (see `runAfterReplies`).
     private let flushList: LoopFlushList
+    /// The replies this connection's event loop awaits from the backends, and whose turn it is.
+    private let admission: LoopAdmission
     /// Set while the handler is in the pipeline, for flushes run by `flushList`.
     private var context: ChannelHandlerContext?
     private var decoder: RESPRequestDecoder
     private var cumulation = ReceiveCumulation()
     /// nil when `server.request_timeout_seconds` is 0.
     private var requestDeadline: RequestDeadline?
+    /// What all clients hold together, and the limits on it.
+    private let memory: ClientMemory
+    /// This connection's share of `memory`'s total, as last added to it.
+    private var accountedBytes = 0
+    /// Requests are being decoded and run: a reply written meanwhile does not start a second loop.
+    private var decoding = false
 
     /// Replies ready to write at the next flush.
     private var output: ByteBuffer?
@@ -58,15 +66,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
 
     init(
         dispatcher: CommandDispatcher, registry: ClientRegistry, record: ClientRecord, maxPendingReplies: Int,
-        flushList: LoopFlushList
+        flushList: LoopFlushList, admission: LoopAdmission
     ) {
+        self.admission = admission
         self.dispatcher = dispatcher
         self.cache = dispatcher.environment.cache
         self.getTimer = dispatcher.environment.metrics?.getRequestDuration
         self.flushList = flushList
         self.decoder = RESPRequestDecoder(limits: dispatcher.environment.configuration.limits)
         self.registry = registry
-        self.state = ClientConnectionStateMachine(maxPendingReplies: maxPendingReplies)
+        self.memory = dispatcher.environment.clientMemory
+        self.state = ClientConnectionStateMachine(
+            maxPendingReplies: maxPendingReplies, outputSoftLimit: dispatcher.environment.clientMemory.limits.outputSoftBytes)
         let requestTimeout = dispatcher.environment.configuration.requestTimeoutSeconds
         self.requestDeadline = requestTimeout > 0 ? RequestDeadline(limit: .seconds(Int64(requestTimeout))) : nil
         self.session = ClientSession(
@@ -84,32 +95,104 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
 
     func channelInactive(context: ChannelHandlerContext) {
         state.channelInactive()
+        admission.release(state.releaseAllInFlight())
+        if accountedBytes != 0 { _ = memory.adjust(by: -accountedBytes) }
+        accountedBytes = 0
         registry.remove(session.record.id)
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !state.discardsInput else { return }
-        var buffer = cumulation.merged(with: unwrapInboundIn(data))
         session.record.update { $0.lastInteraction = .now }  // once per read, not per command
+        runRequests(cumulation.merged(with: unwrapInboundIn(data)), context: context)
+    }
+
+    /// Decodes and runs the requests in `input` while back-pressure allows, and keeps the
+    /// rest (a request still arriving, or requests held back) for later.
+    private func runRequests(_ input: ByteBuffer, context: ChannelHandlerContext) {
+        var buffer = input
         // Requests that arrived in one read are timed from that read.
         let started = dispatcher.environment.metrics == nil ? nil : NIODeadline.now()
         var completed = false
+        decoding = true
         do {
-            while state.acceptsRequests, let decoded = try decoder.decodeNext(buffer: &buffer) {
+            while state.mayRunAnotherRequest && admission.admits(pendingReplies: state.pendingReplyCount),
+                let decoded = try decoder.decodeNext(buffer: &buffer)
+            {
                 completed = true
                 run(decoded, started: started, context: context)
             }
         } catch {
+            decoding = false
             protocolError(error, context: context)
             return
         }
+        decoding = false
+        let heldBack = state.acceptsRequests && buffer.readableBytes > 0
+            && !(state.mayRunAnotherRequest && admission.admits(pendingReplies: state.pendingReplyCount))
+        if heldBack {
+            if state.mayRunAnotherRequest {
+                state.waitForRoom()  // only the loop's room is missing: take a turn
+                admission.wait(self)
+            } else {
+                state.requestsHeldBack()
+            }
+        }
         cumulation.keep(state.acceptsRequests ? buffer : ByteBuffer())
         if requestDeadline != nil {
-            let partial = state.acceptsRequests && buffer.readableBytes > 0
+            // Requests held back have arrived: the client waits for the gateway, not the reverse.
+            let partial = state.acceptsRequests && buffer.readableBytes > 0 && !heldBack
             perform(requestDeadline?.read(completedRequests: completed, partialRemains: partial, now: started ?? .now()),
                     context: context)
         }
+        accountBuffers(context: context)
+    }
+
+    /// The event loop has room for this connection's requests again (its turn came).
+    func admissionGranted() {
+        guard let context, state.roomGranted() else { return }
+        resumeRequests(context: context)
+    }
+
+    /// Back-pressure lifted: runs the requests held back, then reads on.
+    private func resumeRequests(context: ChannelHandlerContext) {
+        if !decoding && cumulation.pendingBytes > 0 {
+            runRequests(cumulation.merged(with: context.channel.allocator.buffer(capacity: 0)), context: context)
+            flushOutput(context: context)  // no read completes this run: its replies leave now
+        }
+        read(context: context)  // through the state machine: those requests may have filled the budget again
+    }
+
+    // MARK: - Buffer limits
+
+    /// Adds this connection's change in held bytes to the gateway-wide total and closes it if
+    /// a buffer limit says so. Free for a client that keeps up: nothing is held, nothing changes.
+    private func accountBuffers(context: ChannelHandlerContext) {
+        // Replies not flushed yet leave at the end of this tick: only the socket's queue counts.
+        let output = state.outputBudget.buffered
+        let input = cumulation.pendingBytes
+        let held = output + input
+        guard held != accountedBytes || held > 0 else { return }
+        var total = memory.totalBytes
+        if held != accountedBytes {
+            total = memory.adjust(by: held - accountedBytes)
+            accountedBytes = held
+        }
+        guard let cause = memory.limits.verdict(output: output, input: input, gatewayTotal: total) else { return }
+        memory.disconnected(cause, client: session.record.remoteAddress, output: output, input: input)
+        cumulation.keep(ByteBuffer())
+        context.close(promise: nil)
+    }
+
+    /// The bytes the socket has not taken, measured only while it is not writable: below NIO's
+    /// write watermark (64 KiB) a connection counts as holding nothing.
+    private func measureOutput(context: ChannelHandlerContext) {
+        let buffered = context.channel.isWritable
+            ? 0 : (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? state.outputBudget.buffered
+        guard buffered != state.outputBudget.buffered else { return }
+        if state.outputBuffered(bytes: buffered) { resumeRequests(context: context) }
+        accountBuffers(context: context)
     }
 
     // MARK: - Request deadline
@@ -153,6 +236,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
             answer(state.requestAnswered(value, thenClose: true), context: context)
         case .deferred(let future):
             let sequence = state.replyDeferred()
+            admission.charge(state.chargeInFlight())
             future.hop(to: context.eventLoop).assumeIsolated().whenComplete { result in
                 if let timer, let started { timer.recordNanoseconds((NIODeadline.now() - started).nanoseconds) }
                 switch result {
@@ -162,6 +246,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
             }
         case .cacheGet(let get):
             let sequence = state.replyAwaitingBackend(PendingGet(key: get.key, started: timer == nil ? nil : started))
+            admission.charge(state.chargeInFlight())
             get.start(on: context.eventLoop, receiver: self, tag: sequence)
         }
     }
@@ -239,7 +324,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if state.writabilityChanged(isWritable: context.channel.isWritable) { context.read() }
+        if state.writabilityChanged(isWritable: context.channel.isWritable) { resumeRequests(context: context) }
+        measureOutput(context: context)
         context.fireChannelWritabilityChanged()
     }
 
@@ -260,6 +346,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
     /// The reply of pending reply `sequence` is ready: writes every reply now ready in order.
     private func replyReady(_ reply: RESPValue, sequence: Int, context: ChannelHandlerContext) {
         guard state.replyReady(reply, sequence: sequence) == .writeInOrder else { return }  // connection gone
+        admission.release(state.releaseInFlight())
         while true {
             switch state.nextInOrder() {
             case .write(let reply):
@@ -290,13 +377,15 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
         case .scheduleFlush: flushList.add(self)
         case .closeAfterPendingWrites: closeAfterPendingWrites(context: context)  // draining: the last awaited reply is out
         }
-        if after.resumeReading { context.read() }
+        if after.resumeReading { resumeRequests(context: context) }
     }
 
     private func write(_ value: RESPValue, context: ChannelHandlerContext) {
         if output == nil { output = context.channel.allocator.buffer(capacity: outputCapacity) }
         if case .error = value { dispatcher.environment.stats.errorReplies.add(1, ordering: .relaxed) }
+        let before = output?.writerIndex ?? 0
         output?.writeRESPValue(value, version: session.protocolVersion)
+        state.replyWritten(bytes: (output?.writerIndex ?? 0) - before)
     }
 
     /// Closes once every reply written so far has reached the socket: closing at once
@@ -337,5 +426,6 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
         output = nil
         outputCapacity = min(max(buffer.readableBytes, Self.minimumOutputCapacity), Self.maximumOutputCapacity)
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        if !context.channel.isWritable || state.outputBudget.buffered > 0 { measureOutput(context: context) }
     }
 }

@@ -102,6 +102,8 @@ struct ClientConnectionStateMachine<AwaitedGet> {
 
     /// More replies owed than this stop the reading.
     let maxPendingReplies: Int
+    /// Bytes owed against the soft output limit: past it, requests are not run or read.
+    private(set) var outputBudget: ClientOutputBudget
     private(set) var state: State = .open
     /// Replies owed while an earlier one is not ready, in request order.
     private var pendingReplies = CircularBuffer<PendingReply>(initialCapacity: 4)
@@ -114,8 +116,9 @@ struct ClientConnectionStateMachine<AwaitedGet> {
     /// A flush is due at the end of the current event-loop tick.
     private var flushScheduled = false
 
-    init(maxPendingReplies: Int) {
+    init(maxPendingReplies: Int, outputSoftLimit: Int = ClientBufferLimits.default.outputSoftBytes) {
         self.maxPendingReplies = maxPendingReplies
+        self.outputBudget = ClientOutputBudget(softLimit: outputSoftLimit)
     }
 
     /// Replies owed behind one that is not ready yet (including it).
@@ -123,6 +126,44 @@ struct ClientConnectionStateMachine<AwaitedGet> {
 
     /// Requests are decoded and run only while open.
     var acceptsRequests: Bool { state == .open }
+
+    /// Whether another request read may run now: open, and the client reads its replies fast
+    /// enough (its socket takes them, fewer than `maxPendingReplies` are owed, and the bytes
+    /// owed stay under the soft output limit).
+    var mayRunAnotherRequest: Bool {
+        state == .open && channelIsWritable && !waitingForRoom && pendingReplies.count < maxPendingReplies
+            && outputBudget.allowsAnotherRequest(pendingReplies: pendingReplies.count)
+    }
+
+    /// The event loop had no room for this client's next request (`InFlightAdmission`).
+    private var waitingForRoom = false
+
+    /// Requests read wait for room on the event loop: nothing more is read meanwhile.
+    mutating func waitForRoom() {
+        waitingForRoom = true
+        readHeld = true
+    }
+
+    /// The loop has room again: returns whether held requests and reading may go on.
+    mutating func roomGranted() -> Bool {
+        waitingForRoom = false
+        return resumeReadingIfPossible()
+    }
+
+    /// A request now awaits a backend: returns the bytes to charge the event loop.
+    mutating func chargeInFlight() -> Int {
+        outputBudget.charge()
+    }
+
+    /// An awaited reply arrived: returns the bytes to release on the event loop.
+    mutating func releaseInFlight() -> Int {
+        outputBudget.release()
+    }
+
+    /// The connection is gone: returns every byte still charged to the event loop.
+    mutating func releaseAllInFlight() -> Int {
+        outputBudget.releaseAll()
+    }
 
     /// Input read while lingering is dropped.
     var discardsInput: Bool { state == .lingering }
@@ -217,11 +258,28 @@ struct ClientConnectionStateMachine<AwaitedGet> {
 
     /// The channel asks this connection whether to read more.
     mutating func readRequested() -> ReadAction {
-        if state == .lingering || (state == .open && channelIsWritable && pendingReplies.count < maxPendingReplies) {
+        if state == .lingering || mayRunAnotherRequest {
             return .read
         }
         readHeld = true
         return .hold
+    }
+
+    /// Requests already read were left unrun (back-pressure): they run, and reading goes on,
+    /// when a later event returns `resumeReading`.
+    mutating func requestsHeldBack() {
+        readHeld = true
+    }
+
+    /// A reply of `bytes` was written for the client.
+    mutating func replyWritten(bytes: Int) {
+        outputBudget.replyWritten(bytes: bytes)
+    }
+
+    /// The client's socket has `bytes` not taken yet: returns whether held requests may go on.
+    mutating func outputBuffered(bytes: Int) -> Bool {
+        outputBudget.bufferedChanged(to: bytes)
+        return resumeReadingIfPossible()
     }
 
     /// The channel became writable or unwritable: returns whether a held `read` may go on.
@@ -231,7 +289,7 @@ struct ClientConnectionStateMachine<AwaitedGet> {
     }
 
     private mutating func resumeReadingIfPossible() -> Bool {
-        guard readHeld && state == .open && channelIsWritable && pendingReplies.count < maxPendingReplies else {
+        guard readHeld && mayRunAnotherRequest else {
             return false
         }
         readHeld = false

@@ -22,6 +22,8 @@ public final class GatewayServer: Service, Sendable, CustomStringConvertible {
     public let configuration: ServerConfiguration
     public let stats: ServerStats
     public let registry: ClientRegistry
+    /// The bytes every client connection holds, against the buffer limits.
+    let clientMemory: ClientMemory
     private let group: MultiThreadedEventLoopGroup
     private let ownsGroup: Bool
     private let drainTimeout: TimeAmount
@@ -56,6 +58,7 @@ public final class GatewayServer: Service, Sendable, CustomStringConvertible {
         self.configuration = configuration
         self.stats = ServerStats()
         self.registry = ClientRegistry(maxClients: configuration.maxClients)
+        self.clientMemory = ClientMemory(limits: configuration.bufferLimits, logger: logger)
         self.group = group
         self.ownsGroup = ownsGroup
         self.drainTimeout = drainTimeout
@@ -98,23 +101,32 @@ public final class GatewayServer: Service, Sendable, CustomStringConvertible {
     /// Opens the listening socket; returns it once it accepts.
     private func bind() async throws -> any Channel {
         let environmentBox = self.environmentBox
-        let flushLists = LoopFlushLists(group: group)
+        let flushLists = PerLoop(group: group) { LoopFlushList(eventLoop: $0) }
+        let inFlightCapacity = configuration.bufferLimits.inFlightBytesPerLoop
+        let admissions = PerLoop(group: group) { LoopAdmission(eventLoop: $0, capacity: inFlightCapacity) }
         let logger = self.logger
-        let bootstrap = ServerBootstrap(group: group)
+        var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelOption(.maxMessagesPerRead, value: 4)
             // NIO keeps each connection's receive buffer for reuse: start it small so that
             // thousands of idle clients cost little; it grows after reads that fill it.
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(
                 minimum: 64, initial: 512, maximum: 65_536))
             .childChannelOption(.autoRead, value: true)
+        if configuration.socketSendBufferBytes > 0 {
+            // A fixed send buffer: with the kernel's autotuning each client that never reads
+            // absorbs megabytes of replies, all produced by the event loop the others share.
+            bootstrap = bootstrap.childChannelOption(
+                .socketOption(.so_sndbuf), value: SocketOptionValue(configuration.socketSendBufferBytes))
+        }
+        bootstrap = bootstrap
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try Self.initialize(
                         channel, environment: environmentBox.environment,
-                        flushList: flushLists.list(for: channel.eventLoop), logger: logger)
+                        flushList: flushLists[channel.eventLoop], admission: admissions[channel.eventLoop], logger: logger)
                 }
             }
         let channel: any Channel
@@ -125,7 +137,7 @@ public final class GatewayServer: Service, Sendable, CustomStringConvertible {
         }
         let localPort = channel.localAddress?.port ?? configuration.port
         environmentBox.environment = ServerEnvironment(
-            configuration: configuration, registry: registry, stats: stats, boundPort: localPort,
+            configuration: configuration, registry: registry, stats: stats, clientMemory: clientMemory, boundPort: localPort,
             cache: backends.cache, invalidation: backends.invalidation, metrics: backends.metrics,
             health: backends.health, logger: logger)
         boundPort.store(localPort, ordering: .relaxed)
@@ -136,7 +148,8 @@ public final class GatewayServer: Service, Sendable, CustomStringConvertible {
     }
 
     private static func initialize(
-        _ channel: any Channel, environment: ServerEnvironment?, flushList: LoopFlushList, logger: Logger
+        _ channel: any Channel, environment: ServerEnvironment?, flushList: LoopFlushList, admission: LoopAdmission,
+        logger: Logger
     ) throws {
         guard let environment else {
             throw GatewayServerError.notReady  // a connect raced the bind's completion: refuse it
@@ -161,7 +174,8 @@ public final class GatewayServer: Service, Sendable, CustomStringConvertible {
             registry: environment.registry,
             record: record,
             maxPendingReplies: configuration.maxPendingRepliesPerClient,
-            flushList: flushList))
+            flushList: flushList,
+            admission: admission))
     }
 
     private static func describe(_ address: SocketAddress) -> String {

@@ -37,19 +37,3 @@ final class LoopFlushList: @unchecked Sendable {
         spare.removeAll(keepingCapacity: true)
     }
 }
-
-/// One `LoopFlushList` per event loop of a group, made once when the server starts.
-struct LoopFlushLists: Sendable {
-    private let lists: [ObjectIdentifier: LoopFlushList]
-
-    init(group: any EventLoopGroup) {
-        var lists: [ObjectIdentifier: LoopFlushList] = [:]
-        for loop in group.makeIterator() { lists[ObjectIdentifier(loop)] = LoopFlushList(eventLoop: loop) }
-        self.lists = lists
-    }
-
-    /// The list of `eventLoop`, or a new one for a loop the group did not list (never expected).
-    func list(for eventLoop: any EventLoop) -> LoopFlushList {
-        lists[ObjectIdentifier(eventLoop)] ?? LoopFlushList(eventLoop: eventLoop)
-    }
-}

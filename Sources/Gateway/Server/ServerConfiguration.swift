@@ -23,6 +23,10 @@ public struct ServerConfiguration: Sendable {
     public var limits: RESPLimits
     /// Pipelined requests awaiting a backend reply per connection before reading pauses.
     public var maxPendingRepliesPerClient: Int
+    /// The bytes one client, and all of them together, may make the gateway hold.
+    public var bufferLimits: ClientBufferLimits
+    /// SO_SNDBUF of client sockets (the kernel doubles it); 0 = the kernel's autotuning.
+    public var socketSendBufferBytes: Int
     /// Passwords, if any; empty means no authentication.
     public var users: UserDirectory
 
@@ -35,6 +39,8 @@ public struct ServerConfiguration: Sendable {
         requestTimeoutSeconds: Int = 10,
         limits: RESPLimits = .default,
         maxPendingRepliesPerClient: Int = 1024,
+        bufferLimits: ClientBufferLimits = .default,
+        socketSendBufferBytes: Int = 131_072,
         users: UserDirectory = UserDirectory()
     ) {
         self.host = host
@@ -45,6 +51,8 @@ public struct ServerConfiguration: Sendable {
         self.requestTimeoutSeconds = requestTimeoutSeconds
         self.limits = limits
         self.maxPendingRepliesPerClient = maxPendingRepliesPerClient
+        self.bufferLimits = bufferLimits
+        self.socketSendBufferBytes = socketSendBufferBytes
         self.users = users
     }
 

@@ -33,7 +33,8 @@ private struct Connection {
         try pipeline.addHandler(reads)
         try pipeline.addHandler(ClientConnectionHandler(
             dispatcher: CommandDispatcher(environment: environment), registry: registry, record: record,
-            maxPendingReplies: maxPendingReplies, flushList: LoopFlushList(eventLoop: channel.embeddedEventLoop)))
+            maxPendingReplies: maxPendingReplies, flushList: LoopFlushList(eventLoop: channel.embeddedEventLoop),
+            admission: LoopAdmission(eventLoop: channel.embeddedEventLoop, capacity: ClientBufferLimits.default.inFlightBytesPerLoop)))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 6379)).wait()
     }
 

@@ -53,9 +53,19 @@ final class GatewayProcess: @unchecked Sendable {
 
     /// Resident memory of the gateway process in KiB (VmRSS).
     func residentKiB() throws -> Int {
+        try statusKiB("VmRSS")
+    }
+
+    /// The highest resident memory the gateway process has had, in KiB (VmHWM).
+    func peakResidentKiB() throws -> Int {
+        try statusKiB("VmHWM")
+    }
+
+    private func statusKiB(_ field: String) throws -> Int {
         let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
-        guard let match = status.firstMatch(of: /VmRSS:\s+([0-9]+) kB/), let value = Int(match.1) else {
-            throw TestFailure("no VmRSS in /proc/\(process.processIdentifier)/status")
+        let line = status.split(whereSeparator: \.isNewline).first { $0.hasPrefix(field + ":") }
+        guard let line, let value = Int(line.dropFirst(field.count + 1).filter(\.isNumber)) else {
+            throw TestFailure("no \(field) in /proc/\(process.processIdentifier)/status")
         }
         return value
     }
