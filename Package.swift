@@ -41,6 +41,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        // Already swift-configuration's YAML parser; the gateway walks the file's keys with it to
+        // name a misspelt one.
+        .package(url: "https://github.com/jpsim/Yams.git", "5.4.0"..<"7.0.0"),
     ],
     targets: [
         // C libraries from Debian's packages (libpq-dev, libhiredis-dev).
@@ -48,6 +51,13 @@ let package = Package(
             name: "CLibPQ",
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
+        ),
+        // OpenSSL's libcrypto (libssl-dev; libpq already links it): SHA-256 of configured
+        // passwords, without compiling a second copy of BoringSSL for one hash.
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
         ),
         .systemLibrary(
             name: "CHiredis",
@@ -123,6 +133,8 @@ let package = Package(
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                "CLibCrypto",
+                .product(name: "Yams", package: "Yams"),
                 serviceLifecycle,
                 nioCore,
                 nioHTTP1,

@@ -2,9 +2,10 @@
 # Installs the Debian packages the project needs, only those that are missing.
 set -euo pipefail
 
+# jq: a quicksell-cache stats example pipes into it (the help-example test runs every example).
 # The last five: client libraries of other languages that the compatibility suite drives
 # (Tests/compat), with the interpreters they need.
-packages=(redis-server redis-tools libpq-dev libhiredis-dev postgresql postgresql-contrib pkg-config nutcracker
+packages=(redis-server redis-tools libpq-dev libssl-dev libhiredis-dev postgresql postgresql-contrib pkg-config nutcracker jq
           python3-pip php-cli php-redis ruby ruby-redis node-redis)
 missing=()
 for p in "${packages[@]}"; do

@@ -4,21 +4,36 @@ import Foundation
 
 /// Where the gateway is and who we are: flags, else a `redis://` URL, else the
 /// `QUICKSELL_GATEWAY_*` environment variables, else 127.0.0.1:6380 without a password.
+///
+/// The flags are redis-cli's (`-h`, `-p`, `-a`, `-u`, `--user`), so `--help` has no `-h`. They
+/// may come before the subcommand (`quicksell-cache -p 6380 stats`) or after it; after wins.
 struct ConnectionOptions: ParsableArguments {
-    @Option(help: "Gateway host (default: $QUICKSELL_GATEWAY_HOST, else 127.0.0.1).")
+    @Option(name: [.customShort("h"), .long], help: "Gateway host (default: $QUICKSELL_GATEWAY_HOST, else 127.0.0.1).")
     var host: String?
 
-    @Option(help: "Gateway port (default: $QUICKSELL_GATEWAY_PORT, else 6380).")
+    @Option(name: [.customShort("p"), .long], help: "Gateway port (default: $QUICKSELL_GATEWAY_PORT, else 6380).")
     var port: Int?
 
     @Option(help: "User name (default: $QUICKSELL_GATEWAY_USER; 'default' when only a password is given).")
     var user: String?
 
-    @Option(help: "Password (default: $QUICKSELL_GATEWAY_PASSWORD).")
+    @Option(name: [.customShort("a"), .long], help: "Password (default: $QUICKSELL_GATEWAY_PASSWORD).")
     var password: String?
 
-    @Option(help: "redis://[user:password@]host[:port] (default: $QUICKSELL_GATEWAY_URL); the flags above win over it.")
+    @Option(name: [.customShort("u"), .long],
+            help: "redis://[user:password@]host[:port] (default: $QUICKSELL_GATEWAY_URL); the flags above win over it.")
     var url: String?
+
+    /// These options were given, else `outer`'s (those given before the subcommand).
+    func over(_ outer: ConnectionOptions) -> ConnectionOptions {
+        var merged = outer
+        if let host { merged.host = host }
+        if let port { merged.port = port }
+        if let user { merged.user = user }
+        if let password { merged.password = password }
+        if let url { merged.url = url }
+        return merged
+    }
 
     /// The address and credentials, after applying the fallbacks.
     func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GatewayAddress {

@@ -3,19 +3,14 @@ import Foundation
 import HiredisClient
 
 /// `quicksell-cache flush`: invalidates keys, a family (or some ids of it), or everything.
-struct FlushCommand: ParsableCommand {
+struct FlushCommand: ParsableCommand, GatewaySubcommand {
     static let configuration = CommandConfiguration(
         commandName: "flush",
         abstract: "Invalidate cached keys: named keys, a family (or some ids of it), or every family.",
         discussion: """
-            The gateway detaches the keys' in-flight fills and unlinks them, so the next read is a
-            miss served from current PostgreSQL data. A family flush walks Redis with SCAN and
-            UNLINKs in batches, so reads keep being served while millions of keys go; its progress
-            shows in the gateway's log and in INFO operator. --all asks for confirmation when run
-            on a terminal, unless --yes.
+            The gateway detaches the keys' in-flight fills and unlinks them, so the next read is a miss served from current PostgreSQL data. A family flush walks Redis with SCAN and UNLINKs in batches, so reads keep being served while millions of keys go; its progress shows in the gateway's log and in INFO operator. --all asks for confirmation when run on a terminal, unless --yes.
 
-            Families: user, listing, marketplace_listings, user_stats, user_badges,
-            leaderboard:weekly, leaderboard:monthly, leaderboard (both leaderboards).
+            Families: user, listing, marketplace_listings, user_stats, user_badges, leaderboard:weekly, leaderboard:monthly, leaderboard (both leaderboards).
 
             Examples:
               quicksell-cache flush listing:42 user:7
@@ -25,7 +20,8 @@ struct FlushCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup(title: "Connection options") var connection: ConnectionOptions
+    @ParentCommand var parent: QuicksellCache
 
     @Option(help: "Flush every cached key of this family.")
     var family: String?
@@ -52,7 +48,7 @@ struct FlushCommand: ParsableCommand {
 
     func run() throws {
         runReportingErrors {
-            let address = try connection.resolve()
+            let address = try address()
             let client = try GatewayClient(address)
             client.setTimeout(seconds: 3_600)
             let started = Date()

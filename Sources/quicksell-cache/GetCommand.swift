@@ -2,13 +2,12 @@ import ArgumentParser
 import Foundation
 
 /// `quicksell-cache get KEY`: a cached value as an operator wants to see it.
-struct GetCommand: ParsableCommand {
+struct GetCommand: ParsableCommand, GatewaySubcommand {
     static let configuration = CommandConfiguration(
         commandName: "get",
         abstract: "Show a key's value pretty-printed, its remaining TTL and whether it was a cache hit.",
         discussion: """
-            Reads through the gateway like any client (a miss is filled from PostgreSQL and
-            cached), so it counts in the hit and miss statistics.
+            Reads through the gateway like any client (a miss is filled from PostgreSQL and cached), so it counts in the hit and miss statistics.
 
             Examples:
               quicksell-cache get listing:42
@@ -16,7 +15,8 @@ struct GetCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup(title: "Connection options") var connection: ConnectionOptions
+    @ParentCommand var parent: QuicksellCache
 
     @Flag(help: "Print one JSON object: key, cache (hit or miss), ttl_ms and value.")
     var json = false
@@ -26,7 +26,7 @@ struct GetCommand: ParsableCommand {
 
     func run() throws {
         runReportingErrors {
-            let client = try GatewayClient(try connection.resolve())
+            let client = try GatewayClient(try address())
             guard let fields = try client.call(["QUICKSELL", "GET", key]).fields,
                   case .integer(let ttl) = fields["ttl_ms"], let cache = fields["cache"]?.text else {
                 throw CLIError("unexpected reply to QUICKSELL GET from the gateway at \(client.address.display)")

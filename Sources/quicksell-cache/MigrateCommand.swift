@@ -8,19 +8,18 @@ struct MigrateCommand: ParsableCommand {
         commandName: "migrate",
         abstract: "Apply pending schema migrations (config/schema/NNN_name.sql) in order.",
         discussion: """
-            Each migration runs in its own transaction and is recorded in the table
-            schema_migrations; running migrate again applies nothing new. A failing
-            migration is rolled back and named with PostgreSQL's error.
+            Each migration runs in its own transaction and is recorded in the table schema_migrations; running migrate again applies nothing new. A failing migration is rolled back and named with PostgreSQL's error.
 
-            --invalidation-sources chooses which invalidation sources the triggers feed
-            (both, as migration 009 leaves them, unless changed): switching one off spares
-            writers its cost, but a gateway on that source then refuses to start.
+            --invalidation-sources chooses which invalidation sources the triggers feed (both, as migration 009 leaves them, unless changed): switching one off spares writers its cost, but a gateway on that source then refuses to start.
 
             Examples:
-              quicksell-cache migrate --postgres-url postgresql://postgres@127.0.0.1:5440/quicksell
+              quicksell-cache migrate \\
+                --postgres-url postgresql://postgres@127.0.0.1:5440/quicksell
               quicksell-cache migrate --invalidation-sources notify
             """
     )
+
+    @ParentCommand var parent: QuicksellCache
 
     @Option(name: .customLong("postgres-url"),
             help: "PostgreSQL URL (default: $QUICKSELL_POSTGRES_URL).")
@@ -33,6 +32,10 @@ struct MigrateCommand: ParsableCommand {
     @Option(name: .customLong("invalidation-sources"),
             help: "The sources the triggers feed after migrating: wal,notify, wal or notify (default: leave them as they are).")
     var invalidationSources: String?
+
+    func validate() throws {
+        try parent.refuseGatewayOptions("migrate")
+    }
 
     func run() throws {
         guard let url = postgresURL ?? ProcessInfo.processInfo.environment["QUICKSELL_POSTGRES_URL"] else {

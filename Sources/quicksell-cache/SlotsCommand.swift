@@ -11,15 +11,9 @@ struct SlotsCommand: ParsableCommand {
         commandName: "slots",
         abstract: "List the database's logical replication slots and the WAL each holds back; drop an inactive one.",
         discussion: """
-            Every gateway on the wal invalidation source streams from a slot of its own
-            (invalidation.replication_slot, default quicksell_<host>_<port>). PostgreSQL
-            keeps the WAL a slot has not confirmed, so the slot of a gateway stopped for
-            good holds WAL until it is dropped (or until max_slot_wal_keep_size makes
-            PostgreSQL give it up). A slot is active while a server process streams it.
+            Every gateway on the wal invalidation source streams from a slot of its own (invalidation.replication_slot, default quicksell_<host>_<port>). PostgreSQL keeps the WAL a slot has not confirmed, so the slot of a gateway stopped for good holds WAL until it is dropped (or until max_slot_wal_keep_size makes PostgreSQL give it up). A slot is active while a server process streams it.
 
-            --drop refuses an active slot, and asks for confirmation when run on a
-            terminal unless --yes. A gateway whose slot was dropped makes a new one when
-            it starts and flushes every family.
+            --drop refuses an active slot, and asks for confirmation when run on a terminal unless --yes. A gateway whose slot was dropped makes a new one when it starts and flushes every family.
 
             Examples:
               quicksell-cache slots
@@ -27,6 +21,8 @@ struct SlotsCommand: ParsableCommand {
               quicksell-cache slots --drop quicksell_oldhost_6380 --yes
             """
     )
+
+    @ParentCommand var parent: QuicksellCache
 
     @Option(name: .customLong("postgres-url"),
             help: "PostgreSQL URL of the gateways' database (default: $QUICKSELL_POSTGRES_URL).")
@@ -39,6 +35,7 @@ struct SlotsCommand: ParsableCommand {
     var yes = false
 
     func validate() throws {
+        try parent.refuseGatewayOptions("slots")
         if yes && drop == nil { throw ValidationError("--yes needs --drop NAME") }
     }
 

@@ -3,14 +3,12 @@ import CacheModel
 import Foundation
 
 /// `quicksell-cache stats`: hit rates, fills, invalidations and health at a glance.
-struct StatsCommand: ParsableCommand {
+struct StatsCommand: ParsableCommand, GatewaySubcommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
         abstract: "Show hits, misses, hit rate, fills, fill latency, invalidations and lag per family, and health.",
         discussion: """
-            Health covers Redis (PING), PostgreSQL (SELECT 1) and the invalidation listener.
-            --watch redraws every N seconds until Ctrl-C (or --count refreshes); --json prints the
-            gateway's QUICKSELL STATS document as is.
+            Health covers Redis (PING), PostgreSQL (SELECT 1) and the invalidation listener. --watch redraws every N seconds until Ctrl-C (or --count refreshes); --json prints the gateway's QUICKSELL STATS document as is.
 
             Examples:
               quicksell-cache stats
@@ -19,7 +17,8 @@ struct StatsCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup(title: "Connection options") var connection: ConnectionOptions
+    @ParentCommand var parent: QuicksellCache
 
     @Flag(help: "Print the JSON document instead of the table.")
     var json = false
@@ -38,7 +37,7 @@ struct StatsCommand: ParsableCommand {
 
     func run() throws {
         runReportingErrors {
-            let client = try GatewayClient(try connection.resolve())
+            let client = try GatewayClient(try address())
             var shown = 0
             while true {
                 let document = try fetch(client)

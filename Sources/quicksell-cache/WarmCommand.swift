@@ -2,16 +2,12 @@ import ArgumentParser
 import Foundation
 
 /// `quicksell-cache warm`: fills a family's most wanted keys before traffic arrives.
-struct WarmCommand: ParsableCommand {
+struct WarmCommand: ParsableCommand, GatewaySubcommand {
     static let configuration = CommandConfiguration(
         commandName: "warm",
         abstract: "Fill the most-viewed listings, the top users or the leaderboards ahead of traffic.",
         discussion: """
-            The gateway ranks the family's ids (listings and marketplace copies by view count,
-            users, user stats and badges by points then revenue; the leaderboards are single
-            keys) with QUICKSELL WARMIDS, and the CLI reads them through the gateway in batches
-            of 100 (MGET), so they are filled by the normal read-through path. A progress bar
-            shows on stderr when it is a terminal.
+            The gateway ranks the family's ids (listings and marketplace copies by view count, users, user stats and badges by points then revenue; the leaderboards are single keys) with QUICKSELL WARMIDS, and the CLI reads them through the gateway in batches of 100 (MGET), so they are filled by the normal read-through path. A progress bar shows on stderr when it is a terminal.
 
             Examples:
               quicksell-cache warm --family listing --top 5000
@@ -19,7 +15,8 @@ struct WarmCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup(title: "Connection options") var connection: ConnectionOptions
+    @ParentCommand var parent: QuicksellCache
 
     @Option(help: "The family to warm.")
     var family: String
@@ -33,7 +30,7 @@ struct WarmCommand: ParsableCommand {
 
     func run() throws {
         runReportingErrors {
-            let client = try GatewayClient(try connection.resolve())
+            let client = try GatewayClient(try address())
             client.setTimeout(seconds: 120)
             let started = Date()
             guard case .array(let items) = try client.call(["QUICKSELL", "WARMIDS", family, String(top)]) else {

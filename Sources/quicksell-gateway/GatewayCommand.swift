@@ -10,8 +10,7 @@ struct GatewayCommand: AsyncParsableCommand {
         commandName: "quicksell-gateway",
         abstract: "Redis-compatible read-through caching gateway for QuickSell.",
         discussion: """
-            Configuration comes from the YAML file (--config), then QUICKSELL_* environment
-            variables, then these flags; each overrides the one before.
+            Configuration comes from the YAML file (--config), then QUICKSELL_* environment variables, then these flags; each overrides the one before.
 
             Examples:
               quicksell-gateway --config config/gateway.yaml

@@ -12,26 +12,23 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Drive skewed read traffic (and PostgreSQL writes) at a Redis-protocol endpoint and report.",
         discussion: """
-            Keys of the seven families are drawn from the ids in PostgreSQL with Zipf popularity.
-            Progress goes to stderr once a second; the report (table) to stdout at the end.
-            Ctrl-C stops the run and still prints the (partial) report.
-            Hit rates: "hit rate (gateway)" is the target's own INFO families counters over the
-            measured phase (authoritative); "value rate (client)" is replies with a value over
-            all replies, which is all a client can see.
+            Keys of the seven families are drawn from the ids in PostgreSQL with Zipf popularity. Progress goes to stderr once a second; the report (table) to stdout at the end. Ctrl-C stops the run and still prints the (partial) report. Hit rates: "hit rate (gateway)" is the target's own INFO families counters over the measured phase (authoritative); "value rate (client)" is replies with a value over all replies, which is all a client can see.
 
             Examples:
-              # 30 s of the default mix against the gateway, 50 writes/s, 1% of reads verified
+              # 30 s of the default mix at the gateway, 50 writes/s, 1% verified
               quicksell-loadtest run --target 127.0.0.1:6380 \\
                 --postgres-url postgresql://postgres@127.0.0.1:5440/quicksell \\
-                --duration 30 --write-rate 50 --verify 0.01 --json report.json --plot report.svg
+                --duration 30 --write-rate 50 --verify 0.01 \\
+                --json report.json --plot report.svg
+              # the next three read PostgreSQL's URL from $QUICKSELL_POSTGRES_URL
               # hit-only baseline against plain Redis (keys pre-loaded with SET)
-              quicksell-loadtest run --target 127.0.0.1:6390 --postgres-url ... \\
-                --mode hit-only --preload --duration 10 --connections 16 --pipeline 8
-              # fill rate: every user key once from 50 connections (flush the cache first)
-              quicksell-loadtest run --target 127.0.0.1:6380 --postgres-url ... \\
-                --mode miss-only --mix user=1 --warmup 0 --connections 50 --pipeline 1
+              quicksell-loadtest run --target 127.0.0.1:6390 --mode hit-only \\
+                --preload --duration 10 --connections 16 --pipeline 8
+              # fill rate: every user key once from 50 connections (cold cache)
+              quicksell-loadtest run --target 127.0.0.1:6380 --mode miss-only \\
+                --mix user=1 --warmup 0 --connections 50 --pipeline 1
               # only users and listings, 100,000 requests, skew 1.2
-              quicksell-loadtest run --target 127.0.0.1:6380 --postgres-url ... \\
+              quicksell-loadtest run --target 127.0.0.1:6380 \\
                 --mix user=1,listing=1 --requests 100000 --zipf 1.2
             """
     )

@@ -9,13 +9,7 @@ struct SeedCommand: ParsableCommand {
         commandName: "seed",
         abstract: "Fill all fifteen QuickSell tables with deterministic sample data (COPY, one transaction).",
         discussion: """
-            The same --seed, --users and --reference-time always give byte-identical data.
-            Every date is derived from the reference time: sales spread over the six months
-            before it, with a share in its ISO week and calendar month (UTC) so that both
-            leaderboards have entries. The schema must already be applied
-            (quicksell-cache migrate). A database that holds data is refused unless
-            --truncate (replace it) or --if-empty (leave it alone) is given.
-            Progress goes to stderr, the summary to stdout.
+            The same --seed, --users and --reference-time always give byte-identical data. Every date is derived from the reference time: sales spread over the six months before it, with a share in its ISO week and calendar month (UTC) so that both leaderboards have entries. The schema must already be applied (quicksell-cache migrate). A database that holds data is refused unless --truncate (replace it) or --if-empty (leave it alone) is given. Progress goes to stderr, the summary to stdout.
 
             Example:
               export QUICKSELL_POSTGRES_URL=postgresql://postgres@127.0.0.1:5440/quicksell

@@ -26,14 +26,30 @@ public enum ConfigurationLoader {
         providers.append(KeyMappingProvider(
             upstream: EnvironmentVariablesProvider(environmentVariables: environment),
             keyMapper: { key in AbsoluteConfigKey(["quicksell"] + key.components, context: key.context) }))
+        var fileText: (path: String, text: String)?
         if let file {
             do {
                 providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(file)))
+                fileText = (file, try String(contentsOfFile: file, encoding: .utf8))
             } catch {
                 throw ConfigurationFileError(path: file, reason: "\(error)")
             }
         }
-        return try Values(reader: ConfigReader(providers: providers)).configuration()
+        let values = ConfigurationValues(reader: ConfigReader(providers: providers))
+        let configuration = try values.configuration()
+        let unknown = try UnknownKeys.problems(file: fileText, environment: environment, known: values.keysRead)
+        guard unknown.isEmpty else { throw UnknownConfigurationKeysError(problems: unknown) }
+        try ProtectedMode.check(configuration.server)
+        return configuration
+    }
+
+    /// Every configuration key, sorted: the keys `ConfigurationValues` reads. To add a key,
+    /// read it there (`try int("server.new_key", …)`); it is then valid in the file and as
+    /// `QUICKSELL_SERVER_NEW_KEY`.
+    public static func knownKeys() throws -> [String] {
+        let values = ConfigurationValues(reader: ConfigReader(providers: [InMemoryProvider(values: [:])]))
+        _ = try values.configuration()
+        return values.keysRead.sorted()
     }
 
     static func isSecret(_ key: String) -> Bool {
@@ -43,8 +59,16 @@ public enum ConfigurationLoader {
 }
 
 /// Typed, validated reads of the merged configuration.
-private struct Values {
+///
+/// The keys read here are the valid keys (`keysRead`): anything else in the file or the
+/// environment is refused as a typo. So read every key on every load, even one that the
+/// rest of the configuration makes unused.
+struct ConfigurationValues {
     let reader: ConfigReader
+    private let readKeys = KeyLog()
+
+    /// The keys asked for so far.
+    var keysRead: Set<String> { readKeys.keys }
 
     func configuration() throws -> GatewayConfiguration {
         let defaults = GatewayConfiguration()
@@ -58,15 +82,8 @@ private struct Values {
                                      range: 16...(1024 * 1024)))
         let bufferLimits = try clientBufferLimits()
         let threads = try int("server.threads", default: 0, range: 0...256)
-        let password = try string("server.requirepass", default: "")
-        let users: [(name: String, password: String, role: UserDirectory.Role)]
-        switch UserDirectory.parseUsers(try string("server.users", default: "")) {
-        case .success(let parsed): users = parsed
-        case .failure(let error):
-            throw ConfigurationError(key: "server.users", expected: "comma-separated name:password:role entries with role admin or read",
-                                     found: "a malformed entry for user '\(error.entry)'")
-        }
-        let server = ServerConfiguration(
+        let access = try credentials()
+        var server = ServerConfiguration(
             host: try string("server.host", default: defaults.server.host),
             port: try int("server.port", default: defaults.server.port, range: 0...65_535),
             eventLoopThreads: threads == 0 ? ServerConfiguration.defaultEventLoopThreads() : threads,
@@ -78,7 +95,10 @@ private struct Values {
             bufferLimits: bufferLimits,
             socketSendBufferBytes: try int("server.socket_send_buffer_bytes", default: defaults.server.socketSendBufferBytes,
                                            range: 0...(64 << 20)),
-            users: UserDirectory(requirePass: password.isEmpty ? nil : password, users: users))
+            users: access.users)
+        server.requirePassFile = access.requirePassFile
+        server.usersFile = access.usersFile
+        server.protectedMode = try bool("server.protected_mode", default: true)
 
         let redisURL = try string("redis.url", default: defaults.redisURL)
         guard redisURL.hasPrefix("redis://") else {
@@ -198,7 +218,8 @@ private struct Values {
     }
 
     private func raw(_ key: String) throws -> String? {
-        reader.string(forKey: ConfigKey(key), isSecret: ConfigurationLoader.isSecret(key))
+        readKeys.keys.insert(key)
+        return reader.string(forKey: ConfigKey(key), isSecret: ConfigurationLoader.isSecret(key))
     }
 
     func string(_ key: String, default value: String) throws -> String {
@@ -222,6 +243,11 @@ private struct Values {
         }
         return number
     }
+}
+
+/// The keys a `ConfigurationValues` has read (a class: its reads are non-mutating).
+private final class KeyLog {
+    var keys: Set<String> = []
 }
 
 extension String {

@@ -63,8 +63,12 @@ public struct GatewayConfiguration: Sendable {
             ("server.idle_timeout_seconds", String(server.idleTimeoutSeconds)),
             ("server.request_timeout_seconds", String(server.requestTimeoutSeconds)),
             ("server.socket_send_buffer_bytes", String(server.socketSendBufferBytes)),
-            ("server.requirepass", server.users.defaultUserHasPassword ? "********" : "(none)"),
+            ("server.requirepass", !server.users.defaultUserHasPassword ? "(none)"
+                : server.requirePassFile == nil ? "********" : "******** (from server.requirepass_file)"),
+            ("server.requirepass_file", server.requirePassFile ?? "(none)"),
             ("server.users", server.users.userRoles.isEmpty ? "(none)" : server.users.userRoles.joined(separator: ",")),
+            ("server.users_file", server.usersFile ?? "(none)"),
+            ("server.protected_mode", server.protectedMode ? "yes" : "no"),
             ("limits.max_bulk_length", String(server.limits.maxBulkLength)),
             ("limits.max_array_elements", String(server.limits.maxAggregateElements)),
             ("limits.max_nesting_depth", String(server.limits.maxNestingDepth)),

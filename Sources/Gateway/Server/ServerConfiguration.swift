@@ -29,6 +29,13 @@ public struct ServerConfiguration: Sendable {
     public var socketSendBufferBytes: Int
     /// Passwords, if any; empty means no authentication.
     public var users: UserDirectory
+    /// The files `users` was read from (`server.requirepass_file`, `server.users_file`), for
+    /// `--check-config`; nil when the passwords were given inline or not at all.
+    public var requirePassFile: String?
+    public var usersFile: String?
+    /// Redis's protected mode: refuse to listen beyond loopback without a password
+    /// (`ProtectedMode`). Only the configuration loader applies it.
+    public var protectedMode = true
 
     public init(
         host: String = "127.0.0.1",
