@@ -273,6 +273,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
             if let timer, let started { timer.recordNanoseconds((NIODeadline.now() - started).nanoseconds) }
             replyReady(value, sequence: sequence, context: context)
         case .later(let filled):
+            admission.charge(state.chargeMiss())  // a fill's work: pipelined misses take turns
             filled.assumeIsolated().whenComplete { result in
                 if let timer, let started { timer.recordNanoseconds((NIODeadline.now() - started).nanoseconds) }
                 switch result {

@@ -155,6 +155,11 @@ struct ClientConnectionStateMachine<AwaitedGet> {
         outputBudget.charge()
     }
 
+    /// An awaited GET missed: returns the bytes to add to the event loop's charge.
+    mutating func chargeMiss() -> Int {
+        outputBudget.chargeMiss()
+    }
+
     /// An awaited reply arrived: returns the bytes to release on the event loop.
     mutating func releaseInFlight() -> Int {
         outputBudget.release()

@@ -1,8 +1,9 @@
 /// The bytes one connection owes its client, against the soft output limit: what its socket
 /// has not taken yet, plus an estimate for each reply still being produced. The estimate is
-/// the size of the largest recent reply, so a client reading 8.5 KB leaderboards gets fewer
-/// requests run ahead of its reading than one reading 100-byte values, and a pipeline that
-/// the client never reads stops at about the soft limit however large its values are.
+/// the size of the largest recent reply (or a miss's cost, `missCost`), so a client reading
+/// 8.5 KB leaderboards gets fewer requests run ahead of its reading than one reading 100-byte
+/// values, and a pipeline that the client never reads stops at about the soft limit however
+/// large its values are.
 struct ClientOutputBudget: Equatable {
     let softLimit: Int
     /// Bytes of a reply not produced yet; starts at a guess, then follows recent replies.
@@ -11,7 +12,9 @@ struct ClientOutputBudget: Equatable {
     private(set) var buffered = 0
 
     static let initialReplyEstimate = 4096
-    private static let smallestEstimate = 16
+    /// A request costs the event loop work however small its reply: counted as at least this
+    /// many bytes, a loop's room (512 KiB by default) holds 512 requests of tiny replies.
+    static let smallestEstimate = 1024
 
     init(softLimit: Int) {
         self.softLimit = softLimit
@@ -46,6 +49,23 @@ struct ClientOutputBudget: Equatable {
         chargedBytes += replyEstimate
         inFlight += 1
         return replyEstimate
+    }
+
+    /// What a miss adds to its request's charge: it holds its place for a PostgreSQL query
+    /// (milliseconds, where a hit takes microseconds) and costs the loop several hits' work
+    /// (the fill, the store, the reply), however small its answer; 32 of them fill the
+    /// default room of a loop (`limits.in_flight_bytes_per_loop`, 512 KiB).
+    static let missCost = 16 << 10
+
+    /// The GET of a request missed and is being filled: returns the bytes to add to the charge
+    /// (released with the client's later replies, as the rest). The estimate rises to a miss's
+    /// cost too, so that a client whose GETs keep missing (a flood of distinct ids) gets as few
+    /// requests run ahead as its misses cost, not as its tiny null replies weigh.
+    mutating func chargeMiss() -> Int {
+        guard inFlight > 0 else { return 0 }
+        chargedBytes += Self.missCost
+        replyEstimate = max(replyEstimate, Self.missCost)
+        return Self.missCost
     }
 
     /// One awaited reply arrived: returns the bytes to release (an equal share of the charge,
