@@ -59,15 +59,19 @@ public final class ReadThroughCache: Sendable {
 
     /// Classifies Redis's reply to the GET of `key` (counting the hit or miss) and starts the
     /// fill of a miss. Must be called on `eventLoop`.
-    package func finishGet(_ result: Result<RESPValue, any Error>, key: CacheKey, on eventLoop: any EventLoop) -> GetStep {
+    /// `shedMisses`: a miss is refused (`FillShed`, counted as shed) instead of filled, because
+    /// the caller's event loop has as many fills under way as it allows.
+    package func finishGet(
+        _ result: Result<RESPValue, any Error>, key: CacheKey, on eventLoop: any EventLoop, shedMisses: FillShed? = nil
+    ) -> GetStep {
         switch result {
         case .success(let reply):
             switch classify(reply, key: key) {
             case .hit(let value): return .value(value)
-            case .miss: return .later(fill(key, on: eventLoop))
+            case .miss: return fillUnlessShed(key, on: eventLoop, shedMisses: shedMisses)
             }
         case .failure(let error) where error is RedisClientError:
-            return .later(fill(key, on: eventLoop))
+            return fillUnlessShed(key, on: eventLoop, shedMisses: shedMisses)
         case .failure(let error):
             return .failed(error)
         }
@@ -156,6 +160,12 @@ public final class ReadThroughCache: Sendable {
             counters.misses.add(1, ordering: .relaxed)
             return .miss
         }
+    }
+
+    private func fillUnlessShed(_ key: CacheKey, on eventLoop: any EventLoop, shedMisses: FillShed?) -> GetStep {
+        guard let shed = shedMisses else { return .later(fill(key, on: eventLoop)) }
+        stats[key.family].shed.add(1, ordering: .relaxed)
+        return .failed(shed)
     }
 
     private func fill(_ key: CacheKey, on eventLoop: any EventLoop) -> EventLoopFuture<ByteBuffer?> {

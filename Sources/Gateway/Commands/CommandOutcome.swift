@@ -39,9 +39,10 @@ struct CacheGet {
     /// Turns Redis's reply to the GET of `key` into the client's reply (a miss is filled from
     /// PostgreSQL first). Static: the connection keeps only the key while Redis answers.
     static func finish(
-        _ result: Result<RESPValue, any Error>, key: CacheKey, cache: ReadThroughCache, on eventLoop: any EventLoop
+        _ result: Result<RESPValue, any Error>, key: CacheKey, cache: ReadThroughCache, on eventLoop: any EventLoop,
+        shedMisses: FillShed? = nil
     ) -> Step {
-        switch cache.finishGet(result, key: key, on: eventLoop) {
+        switch cache.finishGet(result, key: key, on: eventLoop, shedMisses: shedMisses) {
         case .value(let value?): return .reply(.bulkString(value))
         case .value(nil): return .reply(.nullBulkString)
         case .failed(let error): return .reply(Replies.fillFailed(error))

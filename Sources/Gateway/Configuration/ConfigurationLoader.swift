@@ -191,7 +191,9 @@ struct ConfigurationValues {
             queryBytes: try int("limits.client_query_buffer_bytes", default: defaults.queryBytes, range: 1024...(1 << 40)),
             gatewayBytes: try int("limits.maxmemory_clients_bytes", default: defaults.gatewayBytes, range: bytes),
             inFlightBytesPerLoop: try int("limits.in_flight_bytes_per_loop", default: defaults.inFlightBytesPerLoop,
-                                          range: 1024...(1 << 40)))
+                                          range: 1024...(1 << 40)),
+            missesInFlightPerLoop: try int("limits.misses_in_flight_per_loop", default: defaults.missesInFlightPerLoop,
+                                           range: 1...10_000_000))
         guard limits.outputSoftBytes <= limits.outputHardBytes else {
             throw ConfigurationError(
                 key: "limits.client_output_buffer_soft_bytes",

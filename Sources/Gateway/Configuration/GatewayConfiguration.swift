@@ -78,6 +78,7 @@ public struct GatewayConfiguration: Sendable {
             ("limits.client_query_buffer_bytes", String(server.bufferLimits.queryBytes)),
             ("limits.maxmemory_clients_bytes", String(server.bufferLimits.gatewayBytes)),
             ("limits.in_flight_bytes_per_loop", String(server.bufferLimits.inFlightBytesPerLoop)),
+            ("limits.misses_in_flight_per_loop", String(server.bufferLimits.missesInFlightPerLoop)),
             ("redis.url", redisClusterNodes.isEmpty ? redactedURL(redisURL) : "(unused: cluster mode)"),
             ("redis.cluster_nodes", redisClusterNodes.isEmpty ? "(none: single Redis)"
                 : redisClusterNodes.map(redactedURL).joined(separator: ",")),

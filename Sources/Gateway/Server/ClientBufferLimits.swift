@@ -19,11 +19,15 @@ public struct ClientBufferLimits: Sendable, Equatable {
     /// Replies one event loop's clients may await from the backends at once (estimated bytes):
     /// past it, clients that already await a reply wait their turn (`InFlightAdmission`).
     public var inFlightBytesPerLoop: Int
+    /// Misses one event loop's clients may have being filled at once: beyond, a miss gets
+    /// `-TRYAGAIN … gateway overloaded` at once (counted as shed) instead of a fill.
+    public var missesInFlightPerLoop: Int
 
     public init(
         outputSoftBytes: Int = 256 << 10, outputHardBytes: Int = 32 << 20, queryBytes: Int = 16 << 20,
-        gatewayBytes: Int = 128 << 20, inFlightBytesPerLoop: Int = 512 << 10
+        gatewayBytes: Int = 128 << 20, inFlightBytesPerLoop: Int = 512 << 10, missesInFlightPerLoop: Int = 512
     ) {
+        self.missesInFlightPerLoop = missesInFlightPerLoop
         self.outputSoftBytes = outputSoftBytes
         self.outputHardBytes = outputHardBytes
         self.queryBytes = queryBytes

@@ -268,13 +268,25 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
         guard let context, let cache, let pending = state.backendReplied(sequence: sequence) else { return }  // connection gone
         let timer = pending.started == nil ? nil : getTimer
         let started = pending.started
-        switch CacheGet.finish(result, key: pending.key, cache: cache, on: context.eventLoop) {
+        // Whether a miss may be filled is asked only of a reply that is not a value (the hit path
+        // pays nothing); a fill started takes one of the loop's places until it ends.
+        let shed: FillShed?
+        var holdsMissPlace = false
+        if case .success(.bulkString) = result {
+            shed = nil
+        } else {
+            shed = admission.missStarts()
+            holdsMissPlace = shed == nil
+        }
+        switch CacheGet.finish(result, key: pending.key, cache: cache, on: context.eventLoop, shedMisses: shed) {
         case .reply(let value):
+            if holdsMissPlace { admission.missEnded() }  // no fill after all (a Redis error not worth one)
             if let timer, let started { timer.recordNanoseconds((NIODeadline.now() - started).nanoseconds) }
             replyReady(value, sequence: sequence, context: context)
         case .later(let filled):
             admission.charge(state.chargeMiss())  // a fill's work: pipelined misses take turns
             filled.assumeIsolated().whenComplete { result in
+                if holdsMissPlace { self.admission.missEnded() }
                 if let timer, let started { timer.recordNanoseconds((NIODeadline.now() - started).nanoseconds) }
                 switch result {
                 case .success(let reply): self.replyReady(reply, sequence: sequence, context: context)

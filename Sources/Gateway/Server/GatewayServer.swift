@@ -102,8 +102,10 @@ public final class GatewayServer: Service, Sendable, CustomStringConvertible {
     private func bind() async throws -> any Channel {
         let environmentBox = self.environmentBox
         let flushLists = PerLoop(group: group) { LoopFlushList(eventLoop: $0) }
-        let inFlightCapacity = configuration.bufferLimits.inFlightBytesPerLoop
-        let admissions = PerLoop(group: group) { LoopAdmission(eventLoop: $0, capacity: inFlightCapacity) }
+        let limits = configuration.bufferLimits
+        let admissions = PerLoop(group: group) {
+            LoopAdmission(eventLoop: $0, capacity: limits.inFlightBytesPerLoop, maxMisses: limits.missesInFlightPerLoop)
+        }
         let logger = self.logger
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)

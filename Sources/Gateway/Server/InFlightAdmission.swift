@@ -13,11 +13,28 @@ import NIOCore
 struct InFlightAdmission<Waiter> {
     let capacity: Int
     private(set) var inFlightBytes = 0
+    /// Misses being filled for this loop's clients, and how many may be.
+    let maxMisses: Int
+    private(set) var missesInFlight = 0
     private var waiting = CircularBuffer<Waiter>()
     private var resumeScheduled = false
 
-    init(capacity: Int) {
+    init(capacity: Int, maxMisses: Int = .max) {
         self.capacity = capacity
+        self.maxMisses = maxMisses
+    }
+
+    /// A GET missed: returns whether its fill may start (else it is shed). Misses of clients
+    /// that owe nothing else get past the room (`admits`), so only this bounds a flood of
+    /// distinct misses from many connections.
+    mutating func missStarts() -> Bool {
+        guard missesInFlight < maxMisses else { return false }
+        missesInFlight += 1
+        return true
+    }
+
+    mutating func missEnded() {
+        missesInFlight = max(0, missesInFlight - 1)
     }
 
     var hasRoom: Bool { inFlightBytes < capacity }

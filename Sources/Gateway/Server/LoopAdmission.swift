@@ -1,4 +1,5 @@
 import NIOCore
+import ReadThrough
 
 /// Runs one event loop's `InFlightAdmission`: charges and releases the bytes its clients'
 /// requests await, and lets waiting clients run their requests in turn once room frees up,
@@ -10,9 +11,18 @@ final class LoopAdmission: @unchecked Sendable {
     let eventLoop: any EventLoop
     private var admission: InFlightAdmission<ClientConnectionHandler>
 
-    init(eventLoop: any EventLoop, capacity: Int) {
+    init(eventLoop: any EventLoop, capacity: Int, maxMisses: Int = .max) {
         self.eventLoop = eventLoop
-        self.admission = InFlightAdmission(capacity: capacity)
+        self.admission = InFlightAdmission(capacity: capacity, maxMisses: maxMisses)
+    }
+
+    /// A GET missed: nil when its fill may start (call `missEnded` when it ends), else why it is shed.
+    func missStarts() -> FillShed? {
+        admission.missStarts() ? nil : FillShed(missesInFlight: admission.missesInFlight)
+    }
+
+    func missEnded() {
+        admission.missEnded()
     }
 
     func admits(pendingReplies: Int) -> Bool {

@@ -66,13 +66,14 @@ import Glibc
             unread flood: clients=\(Self.flooders) seconds=\(Self.floodSeconds) sent_mib=\(sent.bytes >> 20) \
             reconnects=\(sent.reconnects) rss_before_mib=\(before >> 10) peak_rss_mib=\(peak >> 10) \
             grown_mib=\(grown >> 20) bound_mib=\(Self.clientBufferBound >> 20) reader_gets=\(latencies.count) \
-            reader_p99_ms=\(String(format: "%.2f", p99)) \
+            reader_p99_ms=\(String(format: "%.2f", p99)) release=\(gateway.isReleaseBuild) \
             \(Self.fields(info, ["client_output_buffer_limit_disconnections", "evicted_clients", "client_query_buffer_limit_disconnections"])) \
             \(Self.fields(clients, ["mem_clients_normal"]))
             """)
         #expect(wrong == 0)
         #expect(grown < Self.clientBufferBound, "the gateway grew \(grown >> 20) MiB under the flood")
-        #expect(p99 < 50, "the reading client's p99 was \(p99) ms")
+        let bound: Double = gateway.isReleaseBuild ? 50 : 150
+        #expect(p99 < bound, "the reading client's p99 was \(p99) ms (bound \(bound) ms)")
         #expect(!stderr.contains("did not reply within"), "the shared Redis connection stalled")
         #expect(!stderr.contains("cannot connect to Redis"))
         #expect(graceful, "\(stderr.suffix(2_000))")

@@ -43,7 +43,7 @@ import Testing
         budget.replyWritten(bytes: 100)
         #expect(budget.replyEstimate == 8_530 - 8_530 / 16)
         for _ in 0..<200 { budget.replyWritten(bytes: 100) }
-        #expect(budget.replyEstimate == 100)
+        #expect(budget.replyEstimate == ClientOutputBudget.smallestEstimate)  // a request costs work however small
     }
 
     @Test func requestsWaitOnceTheBytesOwedReachTheSoftLimit() {
@@ -70,6 +70,49 @@ import Testing
         #expect(machine.mayRunAnotherRequest)
         let afterwards = machine.readRequested()
         #expect(afterwards == .read)
+    }
+
+    @Test func aMissRaisesTheEstimateToItsCostAndItsChargeIsReleasedWithTheReplies() {
+        var budget = ClientOutputBudget(softLimit: 1 << 20)
+        budget.replyWritten(bytes: 5)
+        let charged = budget.charge() + budget.charge()
+        let missCharge = budget.chargeMiss()
+        #expect(missCharge == ClientOutputBudget.missCost)
+        #expect(budget.replyEstimate == ClientOutputBudget.missCost)
+        let released = budget.release() + budget.release()
+        #expect(released == charged + missCharge)  // everything charged comes back, nothing more
+        #expect(budget.release() == 0)
+        #expect(budget.chargeMiss() == 0)  // nothing in flight: nothing to charge
+    }
+
+    @Test func theLoopAdmitsAClientOwingNothingEvenWhenFullAndResumesWaitersInTurn() {
+        var admission = InFlightAdmission<String>(capacity: 10_000)
+        admission.charge(12_000)
+        #expect(admission.admits(pendingReplies: 0))
+        #expect(!admission.admits(pendingReplies: 1))
+        admission.wait("a")
+        admission.wait("b")
+        let notYet = admission.release(1_000)  // still full
+        #expect(!notYet)
+        let schedule = admission.release(5_000)
+        #expect(schedule)
+        let again = admission.release(100)  // already scheduled
+        #expect(!again)
+        admission.resumptionStarted()
+        #expect(admission.nextWaiter() == "a")
+        admission.charge(5_000)  // a's requests fill the room again: b waits for the next release
+        #expect(admission.nextWaiter() == nil)
+        #expect(admission.waitingCount == 1)
+    }
+
+    @Test func missesBeyondTheLoopsBoundAreShedUntilOneEnds() {
+        var admission = InFlightAdmission<String>(capacity: 10_000, maxMisses: 2)
+        let first = admission.missStarts(), second = admission.missStarts(), third = admission.missStarts()
+        #expect(first && second && !third)
+        admission.missEnded()
+        let fourth = admission.missStarts()
+        #expect(fourth)
+        #expect(admission.missesInFlight == 2)
     }
 
     @Test func inFlightRepliesCountAgainstTheSoftLimitBeforeTheyArrive() {

@@ -72,9 +72,16 @@ enum RepoPaths {
         root.appendingPathComponent("Tests/compat").appendingPathComponent(name).path
     }
 
-    /// The built `quicksell-gateway` next to the test bundle (same configuration).
+    /// The built `quicksell-gateway` next to the test bundle (same configuration), or the one
+    /// `QUICKSELL_TEST_GATEWAY_EXECUTABLE` names (a release build, for the latency figures).
     static func gatewayExecutable() throws -> String {
-        try builtExecutable("quicksell-gateway")
+        if let path = ProcessInfo.processInfo.environment["QUICKSELL_TEST_GATEWAY_EXECUTABLE"], !path.isEmpty {
+            guard FileManager.default.isExecutableFile(atPath: path) else {
+                throw TestFailure("QUICKSELL_TEST_GATEWAY_EXECUTABLE=\(path) is not an executable")
+            }
+            return path
+        }
+        return try builtExecutable("quicksell-gateway")
     }
 
     /// The package's executable `name` next to the test bundle (same configuration).
