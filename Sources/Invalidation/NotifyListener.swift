@@ -128,12 +128,12 @@ public final class NotifyListener: SourceListener {
                     listener.state.withLock { $0.messagesReceived += count }
                 case .apply(let batch, let writes):
                     guard !listener.thread.isStopping else { throw InvalidationError.stopping }
-                    outcomes[batch] = BlockingOutcome(listener.invalidator.apply(writes))
-                case .flushFamilies(let batch, let families):
+                    let progress = ApplyProgress()
+                    outcomes[batch] = BlockingOutcome(listener.invalidator.apply(writes, progress: progress), progress: progress)
+                case .flushFamilies(let batch, let flush):
                     guard !listener.thread.isStopping else { throw InvalidationError.stopping }
-                    listener.logger.info("invalidation: a statement wrote too many keys to list; flushing their families",
-                                         metadata: ["families": "\(families.map(\.name).sorted())"])
-                    outcomes[batch] = BlockingOutcome(listener.invalidator.flushFamilies(families).map { _ in })
+                    outcomes[batch] = listener.thread.startFamilyFlush(flush, listener.invalidator,
+                                                                       why: "a statement wrote too many keys to list")
                 case .abandon(let reason):
                     throw StreamAbandoned(description: reason)
                 case .reconnect:
