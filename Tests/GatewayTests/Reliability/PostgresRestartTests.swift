@@ -72,7 +72,7 @@ import TestSupport
         let report = try readers.finish()
 
         var stale: [String] = []
-        let settled = try await eventually(seconds: 3) {
+        let settled = try await eventually(seconds: TimeBounds.recovery) {
             stale = try ListingRows.staleKeys(client: client, connection: writer)
             return stale.isEmpty
         }
