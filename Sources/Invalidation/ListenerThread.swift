@@ -106,8 +106,16 @@ final class ListenerStatusBox: Sendable {
 }
 
 extension ListenerThread {
+    /// Sends a batch's writes to Redis. Once the gateway stops, its event loops go away: nothing more is sent.
+    func startApply(_ writes: [InvalidationWrite], _ invalidator: Invalidator) throws -> BlockingOutcome<Void> {
+        guard !isStopping else { throw InvalidationError.stopping }
+        let progress = ApplyProgress()
+        return BlockingOutcome(invalidator.apply(writes, progress: progress), progress: progress)
+    }
+
     /// Starts a flush of whole families instead of listed keys (`why`): counted and logged.
-    func startFamilyFlush(_ flush: FamilyFlush, _ invalidator: Invalidator, why: String) -> BlockingOutcome<Void> {
+    func startFamilyFlush(_ flush: FamilyFlush, _ invalidator: Invalidator, why: String) throws -> BlockingOutcome<Void> {
+        guard !isStopping else { throw InvalidationError.stopping }
         status.withLock { $0.familyFlushes += 1 }
         logger.notice("invalidation: \(why); flushing their families", metadata: [
             "families": "\(flush.families.map(\.name).sorted())",

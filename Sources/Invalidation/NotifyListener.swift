@@ -127,13 +127,10 @@ public final class NotifyListener: SourceListener {
                 case .countMessages(let count):
                     listener.state.withLock { $0.messagesReceived += count }
                 case .apply(let batch, let writes):
-                    guard !listener.thread.isStopping else { throw InvalidationError.stopping }
-                    let progress = ApplyProgress()
-                    outcomes[batch] = BlockingOutcome(listener.invalidator.apply(writes, progress: progress), progress: progress)
+                    outcomes[batch] = try listener.thread.startApply(writes, listener.invalidator)
                 case .flushFamilies(let batch, let flush):
-                    guard !listener.thread.isStopping else { throw InvalidationError.stopping }
-                    outcomes[batch] = listener.thread.startFamilyFlush(flush, listener.invalidator,
-                                                                       why: "a statement wrote too many keys to list")
+                    outcomes[batch] = try listener.thread.startFamilyFlush(
+                        flush, listener.invalidator, why: "a statement wrote too many keys to list")
                 case .abandon(let reason):
                     throw StreamAbandoned(description: reason)
                 case .reconnect:

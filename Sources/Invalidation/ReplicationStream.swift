@@ -56,14 +56,10 @@ struct ReplicationStream {
             case .countMessages(let count):
                 listener.state.withLock { $0.messagesReceived += count }
             case .apply(let batch, let writes):
-                // Once the gateway stops, its event loops go away: apply nothing more.
-                guard !listener.thread.isStopping else { throw InvalidationError.stopping }
-                let progress = ApplyProgress()
-                outcomes[batch] = BlockingOutcome(listener.invalidator.apply(writes, progress: progress), progress: progress)
+                outcomes[batch] = try listener.thread.startApply(writes, listener.invalidator)
             case .flushFamilies(let batch, let flush):
-                guard !listener.thread.isStopping else { throw InvalidationError.stopping }
-                outcomes[batch] = listener.thread.startFamilyFlush(flush, listener.invalidator,
-                                                                   why: "a transaction wrote too many keys to unlink one by one")
+                outcomes[batch] = try listener.thread.startFamilyFlush(
+                    flush, listener.invalidator, why: "a transaction wrote too many keys to unlink one by one")
             case .countReplays(let count):
                 listener.state.withLock { $0.transactionReplays += count }
             case .waitForApply(let batch, let deadline):
