@@ -20,6 +20,8 @@ public final class InvalidationListener: SourceListener {
     let url: String
     let invalidator: Invalidator
     let slot: ReplicationSlot
+    /// The stream machine's limits (the family-flush threshold comes from the settings).
+    private let limits: ReplicationStreamStateMachine.Limits
     /// The WAL the slot holds back, read by the health monitor (not by this thread).
     private let retention: SlotRetention
     let logger: Logger
@@ -33,6 +35,9 @@ public final class InvalidationListener: SourceListener {
         self.url = url
         self.invalidator = invalidator
         self.slot = ReplicationSlot(name: settings.replicationSlot)
+        var limits = ReplicationStreamStateMachine.Limits()
+        limits.flushFamiliesAboveKeys = settings.flushFamiliesAboveKeys
+        self.limits = limits
         self.retention = retention
         self.logger = logger
         self.thread = ListenerThread(logger: logger)
@@ -60,7 +65,7 @@ public final class InvalidationListener: SourceListener {
     // MARK: - The thread
 
     private func run() {
-        var machine = ReplicationStreamStateMachine()
+        var machine = ReplicationStreamStateMachine(limits: limits)
         while !thread.isStopping {
             do {
                 try connectAndStream(&machine)

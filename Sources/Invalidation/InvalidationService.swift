@@ -111,6 +111,8 @@ public final class InvalidationService: Sendable {
             ("recoveries", String(status.recoveries)),
             ("recovered_keys", String(status.replayedKeys)),
             ("recovery_flushes", String(status.flushes)),
+            ("invalidation_family_flushes", String(status.familyFlushes)),
+            ("invalidation_transaction_replays", String(status.transactionReplays)),
             ("redis_restarts", String(restartGuard.restartCount)),
         ]
         let lags = invalidator.lags.percentiles([50, 99, 100])

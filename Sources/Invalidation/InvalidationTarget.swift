@@ -7,6 +7,11 @@ import CacheModel
 package protocol InvalidationTarget: Sendable {
     /// The keys were written in PostgreSQL.
     func invalidate(_ keys: [CacheKey])
+    /// Every key of these families may have been written by these transactions (`xid8`; a
+    /// flush instead of their keys): detach the families' fills, and store no value read in a
+    /// snapshot that does not see the transactions (logical decoding may stream a commit a
+    /// moment before it is visible, and a flush records no writer beside each key).
+    func invalidate(families: Set<KeyFamily>, writtenBy transactions: [UInt64])
     /// Anything may have changed (a gap in the stream, a full flush, a restarted Redis).
     func invalidateAll()
 }

@@ -43,8 +43,8 @@ public final class Invalidator: Sendable {
 
     /// Invalidates the keys of several writes together: as few Redis calls as the keys
     /// allow, each bounded in size. The future completes once Redis has dropped them
-    /// (leaderboards may be deferred, see the settings).
-    package func apply(_ writes: [InvalidationWrite]) -> EventLoopFuture<Void> {
+    /// (leaderboards may be deferred, see the settings); `progress` counts the groups of calls done.
+    package func apply(_ writes: [InvalidationWrite], progress: ApplyProgress = ApplyProgress()) -> EventLoopFuture<Void> {
         var immediate: [(CacheKey, String)] = []
         var familiesByWrite: [Set<KeyFamily>] = []
         for write in writes {
@@ -78,7 +78,7 @@ public final class Invalidator: Sendable {
                 let calls = stride(from: group.startIndex, to: group.endIndex, by: Self.keysPerCall).map { start in
                     unlink(Array(group[start..<min(start + Self.keysPerCall, group.endIndex)]))
                 }
-                return EventLoopFuture.andAllSucceed(calls, on: eventLoop)
+                return EventLoopFuture.andAllSucceed(calls, on: eventLoop).map { progress.step() }
             }
         }
         return chain.map { [self, familiesByWrite] in
@@ -100,19 +100,28 @@ public final class Invalidator: Sendable {
 
     /// Drops every cached key of every family (recovery when replay is impossible).
     /// Returns how many keys were removed.
-    package func flushAllFamilies() -> EventLoopFuture<Int> {
-        let scanner = FamilyKeyScanner(redis: redis, eventLoop: eventLoop, willUnlink: { [fills] in fills.invalidate($0) })
+    package func flushAllFamilies(progress: ApplyProgress = ApplyProgress()) -> EventLoopFuture<Int> {
+        let scanner = FamilyKeyScanner(redis: redis, eventLoop: eventLoop, willUnlink: { [fills] in fills.invalidate($0) },
+                                       progress: { _ in progress.step() })
         return scanner.unlinkAll()
     }
 
-    /// Drops every key of `families` (a statement wrote more keys than a notification lists).
-    /// Every fill in flight is detached first: it may have read a row before the write.
-    package func flushFamilies(_ families: Set<KeyFamily>) -> EventLoopFuture<Int> {
-        fills.invalidateAll()
+    /// Drops every key of the flush's families (a write with too many keys to unlink one by
+    /// one). The families' fills are detached first, and none that read in a snapshot not
+    /// seeing the writers will store (every fill in flight when the writers are unknown).
+    /// `progress` counts the SCAN steps done: the time depends on what Redis holds.
+    package func flushFamilies(_ flush: FamilyFlush, progress: ApplyProgress = ApplyProgress()) -> EventLoopFuture<Int> {
+        let writers = flush.transactionIDs.compactMap { UInt64($0) }
+        if flush.writersUnknown || writers.isEmpty || writers.count != flush.transactionIDs.count {
+            fills.invalidateAll()
+        } else {
+            fills.invalidate(families: flush.families, writtenBy: writers)
+        }
+        let families = flush.families
         count(families.map { CacheKey(family: $0, id: 0) }, in: received)
         var chain = eventLoop.makeSucceededFuture(0)
         for family in families.sorted(by: { $0.rawValue < $1.rawValue }) {
-            let scanner = FamilyKeyScanner(redis: redis, eventLoop: eventLoop, family: family)
+            let scanner = FamilyKeyScanner(redis: redis, eventLoop: eventLoop, family: family, progress: { _ in progress.step() })
             chain = chain.flatMap { removed in scanner.unlinkAll().map { removed + $0 } }
         }
         return chain.map { [self] removed in

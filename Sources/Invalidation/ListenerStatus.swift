@@ -12,6 +12,11 @@ public struct ListenerStatus: Sendable {
     public var recoveries = 0
     public var replayedKeys = 0
     public var flushes = 0
+    /// Writes too big to invalidate key by key whose families were flushed instead.
+    public var familyFlushes = 0
+    /// Transactions streamed again after the listener had received them (wal: a replay after a
+    /// failure; notify: always 0, a failure brings a flush of every family instead).
+    public var transactionReplays = 0
     public var lastError: String?
     /// The last WAL position confirmed to the replication slot (everything committed before
     /// it is invalidated); 0 before the first confirmation.

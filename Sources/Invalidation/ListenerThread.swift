@@ -80,11 +80,12 @@ extension ListenerThread {
     /// Detaches every fill in flight and drops every family's keys: what a gap that nothing can
     /// replay needs (a new replication slot, a new `LISTEN`). A fill that read a row during the
     /// gap must not store it afterwards, so the fills go first. Counted and logged; throws when
-    /// Redis did not confirm within `limit`.
-    func flushEverything(_ invalidator: Invalidator, reason: String, within limit: Duration = .seconds(30)) throws {
+    /// Redis finished no step of it for `stallLimit` (a large Redis takes long, and may).
+    func flushEverything(_ invalidator: Invalidator, reason: String, stallLimit: Duration = .seconds(30)) throws {
         invalidator.detachAllFills()
-        let outcome = BlockingOutcome(invalidator.flushAllFamilies())
-        guard let result = outcome.wait(until: .now + limit) else { throw InvalidationError.timedOut }
+        let progress = ApplyProgress()
+        let outcome = BlockingOutcome(invalidator.flushAllFamilies(progress: progress), progress: progress)
+        guard let result = outcome.waitWhileProgressing(stallLimit: stallLimit) else { throw InvalidationError.timedOut }
         let removed = try result.get()
         status.withLock {
             $0.recoveries += 1
@@ -101,5 +102,25 @@ final class ListenerStatusBox: Sendable {
 
     func withLock<Result>(_ body: (inout ListenerStatus) -> Result) -> Result {
         status.withLock { body(&$0) }
+    }
+}
+
+extension ListenerThread {
+    /// Sends a batch's writes to Redis. Once the gateway stops, its event loops go away: nothing more is sent.
+    func startApply(_ writes: [InvalidationWrite], _ invalidator: Invalidator) throws -> BlockingOutcome<Void> {
+        guard !isStopping else { throw InvalidationError.stopping }
+        let progress = ApplyProgress()
+        return BlockingOutcome(invalidator.apply(writes, progress: progress), progress: progress)
+    }
+
+    /// Starts a flush of whole families instead of listed keys (`why`): counted and logged.
+    func startFamilyFlush(_ flush: FamilyFlush, _ invalidator: Invalidator, why: String) throws -> BlockingOutcome<Void> {
+        guard !isStopping else { throw InvalidationError.stopping }
+        status.withLock { $0.familyFlushes += 1 }
+        logger.notice("invalidation: \(why); flushing their families", metadata: [
+            "families": "\(flush.families.map(\.name).sorted())",
+            "transactions": "\(flush.transactionIDs.sorted().prefix(8))"])
+        let progress = ApplyProgress()
+        return BlockingOutcome(invalidator.flushFamilies(flush, progress: progress).map { _ in }, progress: progress)
     }
 }

@@ -127,13 +127,10 @@ public final class NotifyListener: SourceListener {
                 case .countMessages(let count):
                     listener.state.withLock { $0.messagesReceived += count }
                 case .apply(let batch, let writes):
-                    guard !listener.thread.isStopping else { throw InvalidationError.stopping }
-                    outcomes[batch] = BlockingOutcome(listener.invalidator.apply(writes))
-                case .flushFamilies(let batch, let families):
-                    guard !listener.thread.isStopping else { throw InvalidationError.stopping }
-                    listener.logger.info("invalidation: a statement wrote too many keys to list; flushing their families",
-                                         metadata: ["families": "\(families.map(\.name).sorted())"])
-                    outcomes[batch] = BlockingOutcome(listener.invalidator.flushFamilies(families).map { _ in })
+                    outcomes[batch] = try listener.thread.startApply(writes, listener.invalidator)
+                case .flushFamilies(let batch, let flush):
+                    outcomes[batch] = try listener.thread.startFamilyFlush(
+                        flush, listener.invalidator, why: "a statement wrote too many keys to list")
                 case .abandon(let reason):
                     throw StreamAbandoned(description: reason)
                 case .reconnect:

@@ -20,7 +20,8 @@ package struct NotifyListenerStateMachine: BatchAnswers {
         package var appliesInFlight = 8
         /// Keys on their way to Redis at once (a batch goes whatever its size when none is).
         package var keysInFlight = 20_000
-        /// How long one apply may take before the connection is given up.
+        /// How long an apply may go without Redis finishing any of its calls before the
+        /// connection is given up; one that keeps progressing (a flush of a large Redis) is not cut.
         package var applyTimeLimit: Duration = .seconds(15)
 
         package init() {}
@@ -41,7 +42,7 @@ package struct NotifyListenerStateMachine: BatchAnswers {
         /// Send these writes to Redis; report `applied` or `failed` with the batch's number.
         case apply(batch: Int, writes: [InvalidationWrite])
         /// Drop every key of these families (a statement with too many keys to list).
-        case flushFamilies(batch: Int, families: Set<KeyFamily>)
+        case flushFamilies(batch: Int, FamilyFlush)
         /// Give up this connection (a batch failed or took too long).
         case abandon(reason: String)
         /// Connect again after `delay`; `report` is the error to log (nil: already logged).
@@ -52,11 +53,11 @@ package struct NotifyListenerStateMachine: BatchAnswers {
     private struct Session {
         var caughtUp = false
         var writes: [InvalidationWrite] = []
-        var families: Set<KeyFamily> = []
+        var flush = FamilyFlush()
         var messages = 0
         var malformed: [String] = []
-        /// Batches on their way: when each was sent, and its keys.
-        var inFlight: [Int: (sentAt: Instant, keys: Int)] = [:]
+        /// Batches on their way: when each was sent or last progressed, and its keys.
+        var inFlight: [Int: (movedAt: Instant, keys: Int)] = [:]
         var keysInFlight: Int { inFlight.values.reduce(0) { $0 + $1.keys } }
     }
 
@@ -112,11 +113,11 @@ package struct NotifyListenerStateMachine: BatchAnswers {
         switch NotifyPayload.parse(payload) {
         case .keys(let write)?:
             session.writes.append(write)
-        case .families(let families, _)?:
-            session.families.formUnion(families)
+        case .families(let families, let transactionID)?:
+            session.flush.add(families, transactionID: transactionID)
         case nil:
             session.malformed.append(String(payload.prefix(200)))
-            session.families.formUnion(KeyFamily.allCases)
+            session.flush.add(Set(KeyFamily.allCases), transactionID: nil)
         }
     }
 
@@ -138,9 +139,9 @@ package struct NotifyListenerStateMachine: BatchAnswers {
     private mutating func send(_ session: inout Session, now: Instant, into actions: inout [Action]) {
         guard session.caughtUp else { return }
         while session.inFlight.count < limits.appliesInFlight {
-            if !session.families.isEmpty {
-                actions.append(.flushFamilies(batch: nextBatch, families: session.families))
-                session.families = []
+            if !session.flush.isEmpty {
+                actions.append(.flushFamilies(batch: nextBatch, session.flush))
+                session.flush = FamilyFlush()
                 session.inFlight[nextBatch] = (now, 0)
             } else if !session.writes.isEmpty {
                 let room = session.inFlight.isEmpty ? limits.keysPerApply
@@ -181,12 +182,18 @@ package struct NotifyListenerStateMachine: BatchAnswers {
         return [.abandon(reason: reason)]
     }
 
+    /// Redis finished more calls of `batch`: its time limit starts again.
+    package mutating func progressed(batch: Int, now: Instant) {
+        guard session?.inFlight[batch] != nil else { return }
+        session?.inFlight[batch]?.movedAt = now
+    }
+
     /// Whether batches are on their way (the listener then looks for their answers often).
     package var hasApplyInFlight: Bool { !(session?.inFlight.isEmpty ?? true) }
 
     /// Time passed: gives up on an apply past its limit.
     package func timePassed(now: Instant) -> [Action] {
-        guard let oldest = session?.inFlight.values.map(\.sentAt).min(), now > oldest + limits.applyTimeLimit else {
+        guard let oldest = session?.inFlight.values.map(\.movedAt).min(), now > oldest + limits.applyTimeLimit else {
             return []
         }
         return [.abandon(reason: InvalidationError.timedOut.description)]

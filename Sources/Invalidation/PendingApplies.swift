@@ -17,7 +17,8 @@ package struct PendingApplies {
         let position: UInt64?
         /// Keys the batch invalidates (0 for a position alone).
         let keys: Int
-        let sentAt: Instant
+        /// When it was sent, or last progressed (Redis finished more of its calls).
+        var movedAt: Instant
         var applied: Bool
     }
 
@@ -33,15 +34,16 @@ package struct PendingApplies {
     /// Keys of the batches Redis has not applied yet.
     package private(set) var keysInFlight = 0
 
-    /// The oldest batch not yet applied, and when it was sent: every later position waits for it.
-    package var oldest: (batch: Int, sentAt: Instant)? {
+    /// The oldest batch not yet applied, and when it was sent or last progressed: every later
+    /// position waits for it.
+    package var oldest: (batch: Int, movedAt: Instant)? {
         guard let first = entries.first, let batch = first.batch else { return nil }
-        return (batch, first.sentAt)
+        return (batch, first.movedAt)
     }
 
     /// Adds a batch on its way; `position` counts as applied once it and all before it are.
     package mutating func add(batch: Int, keys: Int = 0, sentAt: Instant, confirming position: UInt64?) {
-        entries.append(Entry(batch: batch, position: position, keys: keys, sentAt: sentAt, applied: false))
+        entries.append(Entry(batch: batch, position: position, keys: keys, movedAt: sentAt, applied: false))
         batchCount += 1
         keysInFlight += keys
     }
@@ -49,7 +51,7 @@ package struct PendingApplies {
     /// Adds a position with nothing to apply (a keepalive between transactions): it counts
     /// as applied once the batches before it are.
     package mutating func add(confirming position: UInt64, at now: Instant) {
-        entries.append(Entry(batch: nil, position: position, keys: 0, sentAt: now, applied: true))
+        entries.append(Entry(batch: nil, position: position, keys: 0, movedAt: now, applied: true))
         collect()
     }
 
@@ -63,6 +65,12 @@ package struct PendingApplies {
         keysInFlight -= entries[index].keys
         collect()
         return true
+    }
+
+    /// Redis finished more of `batch`'s calls: its time limit counts from `now`.
+    package mutating func progressed(batch: Int, at now: Instant) {
+        guard let index = entries.firstIndex(where: { $0.batch == batch }), !entries[index].applied else { return }
+        entries[index].movedAt = now
     }
 
     /// Whether `batch` is on its way and not yet applied.

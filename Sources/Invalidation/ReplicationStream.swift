@@ -56,14 +56,17 @@ struct ReplicationStream {
             case .countMessages(let count):
                 listener.state.withLock { $0.messagesReceived += count }
             case .apply(let batch, let writes):
-                // Once the gateway stops, its event loops go away: apply nothing more.
-                guard !listener.thread.isStopping else { throw InvalidationError.stopping }
-                outcomes[batch] = BlockingOutcome(listener.invalidator.apply(writes))
+                outcomes[batch] = try listener.thread.startApply(writes, listener.invalidator)
+            case .flushFamilies(let batch, let flush):
+                outcomes[batch] = try listener.thread.startFamilyFlush(
+                    flush, listener.invalidator, why: "a transaction wrote too many keys to unlink one by one")
+            case .countReplays(let count):
+                listener.state.withLock { $0.transactionReplays += count }
             case .waitForApply(let batch, let deadline):
-                if let outcome = outcomes[batch], outcome.wait(until: deadline) == nil {
-                    work += machine.timePassed(now: .now)
-                }
+                let timedOut = outcomes[batch].map { $0.wait(until: deadline) == nil } ?? false
+                // Progress first: a batch that is moving gets more time.
                 work += outcomes.reportAnswers(to: &machine)
+                if timedOut { work += machine.timePassed(now: .now) }
             case .sendStatusUpdate(let position):
                 try sendStatusUpdate(confirming: position)
             case .caughtUp(let replayedKeys):

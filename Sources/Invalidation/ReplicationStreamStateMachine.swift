@@ -9,6 +9,13 @@ import Postgres
 ///
 /// The guarantee: a position is confirmed only once every write before it in the stream has
 /// been applied, so a failure, a time-out or a restart replays whatever was not.
+///
+/// Forward progress, whatever a transaction's size and however busy the machine: no Redis
+/// call waits behind more than `keysInFlight` keys of others, a transaction past
+/// `flushFamiliesAboveKeys` becomes a flush of its families (its cost bounded by what Redis
+/// holds, not by the write), and an apply is given up only when it stopped progressing for
+/// `applyTimeLimit`, never for being long. Transactions streamed again are counted, so that a
+/// replay loop would show.
 package struct ReplicationStreamStateMachine: BatchAnswers {
     package typealias Instant = ContinuousClock.Instant
 
@@ -21,8 +28,11 @@ package struct ReplicationStreamStateMachine: BatchAnswers {
         /// Redis runs the calls one after another: a call queued behind too many keys would
         /// pass its command timeout, and the whole transaction would be streamed again.
         package var keysInFlight = 20_000
-        /// How long one apply may take before the stream is given up (Redis calls time out
-        /// sooner on their own; this bounds the wait whatever happens).
+        /// Keys of one transaction beyond which its families are flushed instead.
+        package var flushFamiliesAboveKeys = InvalidationSettings.defaultFlushFamiliesAboveKeys
+        /// How long an apply may go without Redis finishing any of its calls before the stream
+        /// is given up (Redis calls time out sooner on their own; this bounds the wait whatever
+        /// happens). A long apply that keeps progressing, a flush of a large Redis, is not cut.
         package var applyTimeLimit: Duration = .seconds(15)
         /// How often the confirmed position is reported while it moves, and while idle.
         package var feedbackInterval: Duration = .milliseconds(100)
@@ -42,6 +52,11 @@ package struct ReplicationStreamStateMachine: BatchAnswers {
         case countMessages(Int)
         /// Send these writes to Redis; report `applied` or `failed` with the batch's number.
         case apply(batch: Int, writes: [InvalidationWrite])
+        /// Drop every key of these families (a transaction over `flushFamiliesAboveKeys`);
+        /// report `applied` or `failed` with the batch's number.
+        case flushFamilies(batch: Int, FamilyFlush)
+        /// Count transactions streamed again after the listener had received them (a replay).
+        case countReplays(Int)
         /// Every place for a batch on its way is taken: block until this batch is applied or
         /// `deadline` passes, then report it (or the time).
         case waitForApply(batch: Int, deadline: Instant)
@@ -60,12 +75,14 @@ package struct ReplicationStreamStateMachine: BatchAnswers {
 
     /// What one connection's stream has read, sent and confirmed.
     private struct Stream {
-        var transactions = InvalidationTransactions()
+        var transactions: InvalidationTransactions
         var pending = PendingApplies()
         /// Slices read and not yet sent (all places for batches on their way are taken);
-        /// `writes` nil for a position with nothing to apply.
-        var waiting: [(writes: [InvalidationWrite]?, position: UInt64?)] = []
+        /// `work` nil for a position with nothing to apply.
+        var waiting: [(work: Work?, position: UInt64?)] = []
         var batch: [InvalidationWrite] = []
+        var batchFlush = FamilyFlush()
+        var replays = 0
         var batchKeys = 0
         var batchMessages = 0
         var batchEnd: UInt64?
@@ -78,10 +95,19 @@ package struct ReplicationStreamStateMachine: BatchAnswers {
         var replayedKeys = 0
     }
 
+    /// What one slice sends to Redis.
+    private enum Work {
+        case writes([InvalidationWrite])
+        case flush(FamilyFlush)
+    }
+
     private let limits: Limits
     private var stream: Stream?
     private var nextBatch = 0
     private var backoff: ReconnectBackoff
+    /// The end of the latest transaction received, across connections: one that ends at or
+    /// before it was streamed again.
+    private var receivedThrough: UInt64 = 0
 
     package init(limits: Limits = Limits(), backoff: ReconnectBackoff = ReconnectBackoff()) {
         self.limits = limits
@@ -105,7 +131,8 @@ package struct ReplicationStreamStateMachine: BatchAnswers {
     /// Streaming started; `caughtUpAt` is the server's WAL position just before, and
     /// `resumed` says whether the slot held writes from before this connection.
     package mutating func streamStarted(resumed: Bool, caughtUpAt: UInt64, now: Instant) -> [Action] {
-        stream = Stream(lastFeedback: now, caughtUpAt: caughtUpAt, resumed: resumed)
+        stream = Stream(transactions: InvalidationTransactions(flushAboveKeys: limits.flushFamiliesAboveKeys),
+                        lastFeedback: now, caughtUpAt: caughtUpAt, resumed: resumed)
         return backoff.connected() ? [.reportConnectedAgain] : []
     }
 
@@ -141,10 +168,14 @@ package struct ReplicationStreamStateMachine: BatchAnswers {
             if !stream.transactions.inTransaction { stream.batchEnd = max(stream.batchEnd ?? 0, walEnd) }
         case .data(_, let payload):
             guard let completed = stream.transactions.receive(payload) else { return }
-            stream.batchMessages += completed.writes.count
+            stream.batchMessages += stream.transactions.takeCompletedMessages()
             stream.batch += completed.writes
             stream.batchKeys += completed.writes.reduce(0) { $0 + $1.keys.count }
-            if let end = completed.endLSN { stream.batchEnd = max(stream.batchEnd ?? 0, end) }
+            if let flush = completed.flush { stream.batchFlush.merge(flush) }
+            if let end = completed.endLSN {
+                stream.batchEnd = max(stream.batchEnd ?? 0, end)
+                if end <= receivedThrough { stream.replays += 1 } else { receivedThrough = end }
+            }
         }
     }
 
@@ -159,7 +190,17 @@ package struct ReplicationStreamStateMachine: BatchAnswers {
         defer { self.stream = stream }
         var actions = stream.transactions.takeMalformed().map { Action.logMalformed($0) }
         if stream.batchMessages > 0 { actions.append(.countMessages(stream.batchMessages)) }
+        if stream.replays > 0 { actions.append(.countReplays(stream.replays)) }
+        stream.replays = 0
         var batch = stream.batch
+        // The batch's position goes with its last slice: confirmed once the flush (sent first,
+        // order does not matter between unlinks) and every slice are applied.
+        if !stream.batchFlush.isEmpty {
+            stream.waiting.append((.flush(stream.batchFlush), batch.isEmpty ? stream.batchEnd : nil))
+            stream.batchFlush = FamilyFlush()
+        } else if batch.isEmpty, let end = stream.batchEnd {
+            stream.waiting.append((nil, end))
+        }
         if !batch.isEmpty {
             if stream.catchingUp {
                 // Replayed writes measure how long the gateway was away, not invalidation lag.
@@ -167,8 +208,6 @@ package struct ReplicationStreamStateMachine: BatchAnswers {
                 batch = batch.map { InvalidationWrite(keys: $0.keys, transactionID: $0.transactionID, committedMicroseconds: nil) }
             }
             queueSlices(of: batch, confirming: stream.batchEnd, in: &stream)
-        } else if let end = stream.batchEnd {
-            stream.waiting.append((nil, end))
         }
         stream.batch = []
         stream.batchKeys = 0
@@ -189,7 +228,7 @@ package struct ReplicationStreamStateMachine: BatchAnswers {
                 keys += writes[end].keys.count
                 end += 1
             }
-            stream.waiting.append((Array(writes[start..<end]), end == writes.endIndex ? position : nil))
+            stream.waiting.append((.writes(Array(writes[start..<end])), end == writes.endIndex ? position : nil))
             start = end
         }
     }
@@ -197,23 +236,30 @@ package struct ReplicationStreamStateMachine: BatchAnswers {
     /// Sends waiting slices while there are places; asks to wait for the oldest batch when not.
     private mutating func send(_ stream: inout Stream, now: Instant, into actions: inout [Action]) {
         var sent = 0
-        for slice in stream.waiting {
-            if let writes = slice.writes {
+        slices: for slice in stream.waiting {
+            switch slice.work {
+            case .writes(let writes):
                 let keys = writes.reduce(0) { $0 + $1.keys.count }
                 guard stream.pending.batchCount < limits.appliesInFlight,
                       stream.pending.keysInFlight == 0 || stream.pending.keysInFlight + keys <= limits.keysInFlight
-                else { break }
+                else { break slices }
                 stream.pending.add(batch: nextBatch, keys: keys, sentAt: now, confirming: slice.position)
                 actions.append(.apply(batch: nextBatch, writes: writes))
                 nextBatch += 1
-            } else if let position = slice.position {
-                stream.pending.add(confirming: position, at: now)
+            case .flush(let flush):
+                // One short Redis call at a time (a SCAN step), so it takes a place but no keys.
+                guard stream.pending.batchCount < limits.appliesInFlight else { break slices }
+                stream.pending.add(batch: nextBatch, sentAt: now, confirming: slice.position)
+                actions.append(.flushFamilies(batch: nextBatch, flush))
+                nextBatch += 1
+            case nil:
+                if let position = slice.position { stream.pending.add(confirming: position, at: now) }
             }
             sent += 1
         }
         stream.waiting.removeFirst(sent)
         if !stream.waiting.isEmpty, let oldest = stream.pending.oldest {
-            actions.append(.waitForApply(batch: oldest.batch, deadline: oldest.sentAt + limits.applyTimeLimit))
+            actions.append(.waitForApply(batch: oldest.batch, deadline: oldest.movedAt + limits.applyTimeLimit))
         }
     }
 
@@ -235,6 +281,14 @@ package struct ReplicationStreamStateMachine: BatchAnswers {
         return [.abandonStream(reason: reason)]
     }
 
+    /// Redis finished more calls of `batch`: its time limit starts again.
+    package mutating func progressed(batch: Int, now: Instant) {
+        guard var stream = self.stream else { return }
+        self.stream = nil
+        stream.pending.progressed(batch: batch, at: now)
+        self.stream = stream
+    }
+
     /// Whether batches are on their way (the listener then looks for their answers often).
     package var hasBatchesInFlight: Bool { !(stream?.pending.isEmpty ?? true) }
 
@@ -245,7 +299,7 @@ package struct ReplicationStreamStateMachine: BatchAnswers {
     /// `feedbackInterval`) or when nothing was confirmed for `idleFeedbackInterval`.
     package mutating func timePassed(now: Instant) -> [Action] {
         guard var stream = self.stream else { return [] }
-        if let oldest = stream.pending.oldest, now > oldest.sentAt + limits.applyTimeLimit {
+        if let oldest = stream.pending.oldest, now > oldest.movedAt + limits.applyTimeLimit {
             return [.abandonStream(reason: InvalidationError.timedOut.description)]
         }
         self.stream = nil

@@ -103,6 +103,16 @@ package final class FillCoordinator: Sendable {
         scheduler.withLock { $0.invalidate(family: family) }
     }
 
+    /// Detaches every fill of these families, which `transactions` wrote beyond listing (a
+    /// family flush): a batch whose snapshot does not see them does not store.
+    package func invalidate(families: Set<KeyFamily>, writtenBy transactions: [UInt64]) {
+        let now = NIODeadline.now()
+        for family in families { epochs.bump(family: family) }
+        scheduler.withLock { scheduler in
+            for family in families { scheduler.invalidate(family: family, writtenBy: transactions, now: now) }
+        }
+    }
+
     /// Detaches every fill and keeps the ones in flight from storing their values
     /// (called when Redis restarted and lost its record of recent writers).
     package func invalidateAll() {

@@ -20,7 +20,10 @@ import NIOCore
 /// - Shedding: beyond `maxWaiting` queued misses a miss that no starting query takes is refused.
 /// - Invalidation detaches the keys' fills: later misses start new fills and the detached results
 ///   are not reused. After `invalidateAll` (Redis restarted and lost its record of recent
-///   writers), batches that began before it do not store their values.
+///   writers), batches that began before it do not store their values. A family flush for a
+///   write too big to invalidate key by key records its transactions for `writerMemory`, as
+///   the invalidation script does per key in Redis: a batch of the family whose snapshot does
+///   not see them neither stores nor answers later misses.
 package struct FillScheduler<Waiter> {
     /// What the scheduler needs to know of the configuration.
     package struct Limits {
@@ -36,6 +39,8 @@ package struct FillScheduler<Waiter> {
         package var parallelBatchThreshold = 64
         /// How long a family's latest batch may run before waiting misses get a parallel query.
         package var parallelAfter: TimeAmount = .milliseconds(5)
+        /// How long a family flush's writers are remembered (as long as Redis keeps a key's).
+        package var writerMemory: TimeAmount = .milliseconds(Int64(RedisScripts.writerMemoryMilliseconds))
 
         package init(maxBatchSize: Int, concurrencyPerFamily: Int, maxWaiting: Int) {
             self.maxBatchSize = maxBatchSize
@@ -83,7 +88,8 @@ package struct FillScheduler<Waiter> {
     /// What to do after a batch's query returned its rows.
     package struct Completion {
         /// Whether the values may be stored in Redis: false when Redis restarted since the batch
-        /// began. (Whether a write invalidated a key meanwhile, Redis's store script decides.)
+        /// began, or its snapshot does not see a transaction that wrote its whole family. (Whether
+        /// a write invalidated a key meanwhile, Redis's store script decides.)
         package let store: Bool
         /// The fills whose results now answer misses; end their grace after `grace`.
         package let reusable: [FinishedFill]
@@ -122,6 +128,8 @@ package struct FillScheduler<Waiter> {
     private var nextToken = 0
     /// Bumped by `invalidateAll`.
     private var epoch = 0
+    /// Transactions that wrote whole families (family flushes), each until it is forgotten.
+    private var familyWriters: [KeyFamily: [(transaction: UInt64, until: NIODeadline)]] = [:]
 
     package init(limits: Limits) {
         self.limits = limits
@@ -172,16 +180,23 @@ package struct FillScheduler<Waiter> {
     package mutating func batchSucceeded(_ batch: Batch, values: [CacheKey: FilledValue], now: NIODeadline) -> Completion {
         runningBatches.remove(batch.id)
         var reusable: [FinishedFill] = []
+        // One query, one snapshot: any value's tells what the whole batch saw.
+        let seesWriters = values.first.map { seesFamilyWriters(batch.family, snapshot: $0.value.snapshot, now: now) } ?? true
         for item in batch.items {
             guard let value = values[item.key], var entry = entries[item.key], entry.token == item.token else {
                 continue  // invalidated while in flight: not reused
+            }
+            guard seesWriters else {
+                entries[item.key] = nil  // read before a family's writer: the next miss reads again
+                continue
             }
             entry.result = value
             entry.finishedAt = now
             entries[item.key] = entry
             reusable.append(FinishedFill(key: item.key, token: item.token))
         }
-        return Completion(store: batch.epoch == epoch, reusable: reusable, next: nextBatchOrFreeSlot(batch.family, now: now))
+        return Completion(store: batch.epoch == epoch && seesWriters, reusable: reusable,
+                          next: nextBatchOrFreeSlot(batch.family, now: now))
     }
 
     /// A batch's query failed, or the pool job that was to run it ended: unless the batch had
@@ -213,6 +228,15 @@ package struct FillScheduler<Waiter> {
         entries = entries.filter { $0.key.family != family }
     }
 
+    /// Detaches every fill of `family`, which `transactions` may have written anywhere: until
+    /// they are forgotten, a batch of the family whose snapshot does not see them all does not
+    /// store, whenever it began.
+    package mutating func invalidate(family: KeyFamily, writtenBy transactions: [UInt64], now: NIODeadline) {
+        invalidate(family: family)
+        let until = now + limits.writerMemory
+        familyWriters[family] = familyWriters[family, default: []].filter { $0.until > now } + transactions.map { ($0, until) }
+    }
+
     /// Detaches every fill and keeps the batches under way from storing (Redis restarted).
     package mutating func invalidateAll() {
         epoch += 1
@@ -228,6 +252,17 @@ package struct FillScheduler<Waiter> {
     package func runningCount(_ family: KeyFamily) -> Int { running[family, default: 0] }
 
     // MARK: Private
+
+    /// Whether a read in `snapshot` saw every transaction remembered as a writer of `family`
+    /// (an unreadable snapshot saw none).
+    private mutating func seesFamilyWriters(_ family: KeyFamily, snapshot text: String, now: NIODeadline) -> Bool {
+        guard let writers = familyWriters[family] else { return true }
+        let current = writers.filter { $0.until > now }
+        familyWriters[family] = current.isEmpty ? nil : current
+        guard !current.isEmpty else { return true }
+        guard let snapshot = PostgresSnapshot(text) else { return false }
+        return current.allSatisfy { snapshot.sees($0.transaction) }
+    }
 
     /// Whether a query of `family` starts now for what waits (plus `adding` keys about to queue):
     /// always when none runs; in parallel only for a long queue or a slow running batch.

@@ -53,7 +53,7 @@ struct ServerBehaviourTests {
             let client = try RawClient(port: server.localPort)
             #expect(try client.command("PING") == .simpleString("PONG"))
             let start = ContinuousClock.now
-            #expect(await eventually(timeout: .seconds(4)) { client.peerClosed })
+            #expect(await eventually(timeout: .seconds(10)) { client.peerClosed })
             #expect(ContinuousClock.now - start >= .milliseconds(800))
             #expect(await eventually { server.registry.count == 0 })
         }

@@ -141,12 +141,12 @@ struct RedisClientIntegrationTests {
             let loop = group.next()
             try await client.connectAll()
             let started = ContinuousClock.now
-            // BLPOP on an empty list holds the reply back for 2 s: far past the 100 ms timeout.
+            // BLPOP on an empty list holds the reply back for 10 s: far past the 100 ms timeout.
             await #expect(throws: RedisClientError.timeout(address: configuration.address, after: .milliseconds(100))) {
-                try await client.send(["BLPOP", key, "2"], on: loop).get()
+                try await client.send(["BLPOP", key, "10"], on: loop).get()
             }
             let waited = ContinuousClock.now - started
-            #expect(waited < .milliseconds(1000), "the timeout fired after \(waited)")
+            #expect(waited < .seconds(3), "the timeout fired after \(waited)")
             #expect(try await client.send(["PING"], on: loop).get() == .simpleString("PONG"))
             #expect(client.isConnected(on: loop))
         }
@@ -162,7 +162,7 @@ struct RedisClientIntegrationTests {
             await #expect(throws: RedisClientError.timeout(address: configuration.address, after: .milliseconds(100))) {
                 try await client.connectAll()
             }
-            #expect(ContinuousClock.now - started < .seconds(1))
+            #expect(ContinuousClock.now - started < .seconds(3), "the server never answers: only the timeout ends it")
             #expect(!client.isConnected(on: group.next()))
         }
         configuration.clientName = nil

@@ -155,7 +155,10 @@ struct ConfigurationValues {
             replicationSlot: slot,
             slotRetainedWarningBytes: Int64(try int("invalidation.slot_retained_warning_bytes",
                                                     default: Int(InvalidationSettings.defaultSlotRetainedWarningBytes),
-                                                    range: 0...(1 << 50))))
+                                                    range: 0...(1 << 50))),
+            flushFamiliesAboveKeys: try int("invalidation.flush_families_above_keys",
+                                            default: InvalidationSettings.defaultFlushFamiliesAboveKeys,
+                                            range: 1_000...100_000_000))
         let metricsEnabled = try bool("metrics.enabled", default: true)
         let metricsPort = try int("metrics.port", default: 9121, range: 0...65_535)
         var configuration = GatewayConfiguration(

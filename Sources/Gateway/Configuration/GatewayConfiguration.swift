@@ -103,6 +103,7 @@ public struct GatewayConfiguration: Sendable {
             ("invalidation.source", invalidation.source.rawValue),
             ("invalidation.replication_slot", invalidation.replicationSlot),
             ("invalidation.slot_retained_warning_bytes", String(invalidation.slotRetainedWarningBytes)),
+            ("invalidation.flush_families_above_keys", String(invalidation.flushFamiliesAboveKeys)),
             ("metrics.enabled", metricsPort == nil ? "false" : "true"),
             ("metrics.host", metricsHost),
             ("metrics.port", metricsPort.map(String.init) ?? "(off)"),

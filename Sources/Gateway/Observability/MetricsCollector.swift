@@ -54,6 +54,8 @@ struct MetricsCollector: Sendable {
             metrics.carry("quicksell_listener_reconnects_total", total: status.reconnects)
             metrics.carry("quicksell_listener_recoveries_total", total: status.recoveries)
             metrics.carry("quicksell_invalidation_messages_total", total: status.messagesReceived)
+            metrics.carry("quicksell_invalidation_family_flushes_total", total: status.familyFlushes)
+            metrics.carry("quicksell_invalidation_transaction_replays_total", total: status.transactionReplays)
             if let retained = invalidation.slotRetention?.retainedBytes {
                 metrics.gauge("quicksell_replication_slot_retained_bytes", value: Double(retained))
             }

@@ -109,6 +109,21 @@ import Testing
         }
     }
 
+    @Test func theFamilyFlushThresholdDefaultsTo50000KeysAndABadValueIsNamed() async throws {
+        let shipped = try await ConfigurationLoader.load(file: repositoryFile, environment: [:])
+        #expect(shipped.invalidation.flushFamiliesAboveKeys == 50_000)
+        #expect(shipped.maskedDescription.contains("invalidation.flush_families_above_keys: 50000"))
+        let set = try await ConfigurationLoader.load(
+            file: nil, environment: ["QUICKSELL_INVALIDATION_FLUSH_FAMILIES_ABOVE_KEYS": "200000"])
+        #expect(set.invalidation.flushFamiliesAboveKeys == 200_000)
+        await #expect {
+            _ = try await ConfigurationLoader.load(
+                file: nil, overrides: ["invalidation.flush_families_above_keys": "10"], environment: [:])
+        } throws: { error in
+            "\(error)".contains("'invalidation.flush_families_above_keys'") && "\(error)".contains("1000...")
+        }
+    }
+
     @Test func clusterSeedNodesComeFromTheEnvironmentOrAFlagAndAreValidated() async throws {
         let shipped = try await ConfigurationLoader.load(file: repositoryFile, environment: [:])
         #expect(shipped.redisClusterNodes.isEmpty, "a single Redis is the default")

@@ -32,7 +32,7 @@ import TestSupport
 
         let appliedBefore = try appliedListingInvalidations(harness)
         try harness.database.connect().execute("UPDATE listings SET title = 'After the write' WHERE id = 10")
-        #expect(try await eventually(seconds: 2) { try appliedListingInvalidations(harness) > appliedBefore },
+        #expect(try await eventually(seconds: TimeBounds.invalidation) { try appliedListingInvalidations(harness) > appliedBefore },
                 "the invalidation was not processed")
         gate.open()
 
@@ -45,46 +45,87 @@ import TestSupport
         #expect(direct.string?.contains("\"title\": \"Lamp\"") != true, "Redis kept the stale value: \(direct)")
     }
 
+    /// 200,000 keys, past `invalidation.flush_families_above_keys` (50,000): the wal source
+    /// flushes the two families instead of streaming the keys to Redis, as the notify source
+    /// does with its one notification naming them. Both cores are kept busy meanwhile: on a busy
+    /// machine a transaction unlinked key by key could take minutes, or time out and be replayed
+    /// from its start for ever (issue 22).
     @Test func aBulkUpdateOfOneHundredThousandListingsInvalidatesEveryCachedOne() async throws {
-        let harness = try await GatewayHarness(label: "race_bulk") { connection in
+        let info = try await bulkUpdate(rows: 100_000, label: "race_bulk")
+        #expect(Int(info["invalidation_family_flushes"] ?? "") == 1, "the families are flushed once: \(info)")
+        if info["invalidation_source"] == "wal" {
+            #expect(info["invalidations_listing"]?.hasPrefix("received=1,") == true, "a flush, not 100,000 keys: \(info)")
+        }
+    }
+
+    /// 40,000 keys, under the threshold: the wal source unlinks them key by key, in slices with
+    /// few keys on their way to Redis at once, on a busy machine (the notify source flushes
+    /// their families: 20,000 keys do not fit one notification).
+    @Test func aBulkUpdateUnderTheFlushThresholdIsUnlinkedKeyByKeyOnABusyMachine() async throws {
+        let info = try await bulkUpdate(rows: 20_000, label: "race_bulk_keys")
+        if info["invalidation_source"] == "wal" {
+            #expect(Int(info["invalidation_family_flushes"] ?? "") == 0, "\(info)")
+            #expect(info["invalidations_listing"]?.hasPrefix("received=20000,") == true, "\(info)")
+        } else {
+            #expect(Int(info["invalidation_family_flushes"] ?? "") == 1, "\(info)")
+        }
+    }
+
+    /// Caches 2,000 listings spread over `rows` rows, updates every row in one statement with both
+    /// cores busy, and expects every cached one gone within `BulkUpdateBound.seconds` of the
+    /// commit and the transaction streamed at most twice (a replay because of its size would
+    /// repeat). Returns the gateway's `INFO invalidation`.
+    private func bulkUpdate(rows: Int, label: String) async throws -> [String: String] {
+        let harness = try await GatewayHarness(label: label) { connection in
             try connection.execute("""
                 INSERT INTO users (id, username, email, password_hash) VALUES (1, 'bulk', 'bulk@example.com', 'x');
                 INSERT INTO listings (id, user_id, title, description, category, condition, price)
-                SELECT g, 1, 'before', 'd', 'c', 'new', 1 FROM generate_series(1, 100000) g;
+                SELECT g, 1, 'before', 'd', 'c', 'new', 1 FROM generate_series(1, \(rows)) g;
                 """)
         }
         defer { Task { await harness.stop() } }
         try await harness.waitForListener()
+        let busy = try BusyProcesses(bound: .seconds(BulkUpdateBound.seconds + 60))
+        defer { busy.stop() }
         let client = try harness.client()
-        // Cache 2,000 listings spread over the range (and their marketplace copies).
-        let ids = stride(from: 1, through: 100_000, by: 50).map { $0 }
+        let ids = stride(from: 1, through: rows, by: rows / 2_000).map { $0 }
         for chunk in stride(from: 0, to: ids.count, by: 500) {
             let keys = ids[chunk..<min(chunk + 500, ids.count)].map { "listing:\($0)" }
             _ = try client.command(["MGET"] + keys)
         }
-        #expect(try await eventually(seconds: 2) {
-            try harness.directRedis().command("EXISTS", "listing:1", "listing:99951") == .integer(2)
+        let last = ids[ids.count - 1]
+        #expect(try await eventually(seconds: 5) {
+            try harness.directRedis().command("EXISTS", "listing:1", "listing:\(last)") == .integer(2)
         })
 
         try harness.database.connect().execute("UPDATE listings SET title = 'after'")
-
-        let allFresh = try await eventually(seconds: 30) {
+        let committed = ContinuousClock.now
+        let allFresh = try await eventually(seconds: BulkUpdateBound.seconds) {
             try harness.directRedis().command(["EXISTS"] + ids.map { "listing:\($0)" }) == .integer(0)
         }
-        #expect(allFresh, "cached listings survived the bulk update")
-        for id in [1, 50_001, 99_951] {
+        let elapsed = ContinuousClock.now - committed
+        #expect(allFresh, "cached listings survived the bulk update of \(rows) rows for \(BulkUpdateBound.seconds) s")
+        for id in [1, rows / 2 + 1, last] {
             #expect(try client.command("GET", "listing:\(id)").string?.contains("\"title\": \"after\"") == true)
         }
         let info = try harness.invalidationInfo()
+        print("bulk update of \(rows) rows on a busy machine (\(busy.pids.count) busy processes): every cached listing gone "
+              + "\(elapsed) after the commit; source \(info["invalidation_source"] ?? "?"), "
+              + "replays \(info["invalidation_transaction_replays"] ?? "?"), reconnects \(info["listener_reconnects"] ?? "?"), "
+              + "family flushes \(info["invalidation_family_flushes"] ?? "?")")
         #expect(info["invalidation_status"] == "ok", "\(info["listener_last_error"] ?? "")")
+        let replays = Int(info["invalidation_transaction_replays"] ?? "") ?? -1
+        #expect((0...1).contains(replays), "the transaction was streamed again \(replays) times: \(info)")
+        #expect((Int(info["listener_reconnects"] ?? "") ?? -1) <= 1, "\(info)")
         if info["invalidation_source"] == "wal" {
-            // One message per updated row (row-level triggers, migration 008), applied in batches.
-            #expect(Int(info["invalidation_messages_received"] ?? "") == 100_000, "one message per row, got \(info)")
+            // One message per updated row (row-level triggers, migration 008), each time the transaction is streamed.
+            #expect(Int(info["invalidation_messages_received"] ?? "") == rows * (1 + replays), "one message per row: \(info)")
         } else {
-            // One notification for the statement: its 200,000 keys do not fit, so it names their families.
+            // One notification for the statement: its keys do not fit, so it names their families.
             #expect(Int(info["invalidation_messages_received"] ?? "") == 1, "one notification, got \(info)")
             #expect(info["invalidations_listing"]?.hasPrefix("received=1,") == true, "\(info)")
         }
+        return info
     }
 
     /// On the test server, and on one with default settings (where `auto` picks notify: the
@@ -161,7 +202,7 @@ import TestSupport
         try await harness.waitForListener(port: second.port)
 
         // The writer bumps a counter; after each commit both gateways must show it within
-        // 1 s, and once a gateway showed it, no read through either may show an older one.
+        // the invalidation bound, and once a gateway showed it, no read through either may show an older one.
         let committed = Mutex<[Int: Int]>([:])
         let violations = Mutex<[String]>([])
         let stop = Atomic<Bool>(false)
@@ -182,10 +223,10 @@ import TestSupport
         for round in 1...60 {
             let id = round % 20 + 1
             try writer.execute("UPDATE listings SET view_count = \(round) WHERE id = \(id)")
-            let seen = try await eventually(seconds: 1) {
+            let seen = try await eventually(seconds: TimeBounds.invalidation) {
                 try gateways.allSatisfy { Self.viewCount(try $0.command("GET", "listing:\(id)").string ?? "") == round }
             }
-            #expect(seen, "round \(round): a gateway still shows an older listing:\(id) after 1 s")
+            #expect(seen, "round \(round): a gateway still shows an older listing:\(id) after \(TimeBounds.invalidation) s")
             committed.withLock { $0[id] = round }
         }
         stop.store(true, ordering: .relaxed)
@@ -235,4 +276,10 @@ final class BackgroundWorkers: Sendable {
     }
 
     struct WorkerError: Error, CustomStringConvertible { let description: String }
+}
+
+/// How long after its commit a bulk update's cached keys may still be served, with both cores
+/// busy: the bound README's failure-mode section states (measured: issue 22's runs).
+enum BulkUpdateBound {
+    static let seconds: Double = 30
 }

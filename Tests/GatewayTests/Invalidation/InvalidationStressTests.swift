@@ -65,7 +65,7 @@ import TestSupport
         // The verifier: once the last invalidations are through, every key equals PostgreSQL.
         let client = try harness.client()
         var stale: [String] = []
-        let settled = try await eventually(seconds: 2) {
+        let settled = try await eventually(seconds: TimeBounds.invalidation) {
             stale = try Self.staleKeys(client: client, connection: database.connect())
             return stale.isEmpty
         }

@@ -12,7 +12,7 @@ import TestSupport
 /// server and on a PostgreSQL with its default settings (where `auto` picks notify).
 @Suite struct InvalidationMappingTests {
     /// Reads `key` twice (a hit), runs `write`, then polls until `key` satisfies `fresh`
-    /// (deadline 1 s after the commit).
+    /// (deadline `TimeBounds.invalidation` after the commit).
     private func expectInvalidation(
         _ harness: GatewayHarness, _ key: String, write: String,
         fresh: (RedisTestClient.Reply) -> Bool, sourceLocation: SourceLocation = #_sourceLocation
@@ -22,8 +22,8 @@ import TestSupport
         #expect(try client.command("GET", key) == before, sourceLocation: sourceLocation)
         #expect(!fresh(before), "the value already looks written before the write: \(before)", sourceLocation: sourceLocation)
         try harness.database.connect().execute(write)
-        let ok = try await eventually(seconds: 1) { fresh(try client.command("GET", key)) }
-        #expect(ok, "\(key) still old 1 s after: \(write)", sourceLocation: sourceLocation)
+        let ok = try await eventually(seconds: TimeBounds.invalidation) { fresh(try client.command("GET", key)) }
+        #expect(ok, "\(key) still old \(TimeBounds.invalidation) s after: \(write)", sourceLocation: sourceLocation)
     }
 
     private func contains(_ text: String) -> (RedisTestClient.Reply) -> Bool {
@@ -60,7 +60,7 @@ import TestSupport
         _ = try client.command("GET", "listing:12")
         _ = try client.command("GET", "listing:10")
         try harness.database.connect().execute("UPDATE photos SET listing_id = 12 WHERE id = 100")
-        #expect(try await eventually(seconds: 1) {
+        #expect(try await eventually(seconds: TimeBounds.invalidation) {
             try client.command("GET", "listing:12").string?.contains("https://img/100.jpg") == true
                 && client.command("GET", "listing:10").string?.contains("https://img/100.jpg") == false
         })
@@ -79,7 +79,7 @@ import TestSupport
         _ = try client.command("GET", "marketplace_listings:12")
         _ = try client.command("GET", "marketplace_listings:10")
         try harness.database.connect().execute("UPDATE marketplace_listings SET listing_id = 12 WHERE id = 30")
-        #expect(try await eventually(seconds: 1) {
+        #expect(try await eventually(seconds: TimeBounds.invalidation) {
             try client.command("GET", "marketplace_listings:12").string?.contains("EB-1") == true
                 && client.command("GET", "marketplace_listings:10").string?.contains("EB-1") == false
         })
@@ -142,7 +142,7 @@ import TestSupport
         try await expectInvalidation(harness, "user_badges:5",
                                      write: "UPDATE badges SET badge_name = 'Mega Seller' WHERE id = 41",
                                      fresh: contains("Mega Seller"))
-        #expect(try await eventually(seconds: 1) {
+        #expect(try await eventually(seconds: TimeBounds.invalidation) {
             try client.command("GET", "user_badges:1").string?.contains("Mega Seller") == true
         })
     }
@@ -176,7 +176,7 @@ import TestSupport
         let connection = try harness.database.connect()
         // The first invalidation goes through at once; the next ones wait for the interval.
         try connection.execute("UPDATE users SET username = 'first' WHERE id = 8")
-        #expect(try await eventually(seconds: 1) { try client.command("GET", "leaderboard:weekly").string?.contains("first") == true })
+        #expect(try await eventually(seconds: TimeBounds.invalidation) { try client.command("GET", "leaderboard:weekly").string?.contains("first") == true })
         let firstSeen = Date()
         try connection.execute("UPDATE users SET username = 'second' WHERE id = 8")
         try await Task.sleep(for: .milliseconds(300))

@@ -1,4 +1,5 @@
 @testable import Gateway
+import CacheModel
 @testable import Invalidation
 import Postgres
 import Testing
@@ -52,6 +53,37 @@ import Testing
         var transactions = InvalidationTransactions()
         #expect(transactions.receive(message("12|user:3", transactional: false))
             == .init(writes: [InvalidationWrite(keys: ["user:3"], transactionID: "12", committedMicroseconds: nil)], endLSN: nil))
+    }
+
+    @Test func aTransactionPastTheThresholdKeepsOnlyItsFamiliesAndWriters() {
+        var transactions = InvalidationTransactions(flushAboveKeys: 3)
+        _ = transactions.receive(.begin(finalLSN: 5, commitTime: commitTime, xid: 3))
+        _ = transactions.receive(message("12|user:1,user_stats:1"))
+        _ = transactions.receive(message("12|listing:1,marketplace_listings:1"))
+        _ = transactions.receive(message("12|leaderboard:weekly,not a key"))
+        let completed = transactions.receive(.commit(commitLSN: 5, endLSN: 6, commitTime: commitTime))
+        #expect(completed == .init(writes: [], endLSN: 6, flush: FamilyFlush(
+            families: [.user, .userStats, .listing, .marketplaceListings, .leaderboardWeekly], transactionIDs: ["12"])))
+        #expect(transactions.takeCompletedMessages() == 3)
+
+        _ = transactions.receive(.begin(finalLSN: 7, commitTime: commitTime, xid: 4))
+        _ = transactions.receive(message("13|user:1,user:2,user:3"))
+        let atTheThreshold = transactions.receive(.commit(commitLSN: 7, endLSN: 8, commitTime: commitTime))
+        #expect(atTheThreshold?.flush == nil && atTheThreshold?.writes.count == 1, "3 keys do not pass a threshold of 3")
+    }
+
+    @Test func pastTheThresholdFamiliesAreReadFromTheBytesOfEachMessage() {
+        var transactions = InvalidationTransactions(flushAboveKeys: 1)
+        _ = transactions.receive(.begin(finalLSN: 5, commitTime: commitTime, xid: 3))
+        _ = transactions.receive(message("12|listing:1,listing:2"))
+        // Past the threshold: only prefixes that are families count, and only whole leaderboard names.
+        _ = transactions.receive(message("12|user_stats:9,leaderboard:monthly,leaderboard:daily,listing,:5,userx:1"))
+        _ = transactions.receive(message("x|user:1"))
+        _ = transactions.receive(message("12|"))
+        let completed = transactions.receive(.commit(commitLSN: 5, endLSN: 6, commitTime: commitTime))
+        #expect(completed?.flush == FamilyFlush(families: [.listing, .userStats, .leaderboardMonthly], transactionIDs: ["12"]))
+        #expect(transactions.takeMalformed() == ["x|user:1"])
+        #expect(transactions.takeCompletedMessages() == 3)
     }
 
     @Test func slotNamesAndPositions() {

@@ -79,11 +79,43 @@ import Testing
         var machine = caughtUp()
         machine.received("1|1000|*user")
         machine.received("2|1000|listing:1")
-        #expect(machine.inputRead(now: t0) == [.countMessages(2), .flushFamilies(batch: 0, families: [.user]),
-                                               .apply(batch: 1, writes: [write(2, "listing:1")])])
+        #expect(machine.inputRead(now: t0) == [
+            .countMessages(2), .flushFamilies(batch: 0, FamilyFlush(families: [.user], transactionIDs: ["1"])),
+            .apply(batch: 1, writes: [write(2, "listing:1")])])
         machine.received("garbage")
-        #expect(machine.inputRead(now: t0) == [.logMalformed("garbage"), .countMessages(1),
-                                               .flushFamilies(batch: 2, families: Set(KeyFamily.allCases))])
+        var everything = FamilyFlush()
+        everything.add(Set(KeyFamily.allCases), transactionID: nil)
+        #expect(everything.writersUnknown, "no transaction to check fills against: every fill in flight is kept from storing")
+        #expect(machine.inputRead(now: t0) == [.logMalformed("garbage"), .countMessages(1), .flushFamilies(batch: 2, everything)])
+    }
+
+    @Test func theFamiliesOfSeveralStatementsAreFlushedTogetherWithEachWriter() {
+        var limits = Machine.Limits()
+        limits.appliesInFlight = 1
+        var machine = caughtUp(limits: limits)
+        machine.received("1|1000|user:1")
+        _ = machine.inputRead(now: t0)
+        machine.received("2|1000|*user")
+        machine.received("3|1000|*listing,marketplace_listings")
+        #expect(machine.inputRead(now: t0) == [.countMessages(2)])
+        #expect(machine.applied(batch: 0, now: t0) == [.flushFamilies(batch: 1, FamilyFlush(
+            families: [.user, .listing, .marketplaceListings], transactionIDs: ["2", "3"]))])
+    }
+
+    @Test func aLongApplyThatKeepsProgressingIsNotGivenUp() {
+        var machine = caughtUp()
+        machine.received("1|1000|*listing")
+        _ = machine.inputRead(now: t0)
+        // A flush of a large Redis: each SCAN step finished restarts the clock.
+        for second in stride(from: 10, through: 60, by: 10) {
+            machine.progressed(batch: 0, now: t0 + .seconds(second))
+            #expect(machine.timePassed(now: t0 + .seconds(second + 5)).isEmpty, "cut at \(second + 5) s while progressing")
+        }
+        #expect(machine.timePassed(now: t0 + .seconds(76)) == [.abandon(reason: InvalidationError.timedOut.description)],
+                "15 s without progress")
+        machine.progressed(batch: 9, now: t0 + .seconds(80))
+        #expect(machine.timePassed(now: t0 + .seconds(80)) == [.abandon(reason: InvalidationError.timedOut.description)],
+                "another batch's progress does not count")
     }
 
     @Test func aFailedOrSlowApplyGivesUpTheConnectionWhichBringsTheFlushAgain() {

@@ -36,8 +36,8 @@ import TestSupport
         let client = try harness.client()
         _ = try client.command("GET", "user:1")
         try admin.execute("UPDATE users SET bio = 'notified' WHERE id = 1")
-        #expect(try await eventually(seconds: 1) { try client.command("GET", "user:1").string?.contains("notified") == true })
-        #expect(try await eventually(seconds: 1) { (Int(try harness.invalidationInfo()["invalidation_lag_samples"] ?? "") ?? 0) >= 1 })
+        #expect(try await eventually(seconds: TimeBounds.invalidation) { try client.command("GET", "user:1").string?.contains("notified") == true })
+        #expect(try await eventually(seconds: TimeBounds.invalidation) { (Int(try harness.invalidationInfo()["invalidation_lag_samples"] ?? "") ?? 0) >= 1 })
     }
 
     @Test(arguments: PostgresKind.allCases)
@@ -56,7 +56,7 @@ import TestSupport
         let client = try harness.client()
         let keys = stride(from: 1, through: 3000, by: 10).map { "user:\($0)" }
         _ = try client.command(["MGET"] + keys)
-        #expect(try await eventually(seconds: 2) { try harness.directRedis().command(["EXISTS"] + keys) == .integer(300) })
+        #expect(try await eventually(seconds: TimeBounds.invalidation) { try harness.directRedis().command(["EXISTS"] + keys) == .integer(300) })
 
         // 3,000 keys of about 10 bytes: far more than one 8,000-byte payload.
         try harness.database.connect().execute("UPDATE users SET bio = 'after'")
@@ -126,7 +126,7 @@ import TestSupport
         // Every write's invalidation has arrived once the listener has seen a later one.
         try first.database.connect().execute("UPDATE users SET bio = 'last' WHERE id = 1")
         let client = try second.client()
-        #expect(try await eventually(seconds: 2) { try client.command("GET", "user:1").string?.contains("last") == true })
+        #expect(try await eventually(seconds: TimeBounds.invalidation) { try client.command("GET", "user:1").string?.contains("last") == true })
         let rows = try first.database.connect().query("SELECT id, view_count FROM listings ORDER BY id")
         var stale: [String] = []
         for row in rows.rows {
@@ -160,7 +160,7 @@ import TestSupport
         for client in clients { _ = try client.command("GET", "listing:10") }
         try streaming.database.connect().execute("UPDATE listings SET title = 'Both see it' WHERE id = 10")
         for client in clients {
-            #expect(try await eventually(seconds: 1) {
+            #expect(try await eventually(seconds: TimeBounds.invalidation) {
                 try client.command("GET", "listing:10").string?.contains("Both see it") == true
             })
         }

@@ -21,7 +21,7 @@ import Testing
         #expect(applied0)
         #expect(pending.appliedPosition == 0, "the second batch finished first, but the first is still on its way")
         #expect(pending.batchCount == 2)
-        #expect(pending.oldest?.batch == 1 && pending.oldest?.sentAt == t0)
+        #expect(pending.oldest?.batch == 1 && pending.oldest?.movedAt == t0)
 
         let applied1 = pending.markApplied(batch: 1)
         #expect(applied1)
@@ -35,7 +35,7 @@ import Testing
         #expect(applied2)
         #expect(pending.appliedPosition == 100)
         #expect(pending.isWaiting(for: 2) && !pending.isWaiting(for: 1))
-        #expect(pending.oldest?.batch == 2 && pending.oldest?.sentAt == t0 + .seconds(1))
+        #expect(pending.oldest?.batch == 2 && pending.oldest?.movedAt == t0 + .seconds(1))
         pending.add(confirming: 300, at: t0)
         #expect(pending.appliedPosition == 100)
     }
@@ -55,5 +55,14 @@ import Testing
         var pending = PendingApplies()
         pending.add(confirming: 40, at: t0)
         #expect(pending.appliedPosition == 40 && pending.isEmpty)
+    }
+
+    @Test func progressRestartsABatchsClockButNotAnAppliedOnes() {
+        var pending = twoBatches()
+        pending.progressed(batch: 1, at: t0 + .seconds(5))
+        #expect(pending.oldest?.batch == 1 && pending.oldest?.movedAt == t0 + .seconds(5))
+        pending.markApplied(batch: 1)
+        pending.progressed(batch: 1, at: t0 + .seconds(9))
+        #expect(pending.oldest?.batch == 2 && pending.oldest?.movedAt == t0 + .seconds(1), "batch 1 is collected")
     }
 }

@@ -28,7 +28,7 @@ import TestSupport
         #expect(try direct.command("SCRIPT", "FLUSH") == .status("OK"))
         let first = try client.command("GET", "user:1")
         #expect(first.string?.contains("\"id\": 1") == true, "\(first)")
-        #expect(try await eventually(seconds: 2) { try direct.command("GET", "user:1") == first },
+        #expect(try await eventually(seconds: TimeBounds.invalidation) { try direct.command("GET", "user:1") == first },
                 "the filled value was not stored after SCRIPT FLUSH")
         let ttl = try #require(try direct.command("PTTL", "user:1").integerValue)
         #expect(ttl > 3_500_000, "stored without its TTL: \(ttl) ms")
@@ -36,7 +36,7 @@ import TestSupport
         // An invalidation: the same fallback, and the key goes.
         #expect(try direct.command("SCRIPT", "FLUSH") == .status("OK"))
         try harness.database.connect().execute("UPDATE users SET bio = 'after flush' WHERE id = 1")
-        #expect(try await eventually(seconds: 2) { try direct.command("EXISTS", "user:1") == .integer(0) },
+        #expect(try await eventually(seconds: TimeBounds.invalidation) { try direct.command("EXISTS", "user:1") == .integer(0) },
                 "user:1 still cached 2 s after the write")
         #expect(try client.command("GET", "user:1").string?.contains("after flush") == true)
         let counters = try harness.familyCounters(.user)

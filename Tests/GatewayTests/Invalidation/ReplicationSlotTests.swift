@@ -61,7 +61,7 @@ import TestSupport
         // Replayed writes say how long the gateway was away, not how fast it invalidates.
         #expect(info["invalidation_lag_samples"] == "0", "\(info)")
         // The position it confirmed is the slot's in PostgreSQL.
-        let confirmedInPostgres = try await eventually(seconds: 3) {
+        let confirmedInPostgres = try await eventually(seconds: TimeBounds.recovery) {
             let text = try database.connect().query(
                 "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1", [slot]).scalar
             let reported = try Self.invalidationInfo(port: second.port)["replication_confirmed_lsn"]

@@ -1,3 +1,4 @@
+import CacheModel
 @testable import Invalidation
 import Postgres
 import Testing
@@ -148,7 +149,7 @@ import Testing
         transaction(&machine, xid: 2, keys: "listing:2", endLSN: 200)
         transaction(&machine, xid: 3, keys: "listing:3", endLSN: 300)
         let replay = machine.inputRead(now: t0)
-        #expect(replay == [.countMessages(2), .apply(batch: 3, writes: [write(["listing:2"], "2", lag: false),
+        #expect(replay == [.countMessages(2), .countReplays(2), .apply(batch: 3, writes: [write(["listing:2"], "2", lag: false),
                                                                          write(["listing:3"], "3", lag: false)])])
         let step8 = machine.applied(batch: 3, now: t0)
         #expect(step8.isEmpty)
@@ -258,6 +259,84 @@ import Testing
         }
         let step4 = machine.timePassed(now: t0 + .seconds(1))
         #expect(confirmations(step4) == [700])
+    }
+
+    @Test func aTransactionPastTheKeyThresholdFlushesItsFamiliesAndIsConfirmedAfterIt() {
+        var limits = Machine.Limits()
+        limits.flushFamiliesAboveKeys = 4
+        var machine = streaming(limits: limits)
+        transaction(&machine, xid: 1, keys: "user:1", endLSN: 100)
+        machine.received(begin(2))
+        for id in 1...3 { machine.received(message("2|listing:\(id),marketplace_listings:\(id)")) }
+        machine.received(commit(200))
+        transaction(&machine, xid: 3, keys: "user:3", endLSN: 300)
+        let step1 = machine.inputRead(now: t0)
+        #expect(step1 == [
+            .countMessages(5),
+            .flushFamilies(batch: 0, FamilyFlush(families: [.listing, .marketplaceListings], transactionIDs: ["2"])),
+            .apply(batch: 1, writes: [write(["user:1"], "1", lag: false), write(["user:3"], "3", lag: false)]),
+        ], "6 keys pass the threshold of 4: their families, not their keys; the small writes around it as usual")
+        let step2 = machine.applied(batch: 1, now: t0)
+        #expect(step2.isEmpty)
+        let step3 = machine.timePassed(now: t0 + .seconds(1))
+        #expect(confirmations(step3).isEmpty, "300 waits for the flush")
+        let step4 = machine.applied(batch: 0, now: t0)
+        #expect(step4.isEmpty)
+        let step5 = machine.timePassed(now: t0 + .seconds(2))
+        #expect(confirmations(step5) == [300])
+    }
+
+    @Test func aFlushAloneCarriesItsTransactionsPosition() {
+        var limits = Machine.Limits()
+        limits.flushFamiliesAboveKeys = 1
+        var machine = streaming(limits: limits)
+        transaction(&machine, xid: 5, keys: "user:1,user_stats:1", endLSN: 100)
+        let step1 = machine.inputRead(now: t0)
+        #expect(step1 == [.countMessages(1), .flushFamilies(batch: 0, FamilyFlush(families: [.user, .userStats], transactionIDs: ["5"]))])
+        let step2 = machine.applied(batch: 0, now: t0)
+        #expect(step2.isEmpty)
+        let step3 = machine.timePassed(now: t0 + .seconds(1))
+        #expect(step3 == [.caughtUp(replayedKeys: 0), .sendStatusUpdate(confirming: 100)])
+    }
+
+    @Test func aLongApplyIsGivenUpOnlyOnceItStopsProgressing() {
+        var limits = Machine.Limits()
+        limits.appliesInFlight = 1
+        var machine = streaming(limits: limits)
+        transaction(&machine, xid: 1, keys: "listing:1", endLSN: 100)
+        _ = machine.inputRead(now: t0)
+        transaction(&machine, xid: 2, keys: "listing:2", endLSN: 200)
+        let step1 = machine.inputRead(now: t0)
+        #expect(step1 == [.countMessages(1), .waitForApply(batch: 0, deadline: t0 + .seconds(15))])
+        for second in stride(from: 10, through: 50, by: 10) {
+            machine.progressed(batch: 0, now: t0 + .seconds(second))
+            let actions = machine.timePassed(now: t0 + .seconds(second + 14))
+            #expect(actions.isEmpty, "given up at \(second + 14) s while progressing")
+        }
+        machine.received(.keepalive(walEnd: 250, replyRequested: false))
+        let step2 = machine.inputRead(now: t0 + .seconds(51))
+        #expect(step2.last == .waitForApply(batch: 0, deadline: t0 + .seconds(65)), "the wait ends 15 s after the last progress")
+        machine.progressed(batch: 7, now: t0 + .seconds(60))
+        let step3 = machine.timePassed(now: t0 + .seconds(65) + .nanoseconds(1))
+        #expect(step3 == [.abandonStream(reason: InvalidationError.timedOut.description)],
+                "15 s without progress; another batch's progress does not count")
+    }
+
+    @Test func transactionsStreamedAgainAreCountedAsReplaysAcrossConnections() {
+        var machine = streaming()
+        transaction(&machine, xid: 1, keys: "listing:1", endLSN: 100)
+        transaction(&machine, xid: 2, keys: "listing:2", endLSN: 200)
+        let step1 = machine.inputRead(now: t0)
+        #expect(!step1.contains(.countReplays(1)) && !step1.contains(.countReplays(2)))
+        _ = machine.connectionLost(reason: "reset")
+        _ = machine.streamStarted(resumed: true, caughtUpAt: 300, now: t0)
+        transaction(&machine, xid: 2, keys: "listing:2", endLSN: 200)
+        transaction(&machine, xid: 3, keys: "listing:3", endLSN: 300)
+        let step2 = machine.inputRead(now: t0)
+        #expect(step2.prefix(2) == [.countMessages(2), .countReplays(1)], "200 came again, 300 is new")
+        transaction(&machine, xid: 4, keys: "listing:4", endLSN: 400)
+        let step3 = machine.inputRead(now: t0)
+        #expect(!step3.contains(.countReplays(1)))
     }
 
     @Test func malformedMessagesAreLoggedAndTheRestApplied() {

@@ -43,7 +43,7 @@ import Glibc
 
         // A write's invalidation shows up too.
         try harness.database.connect().execute("UPDATE users SET bio = 'metrics' WHERE id = 1")
-        #expect(try await eventually(seconds: 2) {
+        #expect(try await eventually(seconds: TimeBounds.invalidation) {
             sample(try httpGet(port: port, path: "/metrics").body, #"quicksell_invalidations_applied_total{family="user"}"#) == 1
         })
         let after = try httpGet(port: port, path: "/metrics").body
@@ -58,13 +58,13 @@ import Glibc
         let harness = try await GatewayHarness(label: "ops_ready", metricsPort: 0, redisURL: redis.url, setUp: Fixtures.load)
         defer { Task { await harness.stop() } }
         let port = try #require(harness.gateway.endpoints?.port)
-        #expect(try await eventually(seconds: 3) { try httpGet(port: port, path: "/readyz").status == 200 })
+        #expect(try await eventually(seconds: TimeBounds.recovery) { try httpGet(port: port, path: "/readyz").status == 200 })
         #expect(try httpGet(port: port, path: "/healthz") == (200, #"{"status":"ok"}"#))
 
         redis.stop()
         let stoppedAt = Date()
-        let unready = try await eventually(seconds: 2) { try httpGet(port: port, path: "/readyz").status == 503 }
-        #expect(unready, "/readyz still healthy 2 s after Redis stopped")
+        let unready = try await eventually(seconds: TimeBounds.recovery) { try httpGet(port: port, path: "/readyz").status == 503 }
+        #expect(unready, "/readyz still healthy \(TimeBounds.recovery) s after Redis stopped")
         let elapsed = Date().timeIntervalSince(stoppedAt)
         let (_, body) = try httpGet(port: port, path: "/readyz")
         #expect(body.contains(#""redis":"down""#) && body.contains(#""status":"unready""#), "\(body)")

@@ -37,7 +37,7 @@ import TestSupport
         #expect(try client.command("GET", "user:1").string != nil)
         #expect(try client.command("GET", "listing:10").string != nil)
         // The fill stores in the background: wait for it.
-        #expect(try await eventually(timeout: .seconds(3)) { try redis.command("EXISTS", "user:1", "listing:10") == .integer(2) })
+        #expect(try await eventually(timeout: .seconds(TimeBounds.recovery)) { try redis.command("EXISTS", "user:1", "listing:10") == .integer(2) })
         #expect(try client.command("DEL", "user:1", "user:2") == .integer(1))
         #expect(try client.command("UNLINK", "listing:10") == .integer(1))
         #expect(try redis.command("EXISTS", "user:1", "listing:10") == .integer(0))
@@ -63,7 +63,7 @@ import TestSupport
                        "user:99999999999999999999", "listing:draft", "leaderboard:weekly:old"]
         for key in planted { _ = try redis.command("SET", key, "theirs") }
         _ = try client.command("MGET", "user:1", "user:2", "listing:10")
-        #expect(try await eventually(timeout: .seconds(3)) {
+        #expect(try await eventually(timeout: .seconds(TimeBounds.recovery)) {
             try redis.command("EXISTS", "user:1", "user:2", "listing:10") == .integer(3)
         })
         #expect(try client.command("QUICKSELL", "FLUSHFAMILY", "user") == .integer(2))

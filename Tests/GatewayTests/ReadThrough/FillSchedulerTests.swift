@@ -153,6 +153,54 @@ import Testing
         #expect(fills.request([user(1)], at: .milliseconds(4)) == [.enqueued(4)])
     }
 
+    /// A family flush instead of listing keys (a write too big to unlink key by key): a batch of
+    /// the family whose snapshot does not see the writer neither stores nor answers later misses,
+    /// whenever it began, until the writer is forgotten (as Redis forgets a key's writers).
+    @Test func aFamilyFlushsWriterKeepsBatchesThatDidNotSeeItFromStoring() throws {
+        var fills = Fills()
+        let key = CacheKey(family: .listing, id: 10)
+        _ = fills.request([key, user(1)])
+        let before = fills.startBatches()
+        fills.scheduler.invalidate(family: .listing, writtenBy: [100], now: fills.time(.milliseconds(1)))
+        #expect(fills.request([key], at: .milliseconds(1)) == [.enqueued(3)], "the family's fills are detached")
+
+        for batch in before {
+            let completion = fills.succeed(batch, at: .milliseconds(2), snapshot: "90:100:")
+            if batch.family == .listing {
+                #expect(!completion.store && completion.reusable.isEmpty, "read before transaction 100 committed")
+                let after = try #require(completion.next)
+                // Began after the flush, yet read in a snapshot where 100 was still running.
+                let running = fills.succeed(after, at: .milliseconds(3), snapshot: "95:102:100")
+                #expect(!running.store && running.reusable.isEmpty)
+            } else {
+                #expect(completion.store, "another family is not concerned")
+            }
+        }
+        #expect(fills.request([key], at: .milliseconds(4)) == [.enqueued(4)], "a refused fill answers no later miss")
+        let seen = fills.startBatches(at: .milliseconds(4))
+        #expect(fills.succeed(seen[0], at: .milliseconds(5), snapshot: "101:105:103").store, "100 finished before this read")
+
+        _ = fills.request([CacheKey(family: .listing, id: 11)], at: .seconds(2))
+        let unreadable = fills.startBatches(at: .seconds(2))
+        #expect(!fills.succeed(unreadable[0], at: .seconds(2), snapshot: "not a snapshot").store)
+
+        _ = fills.request([CacheKey(family: .listing, id: 12)], at: .seconds(61))
+        let later = fills.startBatches(at: .seconds(61))
+        #expect(fills.succeed(later[0], at: .seconds(61), snapshot: "90:100:").store, "the writer is forgotten after 60 s")
+    }
+
+    @Test func snapshotsSeeWhatFinishedBeforeThem() {
+        let snapshot = PostgresSnapshot("100:110:103,107")
+        #expect(snapshot?.sees(99) == true)
+        #expect(snapshot?.sees(100) == true && snapshot?.sees(109) == true)
+        #expect(snapshot?.sees(103) == false && snapshot?.sees(107) == false, "in progress")
+        #expect(snapshot?.sees(110) == false && snapshot?.sees(200) == false, "at or past xmax")
+        #expect(PostgresSnapshot("5:5:")?.sees(4) == true)
+        for bad in ["", "1:2", "a:2:", "3:2:", "1:2:x", "1:2:3:4"] {
+            #expect(PostgresSnapshot(bad) == nil, "parsed '\(bad)'")
+        }
+    }
+
     @Test func aFinishedFillAnswersForItsGraceOnly() {
         var fills = Fills()
         let key = CacheKey(family: .user, id: 7)
@@ -274,8 +322,8 @@ private struct Fills {
     }
 
     /// The batch's query found every key.
-    mutating func succeed(_ batch: Scheduler.Batch, at offset: TimeAmount) -> Scheduler.Completion {
-        let values = Dictionary(batch.keys.map { ($0, FilledValue(json: nil, secondsUntilPeriodEnd: nil, snapshot: $0.name)) },
+    mutating func succeed(_ batch: Scheduler.Batch, at offset: TimeAmount, snapshot: String? = nil) -> Scheduler.Completion {
+        let values = Dictionary(batch.keys.map { ($0, FilledValue(json: nil, secondsUntilPeriodEnd: nil, snapshot: snapshot ?? $0.name)) },
                                 uniquingKeysWith: { first, _ in first })
         return scheduler.batchSucceeded(batch, values: values, now: time(offset))
     }

@@ -57,7 +57,7 @@ import TestSupport
         let report = try readers.finish()
         var stale: [String] = []
         let database = try postgres.connect()
-        let settled = try await eventually(seconds: 3) {
+        let settled = try await eventually(seconds: TimeBounds.recovery) {
             stale = try ListingRows.staleKeys(client: client, connection: database)
             return stale.isEmpty
         }
@@ -72,9 +72,11 @@ import TestSupport
         #expect(report.replies > 1_000 && writes.committed > 500, "the workload barely ran")
         // Only misses while PostgreSQL was down may fail, and only with -TRYAGAIN.
         #expect(report.errors.keys.allSatisfy { $0 == "TRYAGAIN" }, "\(report.errors)")
-        #expect(redisRecovery < 5 && postgresRecovery < 5 && listenerRecovery < 5)
-        // Misses fail only while PostgreSQL is away (1 s) and until the pool reconnects.
-        #expect(report.errorWindowSeconds < 3, "errors spread over \(report.errorWindowSeconds) s")
+        #expect(redisRecovery < TimeBounds.recovery && postgresRecovery < TimeBounds.recovery
+                && listenerRecovery < TimeBounds.recovery)
+        // Misses fail only while PostgreSQL is away (1 s), restarts and the pool reconnects
+        // (under 3 s on a quiet machine; 5 s holds with every core busy).
+        #expect(report.errorWindowSeconds < 5, "errors spread over \(report.errorWindowSeconds) s")
     }
 
     /// Seconds until `ready` holds on a gateway client and the listener is connected and

@@ -47,9 +47,12 @@ import TestSupport
         // before the listener is back, so only the replay can catch them.
         let writer = try postgres.connect()
         for id in stride(from: 1, through: cachedRows, by: 3) { try ListingRows.write(writer, id: id) }
+        // Caught up, not only connected: on a busy machine the replay may still be under way, and
+        // killing the listener then would cut it before it is counted.
         let recovered = try await eventually(seconds: 10) {
-            try harness.invalidationInfo()["listener_connected"] == "1"
-                && client.command("GET", "listing:\(rows)").string != nil
+            let info = try harness.invalidationInfo()
+            let served = try client.command("GET", "listing:\(rows)").string != nil
+            return info["listener_connected"] == "1" && info["listener_caught_up"] == "1" && served
         }
         let recoverySeconds = Date().timeIntervalSince(restartedAt)
         #expect(recovered, "pool and listener not back 10 s after the restart")
@@ -72,7 +75,7 @@ import TestSupport
         let report = try readers.finish()
 
         var stale: [String] = []
-        let settled = try await eventually(seconds: 3) {
+        let settled = try await eventually(seconds: TimeBounds.recovery) {
             stale = try ListingRows.staleKeys(client: client, connection: writer)
             return stale.isEmpty
         }

@@ -41,7 +41,7 @@ import Glibc
         // Reads are answered from PostgreSQL, with the values PostgreSQL has now (a read
         // may still join a fill that started before the write).
         try ListingRows.write(database, id: 7)
-        let fresh = try await eventually(seconds: 1) {
+        let fresh = try await eventually(seconds: TimeBounds.invalidation) {
             InvalidationRaceTests.viewCount(try client.command("GET", "listing:7").string ?? "") == 1
         }
         #expect(fresh, "listing:7 read during the outage is not PostgreSQL's row")
@@ -81,7 +81,7 @@ import Glibc
         let report = try readers.finish()
 
         var stale: [String] = []
-        let settled = try await eventually(seconds: 3) {
+        let settled = try await eventually(seconds: TimeBounds.recovery) {
             stale = try ListingRows.staleKeys(client: client, connection: database)
             return stale.isEmpty
         }
@@ -122,7 +122,7 @@ import Glibc
         // Every row changes after the save, and the cache follows.
         let database = try harness.database.connect()
         for id in 1...rows { try ListingRows.write(database, id: id) }
-        #expect(try await eventually(seconds: 2) { try ListingRows.staleKeys(client: client, connection: database).isEmpty })
+        #expect(try await eventually(seconds: TimeBounds.invalidation) { try ListingRows.staleKeys(client: client, connection: database).isEmpty })
         for id in 1...rows { _ = try client.command("GET", "listing:\(id)") }
 
         // Killed and restarted: it loads the save, whose values are now stale.
@@ -130,10 +130,10 @@ import Glibc
         try redis.start()
         let restarted = Date()
         let restored = try harness.directRedis().command("GET", "listing:1")
-        // Reads through the gateway for 1.5 s: when were stale values last served?
+        // Reads through the gateway for 3 s: when were stale values last served?
         var stale: [String] = []
         var lastStale: Date?
-        while Date().timeIntervalSince(restarted) < 1.5 {
+        while Date().timeIntervalSince(restarted) < 3 {
             stale = try ListingRows.staleKeys(client: client, connection: database)
             if !stale.isEmpty { lastStale = Date() }
             try await Task.sleep(for: .milliseconds(10))
@@ -146,6 +146,7 @@ import Glibc
         #expect(InvalidationRaceTests.viewCount(restored.string ?? "") == 0, "the save was not loaded: the test proves nothing")
         #expect(settled, "still stale after the restart: \(stale.prefix(5))")
         #expect(restarts == "1")
-        #expect(staleWindow < 1, "stale values were served for \(staleWindow) s")
+        // The probe reads run_id every 250 ms (about 250 ms on a quiet machine); 2 s holds with every core busy.
+        #expect(staleWindow < 2, "stale values were served for \(staleWindow) s")
     }
 }

@@ -34,7 +34,7 @@ import TestSupport
 
         // The write is committed and invalidated (its writer is recorded in this Redis)...
         try harness.database.connect().execute("UPDATE listings SET title = 'After the restart' WHERE id = 10")
-        #expect(try await eventually(seconds: 3) {
+        #expect(try await eventually(seconds: TimeBounds.recovery) {
             (try harness.invalidationInfo()["invalidations_listing"] ?? "").contains("applied=1")
         }, "the invalidation was not applied")
 
@@ -51,7 +51,7 @@ import TestSupport
         try await Task.sleep(for: .milliseconds(300))  // time for a store to land, if one were sent
         let direct = try harness.directRedis().command("GET", "listing:10")
         #expect(direct.string?.contains("\"title\": \"Lamp\"") != true, "the old value was stored after the restart")
-        #expect(try await eventually(seconds: 3) {
+        #expect(try await eventually(seconds: TimeBounds.recovery) {
             try harness.client().command("GET", "listing:10").string?.contains("After the restart") == true
         })
     }
