@@ -22,6 +22,11 @@ public struct RESPRequestDecoder: Sendable {
     /// Arguments of the request in progress already received (for tests and diagnostics).
     public var pendingArguments: Int { arguments.count }
 
+    /// Whether a multibulk request has begun and not ended. Its header and whole arguments are
+    /// consumed as they arrive, so the buffer left over may be empty in the middle of a request
+    /// (the server's request deadline must still run).
+    public var isMidRequest: Bool { remaining > 0 }
+
     /// Decodes the next complete request from `buffer`, or returns nil when more bytes are needed.
     public mutating func decode(buffer: inout ByteBuffer) throws(RESPProtocolError) -> RESPRequest? {
         while true {

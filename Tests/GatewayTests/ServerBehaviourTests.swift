@@ -86,6 +86,24 @@ struct ServerBehaviourTests {
         }
     }
 
+    /// The decoder consumes a request's header and each whole argument as they arrive, so the
+    /// bytes left over are often none; the deadline still runs until the request's last
+    /// argument (an argument every 600 ms used to restart it, holding a connection for good).
+    @Test func aRequestArrivingOneArgumentAtATimeIsClosedByTheRequestDeadline() async throws {
+        try await withGateway(requestTimeoutSeconds: 1) { server in
+            let client = try RawClient(port: server.localPort)
+            let started = ContinuousClock.now
+            try client.send("*1000\r\n")
+            while !client.peerClosed && ContinuousClock.now - started < .seconds(4) {
+                try? client.send("$1\r\nx\r\n")
+                try await Task.sleep(for: .milliseconds(600))
+            }
+            let open = ContinuousClock.now - started
+            #expect(client.peerClosed && open < .seconds(2), "still open after \(open)")
+            #expect(try RawClient(port: server.localPort).command("INFO", "stats").text?.contains("request_timeouts:1\r\n") == true)
+        }
+    }
+
     @Test func idleTimeoutZeroNeverClosesAClient() async throws {
         try await withGateway(idleTimeoutSeconds: 0) { server in
             let client = try RawClient(port: server.localPort)

@@ -90,6 +90,19 @@ private func decodeRequests(_ input: String, limits: RESPLimits = .default) -> O
         #expect(decoder.pendingArguments == 0)
     }
 
+    @Test func aRequestIsInProgressOnceItsHeaderIsConsumedUntilItsLastArgument() throws {
+        var decoder = RESPRequestDecoder()
+        var buffer = buf("*2\r\n")
+        #expect(try decoder.decode(buffer: &buffer) == nil)
+        #expect(buffer.readableBytes == 0 && decoder.isMidRequest)
+        buffer.writeString("$3\r\nGET\r\n")
+        #expect(try decoder.decode(buffer: &buffer) == nil)
+        #expect(buffer.readableBytes == 0 && decoder.isMidRequest)
+        buffer.writeString("$1\r\nk\r\n")
+        #expect(try decoder.decode(buffer: &buffer) == RESPRequest("GET", "k"))
+        #expect(!decoder.isMidRequest)
+    }
+
     @Test(arguments: [
         ("*x\r\n", "Protocol error: invalid multibulk length"),
         ("*01\r\n", "Protocol error: invalid multibulk length"),

@@ -142,7 +142,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
         cumulation.keep(state.acceptsRequests ? buffer : ByteBuffer())
         if requestDeadline != nil {
             // Requests held back have arrived: the client waits for the gateway, not the reverse.
-            let partial = state.acceptsRequests && buffer.readableBytes > 0 && !heldBack
+            let partial = state.acceptsRequests && (buffer.readableBytes > 0 || decoder.isMidRequest) && !heldBack
             perform(requestDeadline?.read(completedRequests: completed, partialRemains: partial, now: started ?? .now()),
                     context: context)
         }
