@@ -82,3 +82,6 @@ struct ConnectionPlaces<ID: Hashable> {
         silentHead = 0
     }
 }
+
+extension ConnectionPlaces.Admission: Sendable where ID: Sendable {}
+extension ConnectionPlaces: Sendable where ID: Sendable {}

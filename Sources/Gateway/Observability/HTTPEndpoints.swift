@@ -12,7 +12,8 @@ import Synchronization
 ///
 /// A `Service`: listens from its start until graceful shutdown. Bounded, so that idle or
 /// trickling connections cannot use up the descriptors the Redis port needs: at most
-/// `maxConnections` at once (more are closed on accept), each closed unless it sends a whole
+/// `maxConnections` at once (a newcomer takes the place of the oldest one that has sent nothing,
+/// or is closed on accept when every place is answering: `ConnectionPlaces`), each closed unless it sends a whole
 /// request within `requestTimeout` of connecting or of its previous response.
 public final class HTTPEndpoints: Service, Sendable, CustomStringConvertible {
     public struct Limits: Sendable {
@@ -31,7 +32,16 @@ public final class HTTPEndpoints: Service, Sendable, CustomStringConvertible {
     private let routes: Routes
     private let logger: Logger
     private let limits: Limits
-    private let openConnections = Atomic<Int>(0)
+    /// The places, the channels that may be displaced, and those displaced but not yet closed.
+    private let places: Mutex<(places: ConnectionPlaces<Int>, channels: [Int: HeldChannel], displaced: Set<Int>)>
+
+    /// A channel kept to be closed if displaced (a class: NIO's `Channel` is only
+    /// preconcurrency-Sendable, which the lock's sending rules do not accept).
+    private final class HeldChannel: Sendable {
+        let channel: any Channel
+        init(_ channel: any Channel) { self.channel = channel }
+    }
+    private let nextConnectionID = Atomic<Int>(0)
     private let refusedConnections = Atomic<Int>(0)
     /// Set with the bound port once the port is open, or with why it could not be opened.
     let listening = StartupEvent<Int>()
@@ -42,27 +52,56 @@ public final class HTTPEndpoints: Service, Sendable, CustomStringConvertible {
     /// The port actually bound (0 until then); differs from the configuration's when that was 0.
     public var port: Int { boundPort.load(ordering: .relaxed) }
 
-    /// Takes a place for a new connection; false when all `maxConnections` are taken.
-    private func admit() -> Bool {
-        var open = openConnections.load(ordering: .relaxed)
-        while open < limits.maxConnections {
-            let (exchanged, found) = openConnections.compareExchange(
-                expected: open, desired: open + 1, ordering: .relaxed)
-            if exchanged { return true }
-            open = found
+    /// Takes a place for `channel` (see `ConnectionPlaces`): returns its id, or nil when refused.
+    private func admit(_ channel: any Channel) -> Int? {
+        let id = nextConnectionID.wrappingAdd(1, ordering: .relaxed).newValue
+        let held = HeldChannel(channel)
+        let (admission, displacedChannel): (ConnectionPlaces<Int>.Admission, HeldChannel?) = places.withLock { state in
+            let admission = state.places.admit(id)
+            var displacedChannel: HeldChannel?
+            if case .admittedDisplacing(let old) = admission {
+                state.displaced.insert(old)
+                displacedChannel = state.channels.removeValue(forKey: old)
+            }
+            if admission != .refused { state.channels[id] = held }
+            return (admission, displacedChannel)
         }
-        return false
+        switch admission {
+        case .admitted:
+            return id
+        case .admittedDisplacing:
+            refusedConnections.wrappingAdd(1, ordering: .relaxed)
+            displacedChannel?.channel.close(promise: nil)
+            return id
+        case .refused:
+            refusedConnections.wrappingAdd(1, ordering: .relaxed)
+            return nil
+        }
     }
 
-    /// Connections open now.
-    public var openCount: Int { openConnections.load(ordering: .relaxed) }
+    private func closed(_ id: Int) {
+        places.withLock { state in
+            let displaced = state.displaced.remove(id) != nil
+            state.places.closed(id, displaced: displaced)
+            state.channels[id] = nil
+        }
+    }
 
-    /// Connections closed on accept because `maxConnections` were open.
+    private func requestArrived(_ id: Int) {
+        places.withLock { $0.places.requestArrived(id) }
+    }
+
+    /// Connections holding a place now.
+    public var openCount: Int { places.withLock { $0.places.count } }
+
+    /// Connections closed because `maxConnections` were open: refused on accept, or displaced by
+    /// a newer one while they had sent nothing.
     public var refused: Int { refusedConnections.load(ordering: .relaxed) }
 
     init(host: String, port: Int, group: any EventLoopGroup, collector: MetricsCollector, health: HealthMonitor,
          limits: Limits = Limits(), logger: Logger) {
         self.limits = limits
+        self.places = Mutex((ConnectionPlaces(capacity: limits.maxConnections), [:], []))
         self.host = host
         self.requestedPort = port
         self.group = group
@@ -81,15 +120,16 @@ public final class HTTPEndpoints: Service, Sendable, CustomStringConvertible {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    guard admit() else {
-                        refusedConnections.wrappingAdd(1, ordering: .relaxed)
+                    guard let id = admit(channel) else {
                         channel.close(promise: nil)
                         return
                     }
-                    channel.closeFuture.whenComplete { [self] _ in openConnections.wrappingSubtract(1, ordering: .relaxed) }
+                    channel.closeFuture.whenComplete { [self] _ in closed(id) }
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.configureHTTPServerPipeline()
-                    try pipeline.addHandler(HTTPRouteHandler(routes: routes, requestTimeout: limits.requestTimeout))
+                    try pipeline.addHandler(HTTPRouteHandler(
+                        routes: routes, requestTimeout: limits.requestTimeout,
+                        requestArrived: { [self] in requestArrived(id) }))
                 }
             }
         let channel: any Channel
@@ -145,10 +185,13 @@ final class HTTPRouteHandler: ChannelInboundHandler {
     private var keepAlive = true
     /// Closes the connection unless a whole request arrives first.
     private var deadline: Scheduled<Void>?
+    /// Called at the first request: the connection no longer gives up its place to a newcomer.
+    private var requestArrived: (() -> Void)?
 
-    init(routes: Routes, requestTimeout: TimeAmount) {
+    init(routes: Routes, requestTimeout: TimeAmount, requestArrived: (() -> Void)? = nil) {
         self.routes = routes
         self.requestTimeout = requestTimeout
+        self.requestArrived = requestArrived
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -168,6 +211,8 @@ final class HTTPRouteHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            requestArrived?()
+            requestArrived = nil
             path = head.uri
             keepAlive = head.isKeepAlive
         case .body:
