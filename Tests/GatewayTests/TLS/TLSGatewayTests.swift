@@ -75,6 +75,8 @@ struct TLSGatewayTests {
         let stopped = await gateway.stop()
         #expect(stopped.graceful)
         #expect(stopped.stderr.contains("TLS certificates reloaded"), "\(stopped.stderr)")
+        #expect(stopped.stdout.hasPrefix("quicksell-gateway listening for TLS on 127.0.0.1:\(tlsPort)\n"), "\(stopped.stdout)")
+        #expect(stopped.stdout.contains("redis-cli --tls"), "\(stopped.stdout)")
     }
 
     private static func certificateName(port: Int, ca: String) async throws -> String {

@@ -84,6 +84,28 @@ struct TLSListenerTests {
         }
     }
 
+    /// TLS 1.2 is the floor: a client offering only TLS 1.1 (allowed on its side by
+    /// `@SECLEVEL=0`) is refused by the server, while TLS 1.2 and 1.3 connect.
+    @Test func tlsOlderThan1Point2IsRefused() async throws {
+        let certificates = try await TestCertificates.make()
+        defer { certificates.remove() }
+        let settings = TLSSettings(port: 0, certificateFile: certificates.serverCertificate, keyFile: certificates.serverKey)
+        try await withTLSGateway(settings) { server in
+            for version in ["-tls1_1", "-tls1_2", "-tls1_3"] {
+                let result = try await runProcess(
+                    "/usr/bin/openssl",
+                    ["s_client", "-connect", "127.0.0.1:\(server.localTLSPort)", version, "-cipher", "DEFAULT@SECLEVEL=0",
+                     "-CAfile", certificates.caCertificate, "-quiet", "-ign_eof", "-verify_return_error"],
+                    input: "PING\r\nQUIT\r\n", timeout: .seconds(10))
+                if version == "-tls1_1" {
+                    #expect(!result.stdout.contains("PONG") && result.stderr.contains("protocol version"), "\(result)")
+                } else {
+                    #expect(result.stdout.contains("+PONG"), "\(version): \(result)")
+                }
+            }
+        }
+    }
+
     @Test func tlsOnlyOpensNoPlaintextPort() async throws {
         let certificates = try await TestCertificates.make()
         defer { certificates.remove() }
