@@ -18,8 +18,7 @@ struct TLSGatewayTests {
         let certificates = try await TestCertificates.make()
         defer { certificates.remove() }
         let harness = try await GatewayHarness(label: "tls_get", setUp: { try $0.execute(Self.seedUser) }) { configuration in
-            configuration.server.tls = TLSSettings(
-                port: 0, certificateFile: certificates.serverCertificate, keyFile: certificates.serverKey)
+            configuration.server.tls = certificates.serverSettings
         }
         defer { Task { await harness.stop() } }
         let tlsPort = harness.gateway.server.localTLSPort

@@ -10,8 +10,7 @@ struct TLSListenerTests {
     @Test func redisCLIAndRedisPyTalkOverTLS() async throws {
         let certificates = try await TestCertificates.make()
         defer { certificates.remove() }
-        let settings = TLSSettings(port: 0, certificateFile: certificates.serverCertificate, keyFile: certificates.serverKey)
-        try await withTLSGateway(settings) { server in
+        try await withTLSGateway(certificates.serverSettings) { server in
             #expect(server.localTLSPort > 0 && server.localTLSPort != server.localPort)
             let ping = try await tlsRedisCLI(port: server.localTLSPort, caCertificate: certificates.caCertificate, ["PING"])
             #expect(ping.stdout == "PONG\n", "\(ping)")
@@ -30,8 +29,7 @@ struct TLSListenerTests {
     @Test func aClientTrustingAnotherCAFailsAndTheGatewayKeepsServing() async throws {
         let certificates = try await TestCertificates.make()
         defer { certificates.remove() }
-        let settings = TLSSettings(port: 0, certificateFile: certificates.serverCertificate, keyFile: certificates.serverKey)
-        try await withTLSGateway(settings) { server in
+        try await withTLSGateway(certificates.serverSettings) { server in
             let cli = try await tlsRedisCLI(port: server.localTLSPort, caCertificate: certificates.wrongCACertificate, ["PING"])
             #expect(!cli.stdout.contains("PONG"))
             #expect((cli.stdout + cli.stderr).contains("certificate verify failed"), "\(cli)")
@@ -89,8 +87,7 @@ struct TLSListenerTests {
     @Test func tlsOlderThan1Point2IsRefused() async throws {
         let certificates = try await TestCertificates.make()
         defer { certificates.remove() }
-        let settings = TLSSettings(port: 0, certificateFile: certificates.serverCertificate, keyFile: certificates.serverKey)
-        try await withTLSGateway(settings) { server in
+        try await withTLSGateway(certificates.serverSettings) { server in
             for version in ["-tls1_1", "-tls1_2", "-tls1_3"] {
                 let result = try await runProcess(
                     "/usr/bin/openssl",
@@ -109,8 +106,7 @@ struct TLSListenerTests {
     @Test func tlsOnlyOpensNoPlaintextPort() async throws {
         let certificates = try await TestCertificates.make()
         defer { certificates.remove() }
-        let settings = TLSSettings(port: 0, certificateFile: certificates.serverCertificate, keyFile: certificates.serverKey)
-        try await withTLSGateway(settings, plaintext: false) { server in
+        try await withTLSGateway(certificates.serverSettings, plaintext: false) { server in
             #expect(server.localPort == 0)
             let ping = try await tlsRedisCLI(port: server.localTLSPort, caCertificate: certificates.caCertificate, ["PING"])
             #expect(ping.stdout == "PONG\n", "\(ping)")
@@ -120,8 +116,7 @@ struct TLSListenerTests {
     @Test func maxClientsCountsTLSClientsAndRefusesOverTLS() async throws {
         let certificates = try await TestCertificates.make()
         defer { certificates.remove() }
-        let settings = TLSSettings(port: 0, certificateFile: certificates.serverCertificate, keyFile: certificates.serverKey)
-        try await withTLSGateway(settings, maxClients: 1) { server in
+        try await withTLSGateway(certificates.serverSettings, maxClients: 1) { server in
             let holder = try RawClient(port: server.localPort)
             #expect(try holder.command("PING") == .simpleString("PONG"))
             let refused = try await tlsRedisCLI(port: server.localTLSPort, caCertificate: certificates.caCertificate, ["PING"])

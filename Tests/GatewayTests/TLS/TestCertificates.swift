@@ -1,4 +1,5 @@
 import Foundation
+import Gateway
 
 /// Certificates made by `openssl` in a throwaway directory: a CA, a server certificate for
 /// 127.0.0.1 and localhost, a client certificate, a second (wrong) CA, an expired server
@@ -19,6 +20,11 @@ struct TestCertificates {
     var expiredKey: String { path("expired.key") }
     var renewedCertificate: String { path("renewed.pem") }
     var renewedKey: String { path("renewed.key") }
+
+    /// The TLS listener with the good server certificate on a free port.
+    var serverSettings: TLSSettings {
+        TLSSettings(port: 0, certificateFile: serverCertificate, keyFile: serverKey)
+    }
 
     static func make() async throws -> TestCertificates {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quicksell-tls-\(UUID().uuidString)")
