@@ -41,6 +41,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        // TLS on the client port (the Gateway target only): BoringSSL inside, so that the
+        // server's TLS does not depend on the system OpenSSL's version.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         // Already swift-configuration's YAML parser; the gateway walks the file's keys with it to
         // name a misspelt one.
         .package(url: "https://github.com/jpsim/Yams.git", "5.4.0"..<"7.0.0"),
@@ -136,6 +139,8 @@ let package = Package(
                 "CLibCrypto",
                 .product(name: "Yams", package: "Yams"),
                 serviceLifecycle,
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 nioCore,
                 nioHTTP1,
                 nioPosix,

@@ -132,6 +132,9 @@ public final class Gateway: Sendable {
             try await listener?.started.value()
             try await health.started.value()
         })
+        if stopsOnSignals && configuration.server.tls != nil {
+            services.append(TLSReloadOnSignal(server: server, logger: logger))
+        }
         let serviceGroup = ServiceGroup(configuration: .init(
             services: services, gracefulShutdownSignals: stopsOnSignals ? [.sigterm, .sigint] : [], logger: logger))
         let backends = Backends(redis: redis, pool: pool, group: group, logger: logger)

@@ -106,11 +106,16 @@ struct GatewayCommand: AsyncParsableCommand {
             Self.failAndExit("\(error)")
         }
         // Written unbuffered: supervisors read the port from a pipe.
-        var lines = "quicksell-gateway listening on \(configuration.server.host):\(gateway.port)\n"
+        let host = configuration.server.host, tlsPort = gateway.server.localTLSPort
+        var lines = ""
+        if configuration.server.plaintext { lines += "quicksell-gateway listening on \(host):\(gateway.port)\n" }
+        if tlsPort > 0 { lines += "quicksell-gateway listening for TLS on \(host):\(tlsPort)\n" }
         if let endpoints = gateway.endpoints {
             lines += "metrics on http://\(configuration.metricsHost):\(endpoints.port)/metrics (health: /healthz, /readyz)\n"
         }
-        lines += "try: redis-cli -p \(gateway.port) GET user:1\n"
+        lines += configuration.server.plaintext
+            ? "try: redis-cli -p \(gateway.port) GET user:1\n"
+            : "try: redis-cli --tls --cacert CA.pem -p \(tlsPort) GET user:1\n"
         FileHandle.standardOutput.write(Data(lines.utf8))
         try await gateway.waitUntilStopped()
     }

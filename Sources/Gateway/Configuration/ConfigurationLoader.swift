@@ -99,6 +99,12 @@ struct ConfigurationValues {
         server.requirePassFile = access.requirePassFile
         server.usersFile = access.usersFile
         server.protectedMode = try bool("server.protected_mode", default: true)
+        server.plaintext = try bool("server.plaintext", default: true)
+        server.tls = try tlsSettings(plaintextPort: server.plaintext ? server.port : nil)
+        if !server.plaintext && server.tls == nil {
+            throw ConfigurationError(key: "server.plaintext", expected: "yes unless server.tls_port is set (something must listen)",
+                                     found: "no")
+        }
 
         let redisURL = try string("redis.url", default: defaults.redisURL)
         guard redisURL.hasPrefix("redis://") else {
@@ -181,7 +187,6 @@ struct ConfigurationValues {
         return configuration
     }
 
-    /// `redis.cluster_nodes`: comma-separated `redis://host:port` seed URLs (database 0 only).
     /// The client buffer limits; the soft output limit must not pass the hard one.
     private func clientBufferLimits() throws -> ClientBufferLimits {
         let defaults = ClientBufferLimits.default
@@ -206,6 +211,7 @@ struct ConfigurationValues {
         return limits
     }
 
+    /// `redis.cluster_nodes`: comma-separated `redis://host:port` seed URLs (database 0 only).
     private func clusterNodeURLs() throws -> [String] {
         let key = "redis.cluster_nodes"
         let text = try string(key, default: "")
@@ -220,6 +226,26 @@ struct ConfigurationValues {
             }
         }
         return urls
+    }
+
+    /// The TLS listener, when `server.tls_port` is set: its files are read now, so that a missing
+    /// or bad one stops start-up (and `--check-config`) naming its key and path.
+    private func tlsSettings(plaintextPort: Int?) throws -> TLSSettings? {
+        let port = try int("server.tls_port", default: 0, range: 0...65_535)
+        let certificate = try string(ServerTLS.certificateKey, default: "")
+        let privateKey = try string(ServerTLS.privateKeyKey, default: "")
+        let caCertificate = try string(ServerTLS.caCertificateKey, default: "")
+        guard port > 0 else { return nil }
+        if let plaintextPort, plaintextPort == port {
+            throw ConfigurationError(key: "server.tls_port", expected: "a port other than server.port", found: String(port))
+        }
+        for (key, value) in [(ServerTLS.certificateKey, certificate), (ServerTLS.privateKeyKey, privateKey)] where value.isEmpty {
+            throw ConfigurationError(key: key, expected: "a PEM file when server.tls_port is set", found: nil)
+        }
+        let settings = TLSSettings(port: port, certificateFile: certificate, keyFile: privateKey,
+                                   caCertificateFile: caCertificate.isEmpty ? nil : caCertificate)
+        _ = try ServerTLS.makeContext(settings)
+        return settings
     }
 
     private func raw(_ key: String) throws -> String? {

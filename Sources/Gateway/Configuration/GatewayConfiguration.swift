@@ -58,6 +58,11 @@ public struct GatewayConfiguration: Sendable {
         var lines: [(String, String)] = [
             ("server.host", server.host),
             ("server.port", String(server.port)),
+            ("server.plaintext", server.plaintext ? "yes" : "no"),
+            ("server.tls_port", server.tls.map { String($0.port) } ?? "0 (no TLS listener)"),
+            ("server.tls_cert_file", server.tls?.certificateFile ?? "(none)"),
+            ("server.tls_key_file", server.tls?.keyFile ?? "(none)"),
+            ("server.tls_ca_cert_file", server.tls?.caCertificateFile ?? "(none: client certificates not required)"),
             ("server.threads", String(server.eventLoopThreads)),
             ("server.max_clients", String(server.maxClients)),
             ("server.idle_timeout_seconds", String(server.idleTimeoutSeconds)),

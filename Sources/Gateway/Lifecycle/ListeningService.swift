@@ -5,20 +5,22 @@ import ServiceLifecycle
 /// endpoints) share: bind, report the outcome to whoever waits for the port, keep the socket
 /// open until graceful shutdown or cancellation, then close it.
 enum ListeningService {
+    /// `bind` opens one socket or more (the gateway's plaintext and TLS ports); all of them
+    /// stay open until shutdown.
     static func listenUntilShutdown(
-        reportingTo listening: StartupEvent<Int>, bind: () async throws -> any Channel
+        reportingTo listening: StartupEvent<Int>, bind: () async throws -> [any Channel]
     ) async throws {
-        let channel: any Channel
+        let channels: [any Channel]
         do {
-            channel = try await bind()
+            channels = try await bind()
         } catch {
             listening.fail(error)
             throw error
         }
         try? await withTaskCancellationOrGracefulShutdownHandler {
-            try await channel.closeFuture.get()
+            for channel in channels { try await channel.closeFuture.get() }
         } onCancelOrGracefulShutdown: {
-            channel.close(promise: nil)  // stop accepting
+            for channel in channels { channel.close(promise: nil) }  // stop accepting
         }
     }
 }

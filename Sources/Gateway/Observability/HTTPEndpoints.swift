@@ -111,7 +111,7 @@ public final class HTTPEndpoints: Service, Sendable, CustomStringConvertible {
 
     /// Listens until graceful shutdown (or cancellation), then closes the port.
     public func run() async throws {
-        try await ListeningService.listenUntilShutdown(reportingTo: listening, bind: bind)
+        try await ListeningService.listenUntilShutdown(reportingTo: listening) { [try await bind()] }
         logger.debug("metrics and health endpoints closed")
     }
 

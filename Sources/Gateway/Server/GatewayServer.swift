@@ -2,6 +2,7 @@ import Invalidation
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ReadThrough
 import RESP
 import ServiceLifecycle
@@ -32,13 +33,19 @@ public final class GatewayServer: Service, Sendable, CustomStringConvertible {
     private let backends: CommandBackends
     /// Set with the bound port once the socket listens, or with why it could not.
     let listening = StartupEvent<Int>()
-    private let listeningChannel = Mutex<(any Channel)?>(nil)
+    private let listeningChannels = Mutex<[any Channel]>([])
     private let boundPort = Atomic<Int>(0)
+    private let boundTLSPort = Atomic<Int>(0)
+    /// The TLS port's context, swapped by `reloadTLS`; nil without a TLS port.
+    private let tlsContext = Mutex<TLSContextHolder?>(nil)
 
     public var description: String { "GatewayServer" }
 
-    /// The address actually bound (0 until then); its port differs from the configuration's when that was 0.
+    /// The plaintext port actually bound (0 until then, or without a plaintext listener); it
+    /// differs from the configuration's when that was 0.
     public var localPort: Int { boundPort.load(ordering: .relaxed) }
+    /// The TLS port actually bound (0 until then, or without a TLS listener).
+    public var localTLSPort: Int { boundTLSPort.load(ordering: .relaxed) }
 
     /// What the commands reach beyond the server.
     private struct CommandBackends: Sendable {
@@ -98,15 +105,63 @@ public final class GatewayServer: Service, Sendable, CustomStringConvertible {
         _ = await drain(timeout: Task.isCancelled ? .zero : drainTimeout)
     }
 
-    /// Opens the listening socket; returns it once it accepts.
-    private func bind() async throws -> any Channel {
-        let environmentBox = self.environmentBox
-        let flushLists = PerLoop(group: group) { LoopFlushList(eventLoop: $0) }
-        let limits = configuration.bufferLimits
-        let admissions = PerLoop(group: group) {
-            LoopAdmission(eventLoop: $0, capacity: limits.inFlightBytesPerLoop, maxMisses: limits.missesInFlightPerLoop)
+    /// Opens the listening sockets (plaintext, TLS or both); returns them once they accept.
+    private func bind() async throws -> [any Channel] {
+        guard configuration.plaintext || configuration.tls != nil else {
+            throw GatewayServerError.nothingToListenOn
         }
-        let logger = self.logger
+        let tls = try configuration.tls.map(TLSContextHolder.init(settings:))
+        let children = ChildSetup(
+            environmentBox: environmentBox,
+            flushLists: PerLoop(group: group) { LoopFlushList(eventLoop: $0) },
+            admissions: PerLoop(group: group) { [limits = configuration.bufferLimits] in
+                LoopAdmission(eventLoop: $0, capacity: limits.inFlightBytesPerLoop, maxMisses: limits.missesInFlightPerLoop)
+            },
+            logger: logger)
+        var channels: [any Channel] = []
+        var plaintextPort = 0, tlsPort = 0
+        do {
+            if configuration.plaintext {
+                let channel = try await listen(port: configuration.port, tls: nil, children: children)
+                plaintextPort = channel.localAddress?.port ?? configuration.port
+                channels.append(channel)
+            }
+            if let tls {
+                let channel = try await listen(port: tls.settings.port, tls: tls, children: children)
+                tlsPort = channel.localAddress?.port ?? tls.settings.port
+                channels.append(channel)
+            }
+        } catch {
+            for channel in channels { try? await channel.close() }
+            throw error
+        }
+        environmentBox.environment = ServerEnvironment(
+            configuration: configuration, registry: registry, stats: stats, clientMemory: clientMemory, boundPort: plaintextPort,
+            cache: backends.cache, invalidation: backends.invalidation, metrics: backends.metrics,
+            health: backends.health, logger: logger)
+        boundPort.store(plaintextPort, ordering: .relaxed)
+        boundTLSPort.store(tlsPort, ordering: .relaxed)
+        tlsContext.withLock { $0 = tls }
+        listeningChannels.withLock { $0 = channels }
+        var metadata: Logger.Metadata = ["host": "\(configuration.host)"]
+        if configuration.plaintext { metadata["port"] = "\(plaintextPort)" }
+        if tls != nil { metadata["tls_port"] = "\(tlsPort)" }
+        logger.info("listening", metadata: metadata)
+        listening.succeed(configuration.plaintext ? plaintextPort : tlsPort)
+        return channels
+    }
+
+    /// What every accepted connection, on either port, is set up with.
+    private struct ChildSetup: Sendable {
+        let environmentBox: EnvironmentBox
+        let flushLists: PerLoop<LoopFlushList>
+        let admissions: PerLoop<LoopAdmission>
+        let logger: Logger
+    }
+
+    /// One listening socket. Both ports run the same pipeline; the TLS port puts the TLS
+    /// handler first, so that everything after it (refusals included) is encrypted.
+    private func listen(port: Int, tls: TLSContextHolder?, children: ChildSetup) async throws -> any Channel {
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -126,27 +181,30 @@ public final class GatewayServer: Service, Sendable, CustomStringConvertible {
         bootstrap = bootstrap
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context))
+                    }
                     try Self.initialize(
-                        channel, environment: environmentBox.environment,
-                        flushList: flushLists[channel.eventLoop], admission: admissions[channel.eventLoop], logger: logger)
+                        channel, environment: children.environmentBox.environment,
+                        flushList: children.flushLists[channel.eventLoop], admission: children.admissions[channel.eventLoop],
+                        logger: children.logger)
                 }
             }
-        let channel: any Channel
         do {
-            channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+            return try await bootstrap.bind(host: configuration.host, port: port).get()
         } catch {
-            throw GatewayServerError.cannotBind(host: configuration.host, port: configuration.port, reason: "\(error)")
+            throw GatewayServerError.cannotBind(
+                host: configuration.host, port: port, reason: tls == nil ? "\(error)" : "TLS port: \(error)")
         }
-        let localPort = channel.localAddress?.port ?? configuration.port
-        environmentBox.environment = ServerEnvironment(
-            configuration: configuration, registry: registry, stats: stats, clientMemory: clientMemory, boundPort: localPort,
-            cache: backends.cache, invalidation: backends.invalidation, metrics: backends.metrics,
-            health: backends.health, logger: logger)
-        boundPort.store(localPort, ordering: .relaxed)
-        listeningChannel.withLock { $0 = channel }
-        logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(localPort)"])
-        listening.succeed(localPort)
-        return channel
+    }
+
+    /// Reads the TLS certificate, key and CA files again (SIGHUP): connections accepted from
+    /// now on get the new certificate, open ones keep theirs. On failure the old files stay in
+    /// use and the error says which key and path failed. Does nothing without a TLS port.
+    public func reloadTLS() throws {
+        guard let tls = tlsContext.withLock({ $0 }) else { return }
+        try tls.reload()
+        logger.info("TLS certificates reloaded", metadata: ["cert": "\(tls.settings.certificateFile)"])
     }
 
     private static func initialize(
@@ -189,7 +247,7 @@ public final class GatewayServer: Service, Sendable, CustomStringConvertible {
     /// `timeout` (or when the calling task is cancelled) are closed anyway. Returns the
     /// number of connections cut off.
     func drain(timeout: TimeAmount) async -> Int {
-        if let channel = listeningChannel.withLock({ $0 }), channel.isActive { try? await channel.close() }
+        for channel in listeningChannels.withLock({ $0 }) where channel.isActive { try? await channel.close() }
         for record in registry.all {
             record.channel.pipeline.fireUserInboundEventTriggered(DrainEvent())
         }
@@ -207,8 +265,9 @@ public final class GatewayServer: Service, Sendable, CustomStringConvertible {
     /// Outside a service group: stops accepting, closes the listening socket and, if it
     /// owns them, the event loops.
     public func shutdown() async {
-        guard let channel = listeningChannel.withLock({ $0 }), channel.isActive else { return }
-        try? await channel.close()
+        let channels = listeningChannels.withLock { $0 }.filter(\.isActive)
+        guard !channels.isEmpty else { return }
+        for channel in channels { try? await channel.close() }
         if ownsGroup { try? await group.shutdownGracefully() }
         logger.info("stopped")
     }
@@ -218,11 +277,13 @@ public final class GatewayServer: Service, Sendable, CustomStringConvertible {
 public enum GatewayServerError: Error, CustomStringConvertible {
     case cannotBind(host: String, port: Int, reason: String)
     case notReady
+    case nothingToListenOn
 
     public var description: String {
         switch self {
         case let .cannotBind(host, port, reason): return "cannot listen on \(host):\(port): \(reason)"
         case .notReady: return "server is still starting"
+        case .nothingToListenOn: return "server.plaintext is off and no server.tls_port is set: nothing to listen on"
         }
     }
 }

@@ -11,6 +11,11 @@ public struct ServerConfiguration: Sendable {
     public var host: String
     /// 0 asks the OS for a free port (tests read the real one back).
     public var port: Int
+    /// Whether the plaintext listener on `port` is open (`server.plaintext`); turned off, only
+    /// the TLS listener serves.
+    public var plaintext = true
+    /// The TLS listener beside the plaintext one (`server.tls_port` and its files); nil = none.
+    public var tls: TLSSettings?
     /// Event loop threads; `defaultEventLoopThreads()` by default.
     public var eventLoopThreads: Int
     /// Clients beyond this get Redis's `-ERR max number of clients reached`.

@@ -13,14 +13,16 @@ func withGateway<T>(
     requestTimeoutSeconds: Int = 10,
     users: UserDirectory = UserDirectory(),
     logger: Logger? = nil,
+    configure: (inout ServerConfiguration) -> Void = { _ in },
     _ body: (GatewayServer) async throws -> T
 ) async throws -> T {
     var quiet = Logger(label: "quicksell.gateway.test")
     quiet.logLevel = .critical
     let logger = logger ?? quiet
-    let configuration = ServerConfiguration(
+    var configuration = ServerConfiguration(
         host: "127.0.0.1", port: 0, eventLoopThreads: 2, maxClients: maxClients,
         idleTimeoutSeconds: idleTimeoutSeconds, requestTimeoutSeconds: requestTimeoutSeconds, users: users)
+    configure(&configuration)
     let server = try await GatewayServer.start(configuration: configuration, logger: logger)
     do {
         let result = try await body(server)
