@@ -141,6 +141,7 @@ let package = Package(
                 serviceLifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 nioCore,
                 nioHTTP1,
                 nioPosix,

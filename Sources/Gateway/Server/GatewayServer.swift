@@ -183,6 +183,14 @@ public final class GatewayServer: Service, Sendable, CustomStringConvertible {
                 channel.eventLoop.makeCompletedFuture {
                     if let tls {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context))
+                        if let environment = children.environmentBox.environment,
+                            environment.configuration.requestTimeoutSeconds > 0
+                        {
+                            let stats = environment.stats
+                            try channel.pipeline.syncOperations.addHandler(TLSHandshakeDeadline(
+                                limit: .seconds(Int64(environment.configuration.requestTimeoutSeconds)),
+                                onTimeout: { stats.requestTimeouts.add(1, ordering: .relaxed) }))
+                        }
                     }
                     try Self.initialize(
                         channel, environment: children.environmentBox.environment,

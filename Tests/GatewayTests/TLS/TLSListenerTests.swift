@@ -26,6 +26,23 @@ struct TLSListenerTests {
         }
     }
 
+    /// A client stalled in its handshake (half a ClientHello, or nothing) never sends a request
+    /// byte, so the request deadline alone would never close it: the handshake has the same limit.
+    @Test func aStalledHandshakeIsClosedByTheRequestDeadline() async throws {
+        let certificates = try await TestCertificates.make()
+        defer { certificates.remove() }
+        try await withGateway(requestTimeoutSeconds: 1, configure: { $0.tls = certificates.serverSettings }) { server in
+            let silent = try RawClient(port: server.localTLSPort)
+            let partial = try RawClient(port: server.localTLSPort)
+            try partial.send([0x16, 0x03, 0x01, 0x02, 0x00, 0x01])  // the start of a ClientHello record
+            #expect(await eventually(timeout: .seconds(5)) { silent.peerClosed && partial.peerClosed },
+                    "stalled handshakes were not closed")
+            #expect(try RawClient(port: server.localPort).command("INFO", "stats").text?.contains("request_timeouts:2\r\n") == true)
+            let good = try await tlsRedisCLI(port: server.localTLSPort, caCertificate: certificates.caCertificate, ["PING"])
+            #expect(good.stdout == "PONG\n", "\(good)")
+        }
+    }
+
     @Test func aClientTrustingAnotherCAFailsAndTheGatewayKeepsServing() async throws {
         let certificates = try await TestCertificates.make()
         defer { certificates.remove() }
