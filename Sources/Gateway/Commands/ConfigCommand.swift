@@ -2,7 +2,8 @@ import NIOCore
 import RESP
 
 /// `CONFIG GET parameter …`: the few parameters tools ask for (redis-benchmark reads
-/// `save` and `appendonly`), answered from the gateway's own configuration.
+/// `save` and `appendonly`), answered from the gateway's own configuration, and the limits
+/// Redis has under the same names, in Redis's forms.
 extension CommandDispatcher {
     func config(_ arguments: [ByteBuffer], spec: CommandSpec, session: ClientSession) -> RESPValue {
         switch subcommand(arguments, of: spec) {
@@ -14,11 +15,18 @@ extension CommandDispatcher {
             ("maxclients", String(configuration.maxClients)),
             ("timeout", String(configuration.idleTimeoutSeconds)),
             ("port", String(environment.boundPort)),
+            ("tls-port", String(environment.boundTLSPort)),
             ("bind", configuration.host),
             ("databases", "1"),
             ("save", ""),
             ("appendonly", "no"),
             ("proto-max-bulk-len", String(configuration.limits.maxBulkLength)),
+            // Redis's form: class, hard limit, soft limit, soft seconds (the gateway's soft limit
+            // holds requests back at once rather than closing after a while).
+            ("client-output-buffer-limit",
+             "normal \(configuration.bufferLimits.outputHardBytes) \(configuration.bufferLimits.outputSoftBytes) 0"),
+            ("client-query-buffer-limit", String(configuration.bufferLimits.queryBytes)),
+            ("maxmemory-clients", String(configuration.bufferLimits.gatewayBytes)),
         ]
         var pairs: [RESPPair] = []
         for pattern in arguments.dropFirst(2).map(\.lowercasedASCII) {

@@ -37,6 +37,7 @@ extension CommandDispatcher {
                 ("arch_bits", String(MemoryLayout<Int>.size * 8)),
                 ("process_id", String(getpid())),
                 ("tcp_port", String(environment.boundPort)),
+                ("tls_port", String(environment.boundTLSPort)),
                 ("server_time_usec", String(WallClock.nowMicroseconds())),
                 ("uptime_in_seconds", String(stats.uptimeSeconds)),
                 ("uptime_in_days", String(stats.uptimeSeconds / 86_400)),

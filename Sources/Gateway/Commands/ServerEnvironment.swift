@@ -11,6 +11,8 @@ final class ServerEnvironment: Sendable {
     let stats: ServerStats
     /// The port actually bound (differs from the configuration's when that is 0).
     let boundPort: Int
+    /// The TLS port actually bound; 0 without a TLS listener.
+    let boundTLSPort: Int
     /// The read-through cache; nil for a server started without backends (protocol tests).
     let cache: ReadThroughCache?
     /// Invalidation, for `INFO invalidation`; nil when off.
@@ -31,7 +33,7 @@ final class ServerEnvironment: Sendable {
 
     init(
         configuration: ServerConfiguration, registry: ClientRegistry, stats: ServerStats, clientMemory: ClientMemory? = nil,
-        boundPort: Int,
+        boundPort: Int, boundTLSPort: Int = 0,
         cache: ReadThroughCache?, invalidation: InvalidationService? = nil, metrics: GatewayMetrics? = nil,
         health: HealthMonitor? = nil, logger: Logger = Logger(label: "quicksell.gateway")
     ) {
@@ -46,5 +48,6 @@ final class ServerEnvironment: Sendable {
         self.registry = registry
         self.stats = stats
         self.boundPort = boundPort
+        self.boundTLSPort = boundTLSPort
     }
 }

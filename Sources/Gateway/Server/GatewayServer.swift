@@ -137,6 +137,7 @@ public final class GatewayServer: Service, Sendable, CustomStringConvertible {
         }
         environmentBox.environment = ServerEnvironment(
             configuration: configuration, registry: registry, stats: stats, clientMemory: clientMemory, boundPort: plaintextPort,
+            boundTLSPort: tlsPort,
             cache: backends.cache, invalidation: backends.invalidation, metrics: backends.metrics,
             health: backends.health, logger: logger)
         boundPort.store(plaintextPort, ordering: .relaxed)

@@ -43,6 +43,22 @@ struct TLSListenerTests {
         }
     }
 
+    @Test func configGetAndInfoShowTheTLSPortAndTheClientLimits() async throws {
+        let certificates = try await TestCertificates.make()
+        defer { certificates.remove() }
+        try await withTLSGateway(certificates.serverSettings) { server in
+            let client = try RawClient(port: server.localPort)
+            let reply = try client.command("CONFIG", "GET", "tls-port")
+            #expect(reply == .array([.bulkString("tls-port"), .bulkString(String(server.localTLSPort))]), "\(reply)")
+            let limits = try client.command("CONFIG", "GET", "client-*")
+            #expect(limits == .array([
+                .bulkString("client-output-buffer-limit"), .bulkString("normal 33554432 262144 0"),
+                .bulkString("client-query-buffer-limit"), .bulkString("16777216"),
+            ]), "\(limits)")
+            #expect(try client.command("INFO", "server").text?.contains("tls_port:\(server.localTLSPort)\r\n") == true)
+        }
+    }
+
     @Test func aClientTrustingAnotherCAFailsAndTheGatewayKeepsServing() async throws {
         let certificates = try await TestCertificates.make()
         defer { certificates.remove() }
