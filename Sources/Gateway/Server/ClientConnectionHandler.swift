@@ -117,9 +117,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
         var completed = false
         decoding = true
         do {
-            while state.mayRunAnotherRequest && admission.admits(pendingReplies: state.pendingReplyCount),
-                let decoded = try decoder.decodeNext(buffer: &buffer)
-            {
+            while mayRunNextRequest, let decoded = try decoder.decodeNext(buffer: &buffer) {
                 completed = true
                 run(decoded, started: started, context: context)
             }
@@ -129,8 +127,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
             return
         }
         decoding = false
-        let heldBack = state.acceptsRequests && buffer.readableBytes > 0
-            && !(state.mayRunAnotherRequest && admission.admits(pendingReplies: state.pendingReplyCount))
+        let heldBack = state.acceptsRequests && buffer.readableBytes > 0 && !mayRunNextRequest
         if heldBack {
             if state.mayRunAnotherRequest {
                 state.waitForRoom()  // only the loop's room is missing: take a turn
@@ -147,6 +144,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
                     context: context)
         }
         accountBuffers(context: context)
+    }
+
+    /// This connection's limits and its event loop's room both allow another request.
+    private var mayRunNextRequest: Bool {
+        state.mayRunAnotherRequest && admission.admits(pendingReplies: state.pendingReplyCount)
     }
 
     /// The event loop has room for this connection's requests again (its turn came).
