@@ -66,6 +66,11 @@ let package = Package(
             name: "CHiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        // zlib (zlib1g-dev; libpq-dev already depends on it): the analytics exports' CSV.gz files.
+        .systemLibrary(
+            name: "CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
 
         // The blocking hiredis client of the operator CLI, the load tool and the tests.
         .target(
@@ -157,11 +162,18 @@ let package = Package(
                 logging,
             ]
         ),
+        // The data lifecycle's retention jobs: the SQL functions of migration 010 run batch by
+        // batch, analytics exported to CSV.gz, removed photos' URLs written out.
+        .target(
+            name: "Retention",
+            dependencies: ["Postgres", "CZlib"]
+        ),
         .executableTarget(
             name: "quicksell-cache",
             dependencies: [
                 "CacheModel",
                 "Postgres",
+                "Retention",
                 "HiredisClient",
                 argumentParser,
             ]
@@ -217,6 +229,7 @@ let package = Package(
                 "Postgres",
                 "RedisBackend",
                 "LoadTest",
+                "Retention",
                 "RESP",
                 "HiredisClient",
                 "TestSupport",

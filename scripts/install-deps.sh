@@ -3,9 +3,10 @@
 set -euo pipefail
 
 # jq: a quicksell-cache stats example pipes into it (the help-example test runs every example).
+# pgbackrest: scripts/backup.sh and the restore drill (BackupRestoreDrillTests); zlib1g-dev: the CSV.gz exports.
 # The last five: client libraries of other languages that the compatibility suite drives
 # (Tests/compat), with the interpreters they need.
-packages=(redis-server redis-tools libpq-dev libssl-dev libhiredis-dev postgresql postgresql-contrib pkg-config nutcracker jq
+packages=(redis-server redis-tools libpq-dev libssl-dev libhiredis-dev zlib1g-dev postgresql postgresql-contrib pgbackrest pkg-config nutcracker jq
           python3-pip php-cli php-redis ruby ruby-redis node-redis)
 missing=()
 for p in "${packages[@]}"; do

@@ -132,7 +132,7 @@ public final class PostgresConnection: @unchecked Sendable {
     // MARK: - Results
 
     @discardableResult
-    private func consume(_ result: OpaquePointer?) throws -> QueryResult {
+    func consume(_ result: OpaquePointer?) throws -> QueryResult {
         guard let result else { throw currentError() }
         defer { PQclear(result) }
         switch PQresultStatus(result) {
@@ -169,7 +169,7 @@ public final class PostgresConnection: @unchecked Sendable {
         return QueryResult(columns: columns, rows: rows, affectedRows: affected)
     }
 
-    private func resultError(_ result: OpaquePointer) -> PostgresError {
+    func resultError(_ result: OpaquePointer) -> PostgresError {
         let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
         let primary = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
         let message = primary ?? PQresultErrorMessage(result).map { String(cString: $0) } ?? "unknown error"
@@ -179,7 +179,7 @@ public final class PostgresConnection: @unchecked Sendable {
         return .queryFailed(sqlState: state, message: trimmed(message))
     }
 
-    private func currentError() -> PostgresError {
+    func currentError() -> PostgresError {
         let message = lastErrorMessage(handle)
         if PQstatus(handle) != CONNECTION_OK {
             return .connectionLost(address: address, message: message)
@@ -187,7 +187,7 @@ public final class PostgresConnection: @unchecked Sendable {
         return .queryFailed(sqlState: nil, message: message)
     }
 
-    private func drainResults() {
+    func drainResults() {
         while let result = PQgetResult(handle) { PQclear(result) }
     }
 

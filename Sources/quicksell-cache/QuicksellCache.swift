@@ -6,16 +6,16 @@ import ArgumentParser
 struct QuicksellCache: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quicksell-cache",
-        abstract: "Operate the QuickSell cache gateway, its PostgreSQL schema and its replication slots.",
+        abstract: "Operate the QuickSell cache gateway, its PostgreSQL schema, replication slots and data retention.",
         discussion: """
-            Connection (flush, stats, get, warm), before or after the subcommand: -h/--host, -p/--port, --user, -a/--password or -u/--url redis://[user:password@]host:port, as redis-cli has them; else QUICKSELL_GATEWAY_URL, QUICKSELL_GATEWAY_HOST, _PORT, _USER, _PASSWORD; default 127.0.0.1:6380. migrate and slots connect to PostgreSQL: --postgres-url, else QUICKSELL_POSTGRES_URL. Exit status 0 on success, 1 with a one-line reason otherwise.
+            Connection (flush, stats, get, warm), before or after the subcommand: -h/--host, -p/--port, --user, -a/--password or -u/--url redis://[user:password@]host:port, as redis-cli has them; else QUICKSELL_GATEWAY_URL, QUICKSELL_GATEWAY_HOST, _PORT, _USER, _PASSWORD; default 127.0.0.1:6380. migrate, slots and retention connect to PostgreSQL: --postgres-url, else QUICKSELL_POSTGRES_URL. Exit status 0 on success, 1 with a one-line reason otherwise.
 
             Examples:
               quicksell-cache stats --port 6380
               quicksell-cache -p 6380 stats
             """,
         subcommands: [FlushCommand.self, StatsCommand.self, GetCommand.self, WarmCommand.self, MigrateCommand.self,
-                      SlotsCommand.self],
+                      SlotsCommand.self, RetentionCommand.self],
         helpNames: [.long]
     )
 

@@ -95,6 +95,8 @@ import TestSupport
             "listings.condition", "listings.status", "marketplace_listings.sync_status",
             "sales.status", "badges.badge_tier", "challenges.challenge_type",
             "user_challenges.status", "subscriptions.plan_type", "subscriptions.status",
+            // The retention archives (010) copy their live tables' columns.
+            "listings_archive.condition", "listings_archive.status", "marketplace_listings_archive.sync_status",
         ])
         for row in enumColumns.rows {
             let type = try #require(row[2])
