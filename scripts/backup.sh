@@ -18,7 +18,8 @@
 #   QUICKSELL_BACKUP_DIR      folder of the configuration, logs and, here, both repositories
 #   QUICKSELL_BACKUP_REPO1 / _REPO2   repository paths (default $QUICKSELL_BACKUP_DIR/repo1, /repo2)
 #   QUICKSELL_BACKUP_PG_DATA  the server's data directory; QUICKSELL_BACKUP_PG_PORT, _PG_SOCKET its port
-#                             and socket folder; QUICKSELL_BACKUP_STANZA (quicksell)
+#                             and socket folder, QUICKSELL_BACKUP_PG_LOG its log (a restart keeps it);
+#                             QUICKSELL_BACKUP_STANZA (quicksell)
 #
 # Retention (README, "Data lifecycle"): repository 1 keeps 4 full backups (weekly: a month of
 # point-in-time recovery) and the differentials of the newest; repository 2 keeps its monthly
@@ -39,6 +40,7 @@ repo2="${QUICKSELL_BACKUP_REPO2:-$backup_dir/repo2}"
 pg_data="${QUICKSELL_BACKUP_PG_DATA:-$services_pg_dir/data}"
 pg_port="${QUICKSELL_BACKUP_PG_PORT:-$QUICKSELL_PG_PORT}"
 pg_socket="${QUICKSELL_BACKUP_PG_SOCKET:-$services_pg_dir/sock}"
+pg_log="${QUICKSELL_BACKUP_PG_LOG:-$(dirname "$pg_data")/postgres.log}"
 stanza="${QUICKSELL_BACKUP_STANZA:-quicksell}"
 config="$backup_dir/pgbackrest.conf"
 
@@ -96,7 +98,7 @@ setup() {
     if [ "$(psql_pg -c 'SHOW archive_mode')" != "on" ]; then
         psql_pg -c "ALTER SYSTEM SET archive_mode = 'on'"
         log "archive_mode needs a restart: restarting PostgreSQL ($pg_data)"
-        as_pg "$QUICKSELL_PG_BIN/pg_ctl" -D "$pg_data" -m fast -w -t 60 restart >/dev/null
+        as_pg "$QUICKSELL_PG_BIN/pg_ctl" -D "$pg_data" -l "$pg_log" -m fast -w -t 60 restart >/dev/null 2>&1
     else
         psql_pg -c "SELECT pg_reload_conf()" >/dev/null
     fi
@@ -155,5 +157,5 @@ case "${1:-}" in
         echo "# crontab of the postgres user (UTC): daily backup at 02:30, retention jobs at 03:15"
         echo "30 2 * * * $QUICKSELL_ROOT/scripts/backup.sh scheduled >>$backup_dir/log/cron.log 2>&1"
         echo "15 3 * * * QUICKSELL_POSTGRES_URL=$QUICKSELL_POSTGRES_URL $QUICKSELL_ROOT/.build/release/quicksell-cache retention run --archive-dir /var/lib/quicksell/archive >>$backup_dir/log/retention.log 2>&1" ;;
-    *) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

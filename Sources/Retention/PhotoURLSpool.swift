@@ -27,7 +27,7 @@ struct PhotoURLSpool {
             guard let last = rows.last?[0] ?? nil else { break }
             if handle == nil {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+                if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
                 handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
                 try handle?.seekToEnd()
             }

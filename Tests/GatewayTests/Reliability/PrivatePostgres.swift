@@ -10,7 +10,8 @@ import TestSupport
 /// without disturbing the shared test PostgreSQL. Call `remove()` at the end.
 final class PrivatePostgres: @unchecked Sendable {
     let port: Int
-    private let folder: String
+    /// The server's folder: `data/` (its data directory), `log`, and its socket.
+    let folder: String
     /// `logical` as the gateway needs; `replica` to test what it says without it.
     private let walLevel: String
     private static let binaries = "/usr/lib/postgresql/15/bin"
@@ -27,6 +28,15 @@ final class PrivatePostgres: @unchecked Sendable {
         guard migrated else { return }
         let migrations = try Migration.load(from: try TestEnvironment.schemaDirectory())
         _ = try Migrator(connection: try connect()).migrate(migrations)
+    }
+
+    /// A server on a data directory made elsewhere (a restored backup: `folder/data`), started
+    /// with the same settings on a new port.
+    init(existingDataIn folder: String, walLevel: String = "logical") throws {
+        self.walLevel = walLevel
+        self.folder = folder
+        port = try PrivateRedis.freePort()
+        try start()
     }
 
     var url: String { "postgresql://postgres@127.0.0.1:\(port)/postgres" }
@@ -59,7 +69,14 @@ final class PrivatePostgres: @unchecked Sendable {
     /// `Process` never saw `pg_ctl start` end, whose server outlives it). Output goes to
     /// a file, not a pipe, which the server would keep open.
     private static func asPostgres(_ tool: String, _ arguments: [String]) throws {
-        let outputPath = NSTemporaryDirectory() + "quicksell-pg-\(tool)-\(UUID().uuidString.prefix(8)).out"
+        _ = try spawn(["/usr/sbin/runuser", "-u", "postgres", "--", "\(binaries)/\(tool)"] + arguments, name: tool)
+    }
+
+    /// Runs `argv` (with `environment` added to this process's), waits at most `timeout`
+    /// seconds, and returns its output; throws with the output when it fails.
+    static func spawn(_ argv: [String], name: String, environment: [String: String] = [:],
+                      timeout: Double = 30) throws -> String {
+        let outputPath = NSTemporaryDirectory() + "quicksell-pg-\(name)-\(UUID().uuidString.prefix(8)).out"
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -67,26 +84,29 @@ final class PrivatePostgres: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = ["/usr/sbin/runuser", "-u", "postgres", "--", "\(binaries)/\(tool)"] + arguments
         var cArguments = argv.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
+        let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        var cEnvironment = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { cEnvironment.forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, argv[0], &actions, nil, &cArguments, environ)
-        guard spawned == 0 else { throw TestFailure("cannot start \(tool): errno \(spawned)") }
+        let spawned = posix_spawn(&pid, argv[0], &actions, nil, &cArguments, &cEnvironment)
+        guard spawned == 0 else { throw TestFailure("cannot start \(name): errno \(spawned)") }
         var status: Int32 = 0
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = Date().addingTimeInterval(timeout)
         while waitpid(pid, &status, WNOHANG) == 0 {
             guard Date() < deadline else {
                 kill(pid, SIGKILL)
                 _ = waitpid(pid, &status, 0)
-                throw TestFailure("\(tool) did not finish within 30 s")
+                throw TestFailure("\(name) did not finish within \(Int(timeout)) s")
             }
             usleep(20_000)
         }
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         // Exited normally with status 0 (the wait status keeps the exit code in bits 8-15).
         guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
-            let message = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-            throw TestFailure("\(tool) failed (wait status \(status)): \(message.prefix(500))")
+            throw TestFailure("\(name) failed (wait status \(status)): \(output.suffix(800))")
         }
+        return output
     }
 }
