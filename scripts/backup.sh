@@ -34,7 +34,7 @@ services_pg_dir="$QUICKSELL_DATA_DIR/postgres"
 if [ ! -d "$services_pg_dir" ]; then
     services_pg_dir="/tmp/quicksell-services-$(echo "$QUICKSELL_ROOT" | md5sum | cut -c1-12)/postgres"
 fi
-backup_dir="${QUICKSELL_BACKUP_DIR:-$QUICKSELL_DATA_DIR/backup}"
+backup_dir="${QUICKSELL_BACKUP_DIR:-$(dirname "$services_pg_dir")/backup}"
 repo1="${QUICKSELL_BACKUP_REPO1:-$backup_dir/repo1}"
 repo2="${QUICKSELL_BACKUP_REPO2:-$backup_dir/repo2}"
 pg_data="${QUICKSELL_BACKUP_PG_DATA:-$services_pg_dir/data}"

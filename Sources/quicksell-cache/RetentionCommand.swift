@@ -26,7 +26,8 @@ struct RetentionRunCommand: ParsableCommand {
               quicksell-cache retention run --dry-run
               quicksell-cache retention run --archive-dir ./quicksell-archive
               quicksell-cache retention run \\
-                --postgres-url postgresql://postgres@127.0.0.1:5440/quicksell --batch-size 500
+                --postgres-url postgresql://postgres@127.0.0.1:5440/quicksell \\
+                --batch-size 500 --verbose
             """
     )
 

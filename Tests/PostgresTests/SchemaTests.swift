@@ -138,8 +138,10 @@ import TestSupport
             SELECT count(*) FROM information_schema.columns c
             JOIN information_schema.tables t USING (table_schema, table_name)
             WHERE c.table_schema = 'public' AND c.column_name = 'updated_at' AND t.table_type = 'BASE TABLE'
+              AND c.table_name NOT LIKE '%\\_archive'  -- 010's archives keep rows as they were archived
             """)
         #expect(try triggers.scalarInt() == tablesWithUpdatedAt.scalarInt())
+        #expect(try tablesWithUpdatedAt.scalarInt() == 8)
     }
 
     @Test func anUnreachableServerIsNamedInTheError() throws {

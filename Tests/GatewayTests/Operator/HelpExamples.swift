@@ -14,16 +14,19 @@ enum HelpExamples {
         var hardBreaks: [String] = []
     }
 
-    /// The help screens of `executable`: its own and each subcommand's (`SUBCOMMANDS:`).
+    /// The help screens of `executable`: its own and each subcommand's (`SUBCOMMANDS:`), and
+    /// theirs in turn (`retention run`).
     static func screens(_ executable: String) async throws -> [Screen] {
         let name = URL(fileURLWithPath: executable).lastPathComponent
-        let root = try await help(executable, [])
         var screens: [Screen] = []
-        for subcommand in [nil] + subcommands(root) {
-            let arguments = subcommand.map { [$0] } ?? []
-            var screen = parse(try await help(executable, arguments), command: ([name] + arguments).joined(separator: " "))
+        var pending: [[String]] = [[]]
+        while !pending.isEmpty {
+            let arguments = pending.removeFirst()
+            let text = try await help(executable, arguments)
+            var screen = parse(text, command: ([name] + arguments).joined(separator: " "))
             screen.hardBreaks = hardBreaks(try await help(executable, arguments, columns: 1_000))
             screens.append(screen)
+            pending += subcommands(text).map { arguments + [$0] }
         }
         return screens
     }

@@ -172,14 +172,14 @@ import TestSupport
     }
 
     @Test func everySubcommandsHelpShowsAnExample() async throws {
-        for subcommand in ["flush", "stats", "get", "warm", "migrate", "slots"] {
-            let result = try await CacheCLI.run([subcommand, "--help"])
+        for subcommand in ["flush", "stats", "get", "warm", "migrate", "slots", "retention run"] {
+            let result = try await CacheCLI.run(subcommand.split(separator: " ").map(String.init) + ["--help"])
             #expect(result.status == 0)
             #expect(result.stdout.contains("Example"), "\(subcommand) --help has no example")
             #expect(result.stdout.contains("quicksell-cache \(subcommand)") || subcommand == "flush")
         }
         let top = try await CacheCLI.run(["--help"])
-        for subcommand in ["flush", "stats", "get", "warm", "migrate", "slots"] { #expect(top.stdout.contains(subcommand)) }
+        for subcommand in ["flush", "stats", "get", "warm", "migrate", "slots", "retention"] { #expect(top.stdout.contains(subcommand)) }
     }
 }
 
