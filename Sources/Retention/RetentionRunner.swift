@@ -8,13 +8,15 @@ public struct RetentionRunner {
     public struct Settings: Sendable {
         /// Where analytics exports (`analytics/`) and removed photos' URL lists (`photo-urls/`) go.
         public var directory: String
-        /// Listings or photos per batch (one transaction each).
-        public var batchSize = 200
+        /// Listings or photos per batch (one transaction each). 100 listings' keys (two each) fit
+        /// one notification (7,900 bytes), so the notify source unlinks them one by one instead
+        /// of flushing both listing families.
+        public var batchSize = 100
         /// Analytics events deleted per batch.
         public var analyticsBatchSize = 5_000
         public var dryRun = false
 
-        public init(directory: String, batchSize: Int = 200, analyticsBatchSize: Int = 5_000, dryRun: Bool = false) {
+        public init(directory: String, batchSize: Int = 100, analyticsBatchSize: Int = 5_000, dryRun: Bool = false) {
             self.directory = directory
             self.batchSize = batchSize
             self.analyticsBatchSize = analyticsBatchSize

@@ -42,7 +42,7 @@ struct RetentionRunCommand: ParsableCommand {
     var archiveDirectory: String?
 
     @Option(name: .customLong("batch-size"), help: "Listings or photos per batch (one transaction each).")
-    var batchSize = 200
+    var batchSize = 100
 
     @Option(name: .customLong("analytics-batch-size"), help: "Analytics events deleted per batch.")
     var analyticsBatchSize = 5_000

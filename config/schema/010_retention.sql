@@ -69,8 +69,9 @@ CREATE TABLE retention_log (
 -- its photos, marketplace copies and versions, unless a sale or an analytics event names it;
 -- notifications that named it lose the reference (related_listing_id NULL). The DELETE FROM
 -- listings and marketplace_listings fires the invalidation triggers of 008/009, so both
--- sources drop listing:{id} and marketplace_listings:{id} when the batch commits.
-CREATE FUNCTION retention_archive_deleted_listings(batch_size integer DEFAULT 200, dry_run boolean DEFAULT false)
+-- sources drop listing:{id} and marketplace_listings:{id} when the batch commits (100 listings'
+-- keys fit one notification's payload; a bigger batch makes the notify source flush both families).
+CREATE FUNCTION retention_archive_deleted_listings(batch_size integer DEFAULT 100, dry_run boolean DEFAULT false)
 RETURNS TABLE (listings bigint, photos bigint, marketplace_listings bigint, listing_versions bigint,
                notifications_unlinked bigint, kept_for_sales bigint, kept_for_analytics bigint)
 LANGUAGE plpgsql AS $$
@@ -276,7 +277,7 @@ $$;
 -- The three policies that need nothing outside PostgreSQL, batch by batch with a COMMIT after
 -- each (a procedure, so pg_cron's `CALL` can run it without holding one long transaction).
 -- Unused photos' URLs stay queued until `retention run` writes them out; analytics need it too.
-CREATE PROCEDURE retention_run_database_policies(batch_size integer DEFAULT 200)
+CREATE PROCEDURE retention_run_database_policies(batch_size integer DEFAULT 100)
 LANGUAGE plpgsql AS $$
 BEGIN
   LOOP

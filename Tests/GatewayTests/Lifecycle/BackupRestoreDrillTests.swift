@@ -6,8 +6,9 @@ import Testing
 import TestSupport
 
 /// Issue 25, item 3: the restore drill, with `scripts/backup.sh` (pgBackRest) on a private
-/// PostgreSQL: rows, a backup, more rows and the time noted, a row too late, a table dropped by
-/// mistake; a point-in-time restore into a fresh data directory has the rows before the noted
+/// PostgreSQL: rows, a backup in both repositories, more rows and the time noted, a row too late,
+/// a table dropped by mistake; a point-in-time restore from the second repository into a fresh
+/// data directory has the rows before the noted
 /// time and not the later one, and a gateway on the restored database serves the restored
 /// rows once the cache is flushed (values cached from the database before the restore would
 /// otherwise be served until their TTL).
@@ -38,7 +39,9 @@ import TestSupport
         // WAL archiving (a restart: archive_mode), then a full backup in both repositories.
         _ = try Self.backup(["setup"], on: primary)
         let database2 = try primary.connect()  // after the restart
-        _ = try Self.backup(["full"], on: primary)
+        let full = try Self.backup(["full"], on: primary)
+        #expect(full.contains("full backup taken in repository 1") && full.contains("full backup taken in repository 2"), "\(full)")
+        _ = try Self.backup(["expire"], on: primary)
 
         // After the backup: one row in time, the time noted, one row too late, then the mistake.
         try database2.execute("""
@@ -71,7 +74,9 @@ import TestSupport
         let restoredFolder = NSTemporaryDirectory() + "quicksell-pg-restored-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: restoredFolder, withIntermediateDirectories: true)
         try FileManager.default.setAttributes([.ownerAccountName: "postgres"], ofItemAtPath: restoredFolder)
-        let restore = try Self.backup(["restore", "--target", target, "--to", restoredFolder + "/data", "--archive-off"], on: primary)
+        // From repository 2, the second site: its backup and its copy of the WAL are enough.
+        let restore = try Self.backup(["restore", "--target", target, "--to", restoredFolder + "/data", "--repo", "2",
+                                       "--archive-off"], on: primary)
         #expect(restore.contains("restored to \(target)"))
         let restored = try PrivatePostgres(existingDataIn: restoredFolder)
         defer { restored.remove() }

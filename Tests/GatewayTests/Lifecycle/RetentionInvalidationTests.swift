@@ -27,6 +27,7 @@ import TestSupport
         #expect(try await eventually(seconds: 10) { try client.command("GET", "marketplace_listings:10").string == nil })
         // …and both absences are cached (the negative marker), as is listing 11's (deleted in 2026-01).
         _ = try client.command("GET", "listing:11")
+        #expect(try client.command("GET", "listing:12").string?.contains("Bike") == true)  // live, stays cached
         for key in ["listing:10", "marketplace_listings:10", "listing:11"] {
             #expect(try Self.exists(key, in: redis), "\(key) is not cached")
         }
@@ -42,6 +43,8 @@ import TestSupport
             try ["listing:10", "marketplace_listings:10", "listing:11"].allSatisfy { try !Self.exists($0, in: redis) }
         }
         #expect(unlinked, "source \(source): archived listings' keys still in Redis")
+        // Key by key, not a family flush: a live listing's value stays.
+        #expect(try Self.exists("listing:12", in: redis), "source \(source): the listing family was flushed")
         #expect(try client.command("GET", "listing:10").string == nil)
         #expect(try database.execute("SELECT count(*) FROM listings_archive WHERE id = 10").scalarInt() == 1)
     }

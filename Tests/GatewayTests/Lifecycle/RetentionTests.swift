@@ -233,6 +233,27 @@ import TestSupport
         #expect(try connection.execute("SELECT count(*) FROM retention_analytics_exports WHERE deleted_at IS NULL").scalarInt() == 0)
     }
 
+    /// What pg_cron would `CALL`: the three database-only policies, committing after each batch.
+    @Test func theDatabaseOnlyProcedureRunsTheListingPolicies() throws {
+        let database = try TestDatabase(label: "retention_procedure")
+        defer { database.drop() }
+        let connection = try database.connect()
+        try Fixtures.load(connection)
+        try connection.execute("""
+            UPDATE listings SET deleted_at = LOCALTIMESTAMP - interval '40 days' WHERE id = 10;
+            UPDATE listings SET deleted_at = LOCALTIMESTAMP - interval '1 day' WHERE id = 12;
+            """)
+        try connection.execute("CALL retention_run_database_policies(1)")
+        // 11 (deleted 2026-01) archived then purged; 10 archived, its photos' URLs queued; 12 archived.
+        #expect(try connection.execute("SELECT string_agg(id::text, ',' ORDER BY id) FROM listings_archive").scalar == "10,12")
+        #expect(try connection.execute("SELECT count(*) FROM listings WHERE id IN (10, 11, 12)").scalarInt() == 0)
+        #expect(try connection.execute("SELECT count(*) FROM photos_archive WHERE listing_id = 10").scalarInt() == 0)
+        #expect(try connection.execute("SELECT count(*) FROM retention_photo_urls").scalarInt() == 3)
+        #expect(try connection.execute("SELECT count(*) FROM marketplace_listings_archive WHERE listing_id = 10").scalarInt() == 2)
+        // One batch of one listing per row of the log: batches were bounded and committed.
+        #expect(try connection.execute("SELECT count(*) FROM retention_log WHERE policy = 'deleted_listings'").scalarInt() == 3)
+    }
+
     @Test func oneRunAtATime() throws {
         let database = try TestDatabase(label: "retention_lock")
         defer { database.drop() }
