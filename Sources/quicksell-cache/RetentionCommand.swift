@@ -18,7 +18,7 @@ struct RetentionRunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Apply every retention policy once, batch by batch, and report what each moved or removed.",
         discussion: """
-            The policies, in this order: analytics events of every month entirely older than a year are exported to ARCHIVE-DIR/analytics/analytics_events-YYYY-MM.csv.gz, read back and counted, then deleted; deleted listings move to the archive tables with their photos, marketplace copies and versions (a listing that a sale or an analytics event names stays, sales are never touched); photos of listings deleted over 30 days ago are removed; archived listings deleted over 90 days ago are removed. Removed photos' storage URLs go to ARCHIVE-DIR/photo-urls/removed-photo-urls-<time>.txt for the object-store cleanup.
+            The policies, in this order: analytics events of every month entirely older than a year are exported to ARCHIVE-DIR/analytics/analytics_events-YYYY-MM.csv.gz, read back and counted, then exactly the events the file holds are deleted; deleted listings move to the archive tables with their photos, marketplace copies and versions (a listing that a sale or an analytics event names stays, sales are never touched); photos of listings deleted over 30 days ago are removed; archived listings deleted over 90 days ago are removed. Removed photos' storage URLs go to ARCHIVE-DIR/photo-urls/removed-photo-urls-<time>.txt for the object-store cleanup.
 
             Each batch is one short transaction: a run stopped part-way resumes where it stopped, and a second run finds nothing more to do. One run at a time per database. --dry-run changes nothing and counts what a run would do. Schedule it daily (README, "Data lifecycle").
 

@@ -44,18 +44,30 @@ CREATE TABLE retention_photo_urls (
   queued_at timestamp NOT NULL DEFAULT LOCALTIMESTAMP
 );
 
--- One row per analytics export file: the month, the last event id it holds (events of the
--- month with a higher id arrived later and go to a later file), the rows it holds, and when
--- its rows were deleted. A row with deleted_at NULL is an export whose deletion is unfinished.
+-- One row per analytics export file: the month, the file, the rows it holds (read back and
+-- counted before the row was committed) and when its rows were deleted. A row with deleted_at
+-- NULL is an export whose deletion is unfinished.
 CREATE TABLE retention_analytics_exports (
+  id bigserial PRIMARY KEY,
   month date NOT NULL,
-  last_id integer NOT NULL,
-  file_name text NOT NULL,
+  file_name text NOT NULL UNIQUE,
   row_count bigint NOT NULL,
   exported_at timestamp NOT NULL DEFAULT LOCALTIMESTAMP,
-  deleted_at timestamp,
-  PRIMARY KEY (month, last_id)
+  deleted_at timestamp
 );
+
+-- The ids of the events an export's file holds, written in the transaction (and snapshot) that
+-- copies them to the file and committed with the export's row, after the file was verified.
+-- The deletion removes these events and nothing else, taking their ids out batch by batch. An
+-- id bound would not do: a transaction open during the export can commit an event with a lower
+-- id after the export's snapshot, in no file; it is not here, stays, and a later export takes
+-- it. An event is in one unfinished export at most (the unique index).
+CREATE TABLE retention_analytics_exported_ids (
+  export_id bigint NOT NULL REFERENCES retention_analytics_exports (id),
+  event_id integer NOT NULL,
+  PRIMARY KEY (export_id, event_id)
+);
+CREATE UNIQUE INDEX idx_retention_analytics_exported_ids_event_id ON retention_analytics_exported_ids (event_id);
 
 -- What every batch did: the policy, how many rows it moved or removed, and from which table.
 CREATE TABLE retention_log (
@@ -239,38 +251,37 @@ $$;
 
 -- Policy 4, analytics: the first day of the oldest month that is not yet entirely older than
 -- one year. Events before it are exported by `retention run` (one CSV.gz file per month,
--- verified by its row count, recorded in retention_analytics_exports), then deleted here.
+-- verified by its row count, recorded in retention_analytics_exports with the ids it holds in
+-- retention_analytics_exported_ids), then deleted here.
 CREATE FUNCTION retention_analytics_cutoff(kept_for interval DEFAULT '1 year') RETURNS timestamp
 LANGUAGE sql STABLE AS $$ SELECT date_trunc('month', LOCALTIMESTAMP - kept_for) $$;
 
--- Deletes up to batch_size events of an export: of its month, with an id up to the file's
--- last one (events that arrived later are not in the file and stay for a later export).
--- Refuses a month/last_id that no export recorded: no event leaves without its file.
-CREATE FUNCTION retention_delete_exported_analytics(export_month date, export_last_id integer,
-                                                    batch_size integer DEFAULT 5000)
-RETURNS bigint
+-- Deletes up to batch_size events of an export: those its recorded ids name (exactly the rows
+-- of its verified file), removing the ids with them in the same transaction. Returns the ids
+-- settled (0: the export is done, and marked deleted) and the events deleted (fewer if some
+-- were already gone). Refuses an export that was never recorded.
+CREATE FUNCTION retention_delete_exported_analytics(export bigint, batch_size integer DEFAULT 5000)
+RETURNS TABLE (settled bigint, events bigint)
 LANGUAGE plpgsql AS $$
-DECLARE
-  removed bigint;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM retention_analytics_exports e
-                 WHERE e.month = export_month AND e.last_id = export_last_id) THEN
-    RAISE EXCEPTION 'retention: no recorded export of analytics month % up to id %', export_month, export_last_id;
+  IF NOT EXISTS (SELECT 1 FROM retention_analytics_exports e WHERE e.id = export) THEN
+    RAISE EXCEPTION 'retention: no recorded analytics export %', export;
   END IF;
-  DELETE FROM analytics_events a WHERE a.id IN (
-    SELECT x.id FROM analytics_events x
-    WHERE x.created_at >= export_month AND x.created_at < export_month + interval '1 month'
-      AND x.id <= export_last_id
-    ORDER BY x.id LIMIT batch_size);
-  GET DIAGNOSTICS removed = ROW_COUNT;
-  IF removed = 0 THEN
-    UPDATE retention_analytics_exports e SET deleted_at = LOCALTIMESTAMP
-    WHERE e.month = export_month AND e.last_id = export_last_id AND e.deleted_at IS NULL;
+  WITH batch AS (
+         DELETE FROM retention_analytics_exported_ids x
+         WHERE x.export_id = export AND x.event_id IN (
+           SELECT y.event_id FROM retention_analytics_exported_ids y
+           WHERE y.export_id = export ORDER BY y.event_id LIMIT batch_size)
+         RETURNING x.event_id),
+       removed AS (DELETE FROM analytics_events a WHERE a.id IN (SELECT b.event_id FROM batch AS b) RETURNING 1)
+  SELECT (SELECT count(*) FROM batch), (SELECT count(*) FROM removed) INTO settled, events;
+  IF settled = 0 THEN
+    UPDATE retention_analytics_exports e SET deleted_at = LOCALTIMESTAMP WHERE e.id = export AND e.deleted_at IS NULL;
   ELSE
     INSERT INTO retention_log (policy, counts) VALUES ('analytics', jsonb_build_object(
-      'month', export_month, 'events', removed));
+      'export', export, 'events', events));
   END IF;
-  RETURN removed;
+  RETURN NEXT;
 END;
 $$;
 

@@ -194,7 +194,7 @@ import TestSupport
     }
 
     /// Events of an exported month that arrive late go to a file of their own; an export whose
-    /// deletion was interrupted is finished, not exported again; no deletion without an export.
+    /// deletion was interrupted is finished, not exported again; no deletion without a recorded export.
     @Test func lateEventsAndAnInterruptedDeletionAreHandled() throws {
         let database = try TestDatabase(label: "retention_resume")
         defer { database.drop() }
@@ -210,27 +210,83 @@ import TestSupport
         let first = try RetentionRunner(connection: connection, settings: .init(directory: folder)).run()
         #expect(first.report(.analytics)?.count("events_exported") == 50)
 
-        // Late events of the same month: a second file, named after the first's last id.
+        // Late events of the same month: a second file, the month's part 2.
         try connection.query(insert, ["5"])
         let second = try RetentionRunner(connection: connection, settings: .init(directory: folder)).run()
         let report = try #require(second.report(.analytics))
         #expect(report.count("events_exported") == 5 && report.files.count == 1)
-        #expect(report.files.first?.contains("-from-") == true, "\(report.files)")
+        #expect(report.files.first?.contains("-part-2.csv.gz") == true, "\(report.files)")
 
-        // An interrupted deletion: the export is recorded, its events still there.
+        // An interrupted deletion: the export and its ids are recorded, its events still there.
         try connection.query(insert, ["7"])
-        let month = try #require(try connection.execute("SELECT to_char(retention_analytics_cutoff() - interval '3 days', 'YYYY-MM-01')").scalar)
-        let lastID = try #require(try connection.execute("SELECT max(id) FROM analytics_events").scalar)
         #expect(throws: PostgresError.self) {
-            try connection.query("SELECT retention_delete_exported_analytics($1::date, $2)", [month, lastID])
+            try connection.query("SELECT * FROM retention_delete_exported_analytics(999999)")
         }
-        try connection.query("""
-            INSERT INTO retention_analytics_exports (month, last_id, file_name, row_count) VALUES ($1, $2, 'made-by-test.csv.gz', 7)
-            """, [month, lastID])
+        try connection.execute("""
+            WITH export AS (INSERT INTO retention_analytics_exports (month, file_name, row_count)
+                            VALUES (date_trunc('month', retention_analytics_cutoff() - interval '3 days'), 'made-by-test.csv.gz', 6)
+                            RETURNING id)
+            INSERT INTO retention_analytics_exported_ids (export_id, event_id)
+            SELECT export.id, a.id FROM export, analytics_events a ORDER BY a.id LIMIT 6
+            """)
         let third = try RetentionRunner(connection: connection, settings: .init(directory: folder)).run()
         let resumed = try #require(third.report(.analytics))
-        #expect(resumed.count("events_deleted") == 7 && resumed.count("events_exported") == 0, "\(resumed.line(dryRun: false))")
-        #expect(try connection.execute("SELECT count(*) FROM retention_analytics_exports WHERE deleted_at IS NULL").scalarInt() == 0)
+        // The six recorded ones are deleted without an export; the seventh, recorded by none, is exported first.
+        #expect(resumed.count("events_deleted") == 7 && resumed.count("events_exported") == 1, "\(resumed.line(dryRun: false))")
+        #expect(resumed.files.first?.contains("-part-4.csv.gz") == true, "\(resumed.files)")
+        // Nothing unfinished, no id left recorded, no event left.
+        #expect(try connection.execute("""
+            SELECT (SELECT count(*) FROM retention_analytics_exports WHERE deleted_at IS NULL),
+                   (SELECT count(*) FROM retention_analytics_exported_ids), (SELECT count(*) FROM analytics_events)
+            """).rows.first == ["0", "0", "0"])
+    }
+
+    /// The gap of an id bound: an event inserted (low id, a year old) by a transaction still open
+    /// when the export takes its snapshot, committed before the deletion, is in no file. It must
+    /// survive the deletion and leave with the next run, in a file of its own.
+    @Test func anEventCommittedAfterTheExportsSnapshotSurvivesAndIsExportedNextRun() throws {
+        let database = try TestDatabase(label: "retention_late_commit")
+        defer { database.drop() }
+        let connection = try database.connect()
+        let late = try database.connect()
+        try Fixtures.load(connection)
+        let folder = NSTemporaryDirectory() + "qs-retention-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let old = "retention_analytics_cutoff() - interval '3 days'"
+        // The late transaction takes its id first, then 20 events with higher ids commit.
+        try late.execute("BEGIN")
+        let lateID = try late.execute("""
+            INSERT INTO analytics_events (user_id, event_type, event_name, created_at) VALUES (1, 'view', 'late', \(old)) RETURNING id
+            """).scalarInt()
+        try connection.execute("""
+            INSERT INTO analytics_events (user_id, event_type, created_at) SELECT 1, 'view', \(old) FROM generate_series(1, 20)
+            """)
+        #expect(try connection.execute("SELECT min(id) FROM analytics_events WHERE created_at < retention_analytics_cutoff()")
+            .scalarInt() > lateID)
+
+        // It commits once the export is verified and recorded, before the deletion's first batch.
+        var committed = false
+        let first = try RetentionRunner(connection: try database.connect(), settings: .init(directory: folder, analyticsBatchSize: 7)) { line in
+            if !committed && line.hasPrefix("analytics: exported") {
+                committed = (try? late.execute("COMMIT")) != nil
+            }
+        }.run()
+        #expect(committed)
+        let report = try #require(first.report(.analytics))
+        #expect(report.count("events_exported") == 20 && report.count("events_deleted") == 20, "\(report.line(dryRun: false))")
+        #expect(try connection.query("SELECT event_name FROM analytics_events WHERE id = $1", [String(lateID)]).scalar == "late")
+        let firstFile = try Self.gunzip(try #require(report.files.first.map { String($0.prefix { $0 != " " }) }))
+        #expect(!firstFile.contains(",late,"))
+
+        // The next run exports it to a second file, verified, and only then deletes it.
+        let second = try #require(try RetentionRunner(connection: connection, settings: .init(directory: folder)).run().report(.analytics))
+        #expect(second.count("events_exported") == 1 && second.count("events_deleted") == 1, "\(second.line(dryRun: false))")
+        let secondPath = try #require(second.files.first.map { String($0.prefix { $0 != " " }) })
+        #expect(secondPath != report.files.first.map { String($0.prefix { $0 != " " }) })
+        let secondFile = try Self.gunzip(secondPath)
+        #expect(secondFile.contains("\n\(lateID),1,view,late,"), "\(secondFile)")
+        #expect(try connection.execute("SELECT count(*) FROM analytics_events WHERE created_at < retention_analytics_cutoff()")
+            .scalarInt() == 0)
     }
 
     /// What pg_cron would `CALL`: the three database-only policies, committing after each batch.
