@@ -152,6 +152,12 @@ final class LoopConnection: @unchecked Sendable {
         run(machine.connectFailed(reason: reason))
     }
 
+    /// The TLS handshake failed with `error` (a certificate refused, most often).
+    func handshakeFailed(_ from: RedisChannelHandler, error: any Error) {
+        let reason = configuration.tls?.describe(error, host: configuration.host) ?? Self.describe(error)
+        handshakeFailed(from, reason: reason)
+    }
+
     func channelFailed(_ from: RedisChannelHandler, error: any Error) {
         guard from === handler else { return }
         run(machine.connectionLost(reason: Self.describe(error), closeChannel: true))

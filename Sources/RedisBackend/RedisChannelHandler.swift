@@ -97,7 +97,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
         if tlsPending {
             tlsPending = false
             tlsDeadline?.cancel()
-            connection.handshakeFailed(self, reason: LoopConnection.describe(error))
+            connection.handshakeFailed(self, error: error)
         } else {
             connection.channelFailed(self, error: error)
         }

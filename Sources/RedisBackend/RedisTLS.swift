@@ -91,8 +91,16 @@ public struct RedisTLS: Sendable {
         return certificates
     }
 
-    /// A TLS failure in words an operator acts on: the certificate's chain, its name, or the
-    /// handshake itself.
+    /// A TLS failure in words an operator acts on: the certificate's chain, its name (`host`:
+    /// the one looked for, or the address connected to), or the handshake itself.
+    func describe(_ error: any Error, host: String) -> String {
+        if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
+            return "TLS host name mismatch: the server's certificate does not name \(serverHostname(for: host) ?? host)"
+        }
+        return Self.describe(error) ?? LoopConnection.describe(error)
+    }
+
+    /// The same without the name looked for.
     static func describe(_ error: any Error) -> String? {
         if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
             return "TLS host name mismatch: \(extra)"

@@ -58,10 +58,12 @@ import TestSupport
         defer { named.stop() }
         let namedAddress = "127.0.0.1:\(named.port)"
         #expect(try await Self.attempt(named.url, RedisTLSSettings(caCertificateFile: ca, serverName: "redis.test")) == nil)
-        for wrong in [RedisTLSSettings(caCertificateFile: ca, serverName: "cache.example"), RedisTLSSettings(caCertificateFile: ca)] {
+        for (wrong, looked) in [(RedisTLSSettings(caCertificateFile: ca, serverName: "cache.example"), "cache.example"),
+                                (RedisTLSSettings(caCertificateFile: ca), "127.0.0.1")] {
             let wrongName = try await Self.attempt(named.url, wrong)
             #expect(wrongName?.contains("cannot connect to Redis at \(namedAddress)") == true, "\(wrongName ?? "connected")")
-            #expect(wrongName?.contains("TLS host name mismatch") == true, "\(wrongName ?? "connected")")
+            #expect(wrongName?.contains("TLS host name mismatch: the server's certificate does not name \(looked)") == true,
+                    "\(wrongName ?? "connected")")
         }
         // The name not checked: only the chain matters.
         #expect(try await Self.attempt(named.url, RedisTLSSettings(caCertificateFile: ca, serverName: "cache.example",
@@ -116,6 +118,35 @@ import TestSupport
             let count = Int(try await cluster.cli(port, ["DBSIZE"]).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
             #expect(count > 0, "node \(port) got none of the 30 keys")
         }
+    }
+
+    /// The `redis.tls_*` keys load from the environment (as from the file); a missing file stops
+    /// the load naming its key, for `redis.url` and for `redis.cluster_nodes`.
+    @Test func theRedisTLSKeysLoadAndAMissingFileIsNamed() async throws {
+        let certificates = try await TestCertificates.make()
+        defer { certificates.remove() }
+        let loaded = try await ConfigurationLoader.load(file: nil, environment: [
+            "QUICKSELL_REDIS_URL": "rediss://127.0.0.1:6390",
+            "QUICKSELL_REDIS_TLS_CA_CERT_FILE": certificates.caCertificate,
+            "QUICKSELL_REDIS_TLS_CERT_FILE": certificates.clientCertificate,
+            "QUICKSELL_REDIS_TLS_KEY_FILE": certificates.clientKey,
+            "QUICKSELL_REDIS_TLS_SERVER_NAME": "redis.test",
+            "QUICKSELL_REDIS_TLS_VERIFY_SERVER_NAME": "no",
+        ])
+        #expect(loaded.redisTLS == RedisTLSSettings(caCertificateFile: certificates.caCertificate,
+                                                    certificateFile: certificates.clientCertificate, keyFile: certificates.clientKey,
+                                                    serverName: "redis.test", verifyServerName: false))
+        #expect(loaded.maskedDescription.contains("redis.tls_server_name: redis.test"))
+        for urlKey in ["QUICKSELL_REDIS_URL", "QUICKSELL_REDIS_CLUSTER_NODES"] {
+            await #expect {
+                _ = try await ConfigurationLoader.load(file: nil, environment: [
+                    urlKey: "rediss://127.0.0.1:7000", "QUICKSELL_REDIS_TLS_CA_CERT_FILE": "/nonexistent/ca.pem"])
+            } throws: { error in
+                "\(error)".contains("'redis.tls_ca_cert_file'") && "\(error)".contains("/nonexistent/ca.pem")
+            }
+        }
+        // A plaintext URL does not read the files.
+        _ = try await ConfigurationLoader.load(file: nil, environment: ["QUICKSELL_REDIS_TLS_CA_CERT_FILE": "/nonexistent/ca.pem"])
     }
 
     /// Connects a `RedisClient` and sends PING: nil when PONG came back, else the error's text.
