@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Gateway
 import NIOCore
 import NIOPosix
@@ -68,6 +71,24 @@ import TestSupport
         // The name not checked: only the chain matters.
         #expect(try await Self.attempt(named.url, RedisTLSSettings(caCertificateFile: ca, serverName: "cache.example",
                                                                    verifyServerName: false)) == nil)
+    }
+
+    /// No TLS at the other end: a plaintext Redis reads the ClientHello as the start of an
+    /// inline command and waits for its end; a listener that never reads does not answer at
+    /// all. Either way the handshake fails at the connect timeout, naming the address.
+    @Test func aServerThatDoesNotSpeakTLSFailsTheHandshakeInTime() async throws {
+        let plaintext = try PrivateRedis()
+        defer { plaintext.stop() }
+        let garbled = try await Self.attempt("rediss://127.0.0.1:\(plaintext.port)", RedisTLSSettings(), connectTimeout: .milliseconds(500))
+        #expect(garbled?.contains("cannot connect to Redis at 127.0.0.1:\(plaintext.port): TLS handshake") == true,
+                "\(garbled ?? "connected")")
+
+        let silent = try SilentListener()
+        defer { silent.close() }
+        let started = ContinuousClock.now
+        let hung = try await Self.attempt("rediss://127.0.0.1:\(silent.port)", RedisTLSSettings(), connectTimeout: .milliseconds(500))
+        #expect(hung?.contains("TLS handshake did not complete within 500 ms") == true, "\(hung ?? "connected")")
+        #expect(ContinuousClock.now - started < .seconds(5))
     }
 
     @Test func aClientCertificateIsPresentedWhenRedisRequiresOne() async throws {
@@ -150,10 +171,10 @@ import TestSupport
     }
 
     /// Connects a `RedisClient` and sends PING: nil when PONG came back, else the error's text.
-    private static func attempt(_ url: String, _ tls: RedisTLSSettings) async throws -> String? {
+    private static func attempt(_ url: String, _ tls: RedisTLSSettings, connectTimeout: TimeAmount = .seconds(3)) async throws -> String? {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var configuration = try RedisClientConfiguration(url: url, tls: tls)
-        configuration.connectTimeout = .seconds(3)
+        configuration.connectTimeout = connectTimeout
         let client = RedisClient(configuration: configuration, group: group)
         var problem: String?
         do {
@@ -171,4 +192,33 @@ import TestSupport
         try await group.shutdownGracefully()
         return problem
     }
+}
+
+/// A loopback socket that listens and never accepts: the kernel completes TCP connects to it,
+/// and nothing ever answers.
+private final class SilentListener {
+    let port: Int
+    private let descriptor: Int32
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw TestFailure("socket() failed") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                bind(descriptor, address, length) == 0 && listen(descriptor, 8) == 0 && getsockname(descriptor, address, &length) == 0
+            }
+        }
+        guard bound else {
+            Glibc.close(descriptor)
+            throw TestFailure("cannot listen on a loopback port")
+        }
+        self.descriptor = descriptor
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func close() { Glibc.close(descriptor) }
 }
