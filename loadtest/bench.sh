@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark suite of issue 10: measures the six performance targets of the gateway
+# The benchmark suite of issue 10: measures the six performance targets of the gateway (and 7, TLS)
 # against their baselines in ONE invocation and prints one table (target, our figure,
 # baseline figure, ratio, required, PASS/FAIL), also written as JSON and Markdown.
 #
