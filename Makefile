@@ -11,7 +11,7 @@ DEMO_USERS ?= 1000
 help:
 	@echo "make run    install what is missing, start Redis and PostgreSQL, migrate, seed demo data, run the gateway"
 	@echo "make test   start the services, run the whole test suite, stop what it started"
-	@echo "make bench  the benchmark suite of issue 10: six targets vs their baselines, one table (about 17 min, see BENCHMARKS.md)"
+	@echo "make bench  the benchmark suite of issue 10: six targets vs their baselines and the hit path over TLS, one table (about 18 min, see BENCHMARKS.md)"
 	@echo "make bench-short  every benchmark target once, briefly (catches crashes; not a speed verdict; part of make test)"
 	@echo "make fuzz   nightly-style fuzzing: 1,000,000 mutated inputs through both RESP decoders (about 3 min)"
 	@echo "make services | stop | status | build | migrate | seed"

@@ -101,6 +101,9 @@ let package = Package(
                 "RESP",
                 nioCore,
                 nioPosix,
+                // rediss://: TLS to Redis and to every cluster node.
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 logging,
             ],
             swiftSettings: hotPathSettings

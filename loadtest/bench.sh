@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark suite of issue 10: measures the six performance targets of the gateway
+# The benchmark suite of issue 10: measures the six performance targets of the gateway (and 7, TLS)
 # against their baselines in ONE invocation and prints one table (target, our figure,
 # baseline figure, ratio, required, PASS/FAIL), also written as JSON and Markdown.
 #
@@ -11,6 +11,8 @@
 #       each invalidation source (wal: the replication stream; notify: LISTEN/NOTIFY)
 #   5   write cost: 8 UPDATE writers with the triggers feeding each source vs without any
 #   6   memory: RSS with N idle connections; RSS trend over a steady load-test run
+#   7   hit path over TLS: redis-benchmark --tls against the gateway's TLS port beside its
+#       plaintext port, -P 1 and -P 16 (informative: TLS costs what it costs)
 #
 # Each target runs ROUNDS alternating rounds (A, B, C, A, B, C, …); figures are medians.
 # It starts its own redis-server, nutcracker and gateway on free loopback ports, seeds a
@@ -27,7 +29,7 @@
 # BENCH_HIT_KEYS (100000/20000), BENCH_IDLE_CLIENTS (5000/500), BENCH_RSS_SECONDS (300/20),
 # BENCH_CONFIG (release/debug), BENCH_SCRATCH_PATH (.build-release/.build),
 # BENCH_SKIP_BUILD (0), BENCH_DATABASE (quicksell_bench/quicksell_bench_short), BENCH_OUT (bench-results),
-# BENCH_TARGETS ("1 2 3 4 5 6": the targets to run, e.g. "4 5"; 1 and 2 run together).
+# BENCH_TARGETS ("1 2 3 4 5 6 7": the targets to run, e.g. "4 5"; 1 and 2 run together).
 source "$(dirname "${BASH_SOURCE[0]}")/bench/prologue.sh" bench
 
 MODE="${BENCH_MODE:-full}"
@@ -63,10 +65,10 @@ case "$CONFIG" in
 esac
 [ "$ROUNDS" -ge 1 ] || die "BENCH_ROUNDS must be at least 1, got '$ROUNDS'"
 [ "$USERS" -ge 1000 ] || die "BENCH_USERS must be at least 1000, got '$USERS'"
-TARGETS="${BENCH_TARGETS:-1 2 3 4 5 6}"
+TARGETS="${BENCH_TARGETS:-1 2 3 4 5 6 7}"
 TARGETS="${TARGETS//,/ }"
-[[ "$TARGETS" =~ ^[[:space:]]*[1-6]([[:space:]]+[1-6])*[[:space:]]*$ ]] \
-    || die "BENCH_TARGETS must list target numbers 1 to 6, got '${BENCH_TARGETS:-}'"
+[[ "$TARGETS" =~ ^[[:space:]]*[1-7]([[:space:]]+[1-7])*[[:space:]]*$ ]] \
+    || die "BENCH_TARGETS must list target numbers 1 to 7, got '${BENCH_TARGETS:-}'"
 # Whether this run measures target $1.
 wants() { [[ " $TARGETS " == *" $1 "* ]]; }
 # The short mode keeps its own, smaller database (the full mode's 100,000 users would make
@@ -82,8 +84,9 @@ source "$BENCH_DIR/processes.sh"
 source "$BENCH_DIR/database.sh"
 source "$BENCH_DIR/hits.sh"
 source "$BENCH_DIR/targets.sh"
+source "$BENCH_DIR/tls.sh"
 
-for tool in redis-server redis-cli redis-benchmark curl python3; do
+for tool in redis-server redis-cli redis-benchmark curl python3 openssl; do
     command -v "$tool" >/dev/null || die "$tool not found: run scripts/install-deps.sh"
 done
 [ -x "$QUICKSELL_PG_BIN/pgbench" ] || die "pgbench not found in $QUICKSELL_PG_BIN: run scripts/install-deps.sh"
@@ -132,13 +135,13 @@ MAX_USER_ID=$(bench_psql -c "SELECT max(id) FROM users")
 
 start_redis
 start_twemproxy
+if wants 7; then enable_gateway_tls; fi
 start_gateway
 say "redis 127.0.0.1:$REDIS_PORT, twemproxy 127.0.0.1:$PROXY_PORT, gateway 127.0.0.1:$GATEWAY_PORT (pid $GATEWAY_PID)"
 
-if wants 1 || wants 2; then
-    preload_hit_keys
-    bench_hit_paths
-fi
+if wants 1 || wants 2 || wants 7; then preload_hit_keys; fi
+if wants 1 || wants 2; then bench_hit_paths; fi
+if wants 7; then bench_hit_paths_tls; fi
 if wants 3; then bench_miss_path; fi
 if wants 4; then bench_invalidation_lag; fi
 if wants 5; then bench_write_cost; fi

@@ -168,13 +168,16 @@ public final class Gateway: Sendable {
     private static func makeRedisClient(
         configuration: GatewayConfiguration, group: MultiThreadedEventLoopGroup, logger: Logger
     ) throws -> RedisClient {
-        var redisConfiguration = try RedisClientConfiguration(url: configuration.redisURL)
+        let tls = configuration.redisTLS
+        // A single Redis's URL is read only in single-node mode (TLS files are read for the URL in use).
+        var redisConfiguration = configuration.redisClusterNodes.isEmpty
+            ? try RedisClientConfiguration(url: configuration.redisURL, tls: tls) : RedisClientConfiguration()
         redisConfiguration.connectTimeout = .milliseconds(Int64(configuration.redisConnectTimeoutMilliseconds))
         redisConfiguration.commandTimeout = .milliseconds(Int64(configuration.redisCommandTimeoutMilliseconds))
         if configuration.redisClusterNodes.isEmpty {
             return RedisClient(configuration: redisConfiguration, group: group, logger: logger)
         }
-        var cluster = try RedisClusterConfiguration(seedURLs: configuration.redisClusterNodes)
+        var cluster = try RedisClusterConfiguration(seedURLs: configuration.redisClusterNodes, tls: tls)
         cluster.node.connectTimeout = redisConfiguration.connectTimeout
         cluster.node.commandTimeout = redisConfiguration.commandTimeout
         return RedisClient(cluster: cluster, group: group, logger: logger)

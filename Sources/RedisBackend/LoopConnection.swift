@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RESP
 import Synchronization
 
@@ -145,6 +146,18 @@ final class LoopConnection: @unchecked Sendable {
         run(machine.connectionLost(reason: "connection closed by the server", closeChannel: false))
     }
 
+    /// The TLS handshake of the current attempt failed or timed out: a failed connect.
+    func handshakeFailed(_ from: RedisChannelHandler, reason: String) {
+        guard from.epoch == epoch, handler == nil else { return }
+        run(machine.connectFailed(reason: reason))
+    }
+
+    /// The TLS handshake failed with `error` (a certificate refused, most often).
+    func handshakeFailed(_ from: RedisChannelHandler, error: any Error) {
+        let reason = configuration.tls?.describe(error, host: configuration.host) ?? Self.describe(error)
+        handshakeFailed(from, reason: reason)
+    }
+
     func channelFailed(_ from: RedisChannelHandler, error: any Error) {
         guard from === handler else { return }
         run(machine.connectionLost(reason: Self.describe(error), closeChannel: true))
@@ -259,13 +272,20 @@ final class LoopConnection: @unchecked Sendable {
         epoch &+= 1
         let epoch = self.epoch
         startTimeoutChecks()
+        let tls = configuration.tls
+        let serverHostname = tls?.serverHostname(for: configuration.host)
+        let handshakeTimeout = configuration.connectTimeout
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(configuration.connectTimeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(RedisChannelHandler(connection: self, epoch: epoch))
+                    if let tls {
+                        try sync.addHandler(NIOSSLClientHandler(context: tls.context, serverHostname: serverHostname))
+                    }
+                    try sync.addHandler(RedisChannelHandler(
+                        connection: self, epoch: epoch, tlsHandshakeTimeout: tls == nil ? nil : handshakeTimeout))
                 }
             }
         let connecting: EventLoopFuture<any Channel>
@@ -309,6 +329,9 @@ final class LoopConnection: @unchecked Sendable {
         }
         if let ioError = error as? IOError {
             return ioError.description
+        }
+        if let tlsProblem = RedisTLS.describe(error) {
+            return tlsProblem
         }
         return String(describing: error)
     }

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOTLS
 import RESP
 
 /// The pipeline end of one TCP connection to Redis: it decodes replies from the bytes read and
@@ -17,10 +18,18 @@ final class RedisChannelHandler: ChannelInboundHandler {
     private var cumulation = ReceiveCumulation()
     /// Set once the reply stream could not be decoded: nothing more is read from it.
     private var failed = false
+    /// Over TLS: how long the handshake may take; the connection hears of the channel only
+    /// once it is done, so that a refused certificate is a failed connect (retried after a
+    /// back-off), never a working connection lost (retried at once).
+    private let tlsHandshakeTimeout: TimeAmount?
+    private var tlsPending: Bool
+    private var tlsDeadline: Scheduled<Void>?
 
-    init(connection: LoopConnection, epoch: UInt64) {
+    init(connection: LoopConnection, epoch: UInt64, tlsHandshakeTimeout: TimeAmount? = nil) {
         self.connection = connection
         self.epoch = epoch
+        self.tlsHandshakeTimeout = tlsHandshakeTimeout
+        self.tlsPending = tlsHandshakeTimeout != nil
     }
 
     /// Completes when the channel is closed (`nil` once the handler is out of the pipeline).
@@ -35,8 +44,26 @@ final class RedisChannelHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        connection.channelActive(self)
+        if let timeout = tlsHandshakeTimeout {
+            tlsDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+                guard tlsPending else { return }
+                tlsPending = false
+                connection.handshakeFailed(self, reason: "TLS handshake did not complete within \(RedisClientError.format(timeout))")
+                self.context?.close(promise: nil)
+            }
+        } else {
+            connection.channelActive(self)
+        }
         context.fireChannelActive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if tlsPending, let tlsEvent = event as? TLSUserEvent, case .handshakeCompleted = tlsEvent {
+            tlsPending = false
+            tlsDeadline?.cancel()
+            connection.channelActive(self)
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -56,12 +83,24 @@ final class RedisChannelHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        connection.channelInactive(self)
+        tlsDeadline?.cancel()
+        if tlsPending {
+            tlsPending = false
+            connection.handshakeFailed(self, reason: "TLS handshake failed: the server closed the connection")
+        } else {
+            connection.channelInactive(self)
+        }
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        connection.channelFailed(self, error: error)
+        if tlsPending {
+            tlsPending = false
+            tlsDeadline?.cancel()
+            connection.handshakeFailed(self, error: error)
+        } else {
+            connection.channelFailed(self, error: error)
+        }
         context.close(promise: nil)
     }
 

@@ -22,6 +22,8 @@ public struct RedisClientConfiguration: Sendable {
     public var clientName: String?
     /// The database index to `SELECT` on connect (0, Redis's default, sends nothing).
     public var database: Int = 0
+    /// TLS on every connection (`rediss://`); nil: plain TCP.
+    public var tls: RedisTLS?
 
     public init(
         host: String = "127.0.0.1",
@@ -47,11 +49,13 @@ public struct RedisClientConfiguration: Sendable {
         self.clientName = clientName
     }
 
-    /// Reads `redis://[[user]:password@]host[:port][/db]`; the other fields keep their defaults.
-    public init(url: String) throws {
+    /// Reads `redis[s]://[[user]:password@]host[:port][/db]`; the other fields keep their
+    /// defaults. `rediss://` connects with TLS, checking the server as `tls` says.
+    public init(url: String, tls: RedisTLSSettings = RedisTLSSettings()) throws {
         let parsed = try RedisURL(parsing: url)
         self.init(host: parsed.host, port: parsed.port, username: parsed.username, password: parsed.password)
         database = parsed.database
+        if parsed.tls { self.tls = try RedisTLS.make(tls) }
     }
 
     /// `host:port`, as error messages name the server.

@@ -5,16 +5,17 @@ public struct RedisURLError: Error, CustomStringConvertible, Sendable, Equatable
     public let maskedURL: String
     public let problem: String
 
-    public static let expectedForm = "redis://[[user]:password@]host[:port][/db]"
+    public static let expectedForm = "redis[s]://[[user]:password@]host[:port][/db]"
 
     public var description: String {
         "invalid Redis URL '\(maskedURL)': \(problem) (expected \(Self.expectedForm))"
     }
 }
 
-/// The parts of `redis://[[user]:password@]host[:port][/db]`. Percent-escapes in the user and
-/// password are decoded; `db` is a database index (default 0).
+/// The parts of `redis[s]://[[user]:password@]host[:port][/db]`. Percent-escapes in the user and
+/// password are decoded; `db` is a database index (default 0); `rediss://` asks for TLS.
 struct RedisURL: Equatable {
+    var tls: Bool
     var host: String
     var port: Int
     var username: String?
@@ -25,10 +26,9 @@ struct RedisURL: Equatable {
         let masked = Self.mask(url)
         func fail(_ problem: String) -> RedisURLError { RedisURLError(maskedURL: masked, problem: problem) }
 
-        let scheme = "redis://"
-        guard url.lowercased().hasPrefix(scheme) else {
-            throw fail(url.lowercased().hasPrefix("rediss://") ? "TLS (rediss://) is not supported" : "the scheme must be redis://")
-        }
+        tls = url.lowercased().hasPrefix("rediss://")
+        let scheme = tls ? "rediss://" : "redis://"
+        guard url.lowercased().hasPrefix(scheme) else { throw fail("the scheme must be redis:// or rediss:// (TLS)") }
         var rest = Substring(url.dropFirst(scheme.count))
 
         // Path: nothing, "/" or "/db".

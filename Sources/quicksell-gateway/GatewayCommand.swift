@@ -30,14 +30,15 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on; 0 picks a free one and prints it (server.port).")
     var port: String?
 
-    @Option(name: .customLong("redis-url"), help: "Redis holding the cached values (redis.url).")
+    @Option(name: .customLong("redis-url"), help: "Redis holding the cached values; rediss:// for TLS, checked as redis.tls_* say (redis.url).")
     var redisURL: String?
 
     @Option(name: .customLong("redis-cluster-nodes"),
             help: "Comma-separated seed URLs of a Redis Cluster; replaces --redis-url (redis.cluster_nodes).")
     var redisClusterNodes: String?
 
-    @Option(name: .customLong("postgres-url"), help: "PostgreSQL, the source of truth (postgres.url).")
+    @Option(name: .customLong("postgres-url"),
+            help: "PostgreSQL, the source of truth; libpq's parameters such as sslmode=verify-full pass through (postgres.url).")
     var postgresURL: String?
 
     @Option(help: "Event loop threads; 0 = one per core, one on 1-2 core machines (server.threads).")

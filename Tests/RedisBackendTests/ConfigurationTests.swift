@@ -31,11 +31,47 @@ import Testing
         let both = try RedisClientConfiguration(url: "REDIS://gw:pw@[::1]:6380/0")
         #expect(both.username == "gw" && both.password == "pw" && both.host == "::1" && both.port == 6380)
         #expect(both.address == "[::1]:6380")
+        #expect(plain.tls == nil && both.tls == nil)
+    }
+
+    @Test func redissTurnsTLSOnWithTheSettingsGiven() throws {
+        let secure = try RedisClientConfiguration(url: "rediss://:pw@cache.local:6390/3",
+                                                  tls: RedisTLSSettings(serverName: "redis.internal"))
+        #expect(secure.host == "cache.local" && secure.port == 6390 && secure.database == 3 && secure.password == "pw")
+        #expect(secure.tls?.settings.serverName == "redis.internal")
+        #expect(secure.tls?.serverHostname(for: "cache.local") == "redis.internal")
+        let byHost = try RedisClientConfiguration(url: "REDISS://cache.local")
+        #expect(byHost.tls?.serverHostname(for: "cache.local") == "cache.local")
+        #expect(byHost.tls?.serverHostname(for: "10.0.0.7") == nil, "an IP address is checked against the certificate's IP entries, not sent in SNI")
+    }
+
+    @Test func missingTLSFilesAreNamed() {
+        #expect {
+            _ = try RedisClientConfiguration(url: "rediss://127.0.0.1", tls: RedisTLSSettings(caCertificateFile: "/nonexistent/ca.pem"))
+        } throws: { error in
+            "\(error)".contains("Redis TLS CA certificate /nonexistent/ca.pem")
+        }
+        #expect {
+            _ = try RedisClientConfiguration(url: "rediss://127.0.0.1", tls: RedisTLSSettings(certificateFile: "/tmp/c.pem"))
+        } throws: { error in
+            "\(error)".contains("given without its key file")
+        }
+    }
+
+    @Test func clusterSeedsAreAllTLSOrNone() throws {
+        let secure = try RedisClusterConfiguration(seedURLs: ["rediss://127.0.0.1:7000", "rediss://127.0.0.1:7001"])
+        #expect(secure.node(at: ClusterNodeAddress(host: "127.0.0.1", port: 7005)).tls != nil, "a discovered node uses TLS too")
+        #expect(try RedisClusterConfiguration(seedURLs: ["redis://127.0.0.1:7000"]).node.tls == nil)
+        #expect {
+            _ = try RedisClusterConfiguration(seedURLs: ["rediss://127.0.0.1:7000", "redis://127.0.0.1:7001"])
+        } throws: { error in
+            "\(error)".contains("all redis:// or all rediss://")
+        }
     }
 
     @Test(arguments: [
         "http://127.0.0.1:6379",
-        "rediss://127.0.0.1",
+        "rediss//127.0.0.1",
         "redis://",
         "redis://127.0.0.1:0",
         "redis://127.0.0.1:99999",
@@ -51,7 +87,7 @@ import Testing
             Issue.record("accepted \(url)")
         } catch {
             let text = "\(error)"
-            #expect(text.contains("redis://[[user]:password@]host[:port][/db]"))
+            #expect(text.contains("redis[s]://[[user]:password@]host[:port][/db]"))
             #expect(text.contains("invalid Redis URL"))
         }
     }

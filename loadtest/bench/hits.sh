@@ -23,10 +23,11 @@ check_same_hit_value() { # port…
 }
 
 # One `redis-benchmark -c 50 GET` run over $HIT_KEYS warm keys; prints "req/s p99-ms".
-# Any error it reports fails the run.
-redis_benchmark_get() { # system port depth requests out-file
+# Any error it reports fails the run. Extra arguments go to redis-benchmark (--tls --cacert …).
+redis_benchmark_get() { # system port depth requests out-file [redis-benchmark arguments…]
     local system=$1 port=$2 depth=$3 requests=$4 out=$5
-    timeout 600 redis-benchmark -h 127.0.0.1 -p "$port" -c 50 -P "$depth" -n "$requests" -r "$HIT_KEYS" \
+    shift 5
+    timeout 600 redis-benchmark -h 127.0.0.1 -p "$port" "$@" -c 50 -P "$depth" -n "$requests" -r "$HIT_KEYS" \
         --csv GET 'user:1__rand_int__' >"$out" 2>"$out.err" || die "redis-benchmark against $system exited with an error: $(tail -n 3 "$out.err")"
     if grep -v "Could not fetch server CONFIG" "$out" "$out.err" | grep -qi "error"; then
         die "redis-benchmark against $system reported errors: $(grep -m 3 -i error "$out" "$out.err")"

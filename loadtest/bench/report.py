@@ -65,6 +65,17 @@ def hit_rows(m, meta):
     ]
 
 
+def tls_rows(m):
+    """Target 7: TLS on the client port beside plaintext, same gateway, same keys (informative)."""
+    rows = []
+    for depth in ("1", "16"):
+        tls, plain = m[(f"hit_tls_p{depth}", "gateway_tls")], m[(f"hit_tls_p{depth}", "gateway")]
+        rows.append(hit_row(f"7{'a' if depth == '1' else 'b'}", f"hit path -P {depth}: gateway TLS vs plaintext req/s",
+                            tls, plain, "rps", "informative", False,
+                            f"redis-benchmark --tls; p99 TLS {median(tls, 'p99_ms')} ms, plaintext {median(plain, 'p99_ms')} ms"))
+    return rows
+
+
 def miss_rows(m, meta):
     gw_fills, pg_tps = median(m[("miss", "gateway")], "fills_per_s"), median(m[("miss", "pgbench")], "tps")
     return [row("3", "miss path: gateway fills/s vs pgbench single-id q/s", gw_fills, pg_tps, ratio(gw_fills, pg_tps),
@@ -140,7 +151,7 @@ def memory_rows(m, meta):
 
 def build_rows(m, meta):
     """The rows of the targets this run measured (BENCH_TARGETS; all of them by default)."""
-    targets = set(meta.get("targets") or range(1, 7))
+    targets = set(meta.get("targets") or range(1, 8))
     rows = []
     if targets & {1, 2}:
         rows += hit_rows(m, meta)
@@ -152,6 +163,8 @@ def build_rows(m, meta):
         rows += write_cost_rows(m)
     if 6 in targets:
         rows += memory_rows(m, meta)
+    if 7 in targets:
+        rows += tls_rows(m)
     return rows
 
 

@@ -34,22 +34,24 @@ preload_hit_keys() {
     check_same_hit_value "$REDIS_PORT" "$PROXY_PORT" "$GATEWAY_PORT"
 }
 
+# system gateway_tls: the gateway's TLS port (its counters read on the plaintext port).
 bench_hit_once() { # target system port depth requests round
     local target=$1 system=$2 port=$3 depth=$4 requests=$5 round=$6
-    local out="$WORK/$target-$system-$round.csv" hits0=0 misses0=0 errors0=0
-    if [ "$system" = gateway ]; then
-        hits0=$(user_family_counter "$port" hits); misses0=$(user_family_counter "$port" misses)
-        errors0=$(info_field "$port" total_error_replies)
+    local out="$WORK/$target-$system-$round.csv" hits0=0 misses0=0 errors0=0 tls_args=()
+    if [ "$system" = gateway_tls ]; then tls_args=(--tls --cacert "$TLS_CA"); fi
+    if [[ "$system" == gateway* ]]; then
+        hits0=$(user_family_counter "$GATEWAY_PORT" hits); misses0=$(user_family_counter "$GATEWAY_PORT" misses)
+        errors0=$(info_field "$GATEWAY_PORT" total_error_replies)
     fi
     local measured rps p99
-    measured=$(redis_benchmark_get "$system" "$port" "$depth" "$requests" "$out") || exit 1
+    measured=$(redis_benchmark_get "$system" "$port" "$depth" "$requests" "$out" ${tls_args[@]+"${tls_args[@]}"}) || exit 1
     read -r rps p99 <<<"$measured"
-    if [ "$system" = gateway ]; then
+    if [[ "$system" == gateway* ]]; then
         check_gateway_alive "$target"
         local hits misses errors
-        hits=$(( $(user_family_counter "$port" hits) - hits0 ))
-        misses=$(( $(user_family_counter "$port" misses) - misses0 ))
-        errors=$(( $(info_field "$port" total_error_replies) - errors0 ))
+        hits=$(( $(user_family_counter "$GATEWAY_PORT" hits) - hits0 ))
+        misses=$(( $(user_family_counter "$GATEWAY_PORT" misses) - misses0 ))
+        errors=$(( $(info_field "$GATEWAY_PORT" total_error_replies) - errors0 ))
         [ "$hits" -ge "$requests" ] && [ "$misses" -eq 0 ] && [ "$errors" -eq 0 ] \
             || die "gateway $target round $round: $hits hits, $misses misses, $errors error replies for $requests GETs (expected all hits)"
         say "  $target $system: $rps req/s, p99 $p99 ms ($hits hits, 0 misses)"
@@ -72,11 +74,27 @@ bench_hit_paths() {
     done
 }
 
+# Target 7: the same GETs through the gateway's plaintext and TLS ports, alternating, so the
+# TLS figure has its plaintext figure beside it (measured seconds apart on the same gateway).
+bench_hit_paths_tls() {
+    local round system
+    for round in $(seq 1 "$ROUNDS"); do
+        say "target 7, round $round of $ROUNDS"
+        for system in gateway gateway_tls; do
+            bench_hit_once hit_tls_p1 "$system" "$(port_of "$system")" 1 "$HIT_REQUESTS_P1" "$round"
+        done
+        for system in gateway gateway_tls; do
+            bench_hit_once hit_tls_p16 "$system" "$(port_of "$system")" 16 "$HIT_REQUESTS_P16" "$round"
+        done
+    done
+}
+
 port_of() {
     case "$1" in
         redis) echo "$REDIS_PORT" ;;
         twemproxy) echo "$PROXY_PORT" ;;
         gateway) echo "$GATEWAY_PORT" ;;
+        gateway_tls) echo "$GATEWAY_TLS_PORT" ;;
     esac
 }
 

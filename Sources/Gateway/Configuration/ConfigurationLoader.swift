@@ -107,11 +107,15 @@ struct ConfigurationValues {
         }
 
         let redisURL = try string("redis.url", default: defaults.redisURL)
-        guard redisURL.hasPrefix("redis://") else {
-            throw ConfigurationError(key: "redis.url", expected: "a URL of the form redis://[[user]:password@]host[:port]",
+        guard redisURL.hasPrefix("redis://") || redisURL.hasPrefix("rediss://") else {
+            throw ConfigurationError(key: "redis.url", expected: "a URL of the form redis[s]://[[user]:password@]host[:port]",
                                      found: redactedURL(redisURL))
         }
-        let clusterNodes = try clusterNodeURLs()
+        let redisTLS = try redisTLSSettings()
+        let clusterNodes = try clusterNodeURLs(tls: redisTLS)
+        if clusterNodes.isEmpty, redisURL.hasPrefix("rediss://") {
+            try checkRedisTLS(key: "redis.url") { _ = try RedisClientConfiguration(url: redisURL, tls: redisTLS) }
+        }
         let postgresURL = try string("postgres.url", default: defaults.postgres.url)
         guard postgresURL.hasPrefix("postgresql://") || postgresURL.hasPrefix("postgres://") else {
             throw ConfigurationError(key: "postgres.url", expected: "a URL of the form postgresql://user[:password]@host[:port]/database",
@@ -180,6 +184,7 @@ struct ConfigurationValues {
             drainTimeoutSeconds: try int("server.drain_timeout_seconds", default: 10, range: 0...3_600),
             logLevel: level)
         configuration.redisClusterNodes = clusterNodes
+        configuration.redisTLS = redisTLS
         configuration.metricsMaxConnections = try int("metrics.max_connections", default: defaults.metricsMaxConnections,
                                                       range: 1...100_000)
         configuration.metricsRequestTimeoutSeconds = try int("metrics.request_timeout_seconds",
@@ -211,21 +216,55 @@ struct ConfigurationValues {
         return limits
     }
 
-    /// `redis.cluster_nodes`: comma-separated `redis://host:port` seed URLs (database 0 only).
-    private func clusterNodeURLs() throws -> [String] {
+    /// `redis.cluster_nodes`: comma-separated `redis[s]://host:port` seed URLs (database 0 only,
+    /// all TLS or none).
+    private func clusterNodeURLs(tls: RedisTLSSettings) throws -> [String] {
         let key = "redis.cluster_nodes"
         let text = try string(key, default: "")
         let urls = text.split(separator: ",").map { String($0).trimmingWhitespace }.filter { !$0.isEmpty }
+        let expected = "comma-separated seed URLs redis[s]://[[user]:password@]host[:port] of cluster nodes "
+            + "(database 0 only, all redis:// or all rediss://)"
         for url in urls {
             do {
-                _ = try RedisClusterConfiguration(seedURLs: [url])
-            } catch {
-                throw ConfigurationError(
-                    key: key, expected: "comma-separated seed URLs redis://[[user]:password@]host[:port] of cluster nodes "
-                        + "(database 0 only): \(error)", found: redactedURL(url))
+                _ = try RedisClusterConfiguration(seedURLs: [urls[0], url])
+            } catch let error as RedisURLError {
+                throw ConfigurationError(key: key, expected: "\(expected): \(error)", found: redactedURL(url))
             }
         }
+        if let first = urls.first, first.hasPrefix("rediss://") {
+            try checkRedisTLS(key: key) { _ = try RedisClusterConfiguration(seedURLs: urls, tls: tls) }
+        }
         return urls
+    }
+
+    /// The `redis.tls_*` keys, read whatever the URL's scheme (every key is read on every load).
+    private func redisTLSSettings() throws -> RedisTLSSettings {
+        func optional(_ key: String) throws -> String? {
+            let value = try string(key, default: "")
+            return value.isEmpty ? nil : value
+        }
+        return RedisTLSSettings(
+            caCertificateFile: try optional("redis.tls_ca_cert_file"),
+            certificateFile: try optional("redis.tls_cert_file"),
+            keyFile: try optional("redis.tls_key_file"),
+            serverName: try optional("redis.tls_server_name"),
+            verifyServerName: try bool("redis.tls_verify_server_name", default: true))
+    }
+
+    /// Makes the Redis TLS context now, so that a missing or bad file stops start-up (and
+    /// `--check-config`) naming its key and path.
+    private func checkRedisTLS(key: String, _ make: () throws -> Void) throws {
+        do {
+            try make()
+        } catch let error as RedisTLSError {
+            let fileKey = switch error.file {
+            case "CA certificate": "redis.tls_ca_cert_file"
+            case "client certificate": "redis.tls_cert_file"
+            default: "redis.tls_key_file"
+            }
+            throw ConfigurationError(key: fileKey, expected: "a PEM file for rediss:// in \(key)",
+                                     found: "\(error.path): \(error.problem)")
+        }
     }
 
     /// The TLS listener, when `server.tls_port` is set: its files are read now, so that a missing

@@ -2,6 +2,7 @@ import CacheModel
 import Invalidation
 import NIOCore
 import Postgres
+import RedisBackend
 import RESP
 
 /// Everything the gateway process is configured with, after the YAML file, the
@@ -11,6 +12,8 @@ public struct GatewayConfiguration: Sendable {
     public var redisURL: String
     /// Seed node URLs of a Redis Cluster (`redis.cluster_nodes`); empty: the single Redis of `redisURL`.
     public var redisClusterNodes: [String] = []
+    /// How a `rediss://` Redis (or cluster) is checked: CA, client certificate, server name.
+    public var redisTLS = RedisTLSSettings()
     public var redisConnectTimeoutMilliseconds: Int
     public var redisCommandTimeoutMilliseconds: Int
     public var postgres: PostgresPool.Configuration
@@ -87,6 +90,11 @@ public struct GatewayConfiguration: Sendable {
             ("redis.url", redisClusterNodes.isEmpty ? redactedURL(redisURL) : "(unused: cluster mode)"),
             ("redis.cluster_nodes", redisClusterNodes.isEmpty ? "(none: single Redis)"
                 : redisClusterNodes.map(redactedURL).joined(separator: ",")),
+            ("redis.tls_ca_cert_file", redisTLS.caCertificateFile ?? "(none: the system's trust store)"),
+            ("redis.tls_cert_file", redisTLS.certificateFile ?? "(none)"),
+            ("redis.tls_key_file", redisTLS.keyFile ?? "(none)"),
+            ("redis.tls_server_name", redisTLS.serverName ?? "(none: each node's host)"),
+            ("redis.tls_verify_server_name", redisTLS.verifyServerName ? "yes" : "no"),
             ("redis.connect_timeout_ms", String(redisConnectTimeoutMilliseconds)),
             ("redis.command_timeout_ms", String(redisCommandTimeoutMilliseconds)),
             ("postgres.url", redactedURL(postgres.url)),

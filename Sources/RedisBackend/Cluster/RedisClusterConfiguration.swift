@@ -27,9 +27,10 @@ public struct RedisClusterConfiguration: Sendable {
         self.retryDelay = retryDelay
     }
 
-    /// Reads seed URLs (`redis://[[user]:password@]host[:port]`, no database or database 0);
-    /// credentials come from the first URL that has them.
-    public init(seedURLs: [String]) throws {
+    /// Reads seed URLs (`redis[s]://[[user]:password@]host[:port]`, no database or database 0);
+    /// credentials come from the first URL that has them. `rediss://` seeds (all or none) make
+    /// every node connection TLS, the nodes the cluster names as well as the seeds.
+    public init(seedURLs: [String], tls: RedisTLSSettings = RedisTLSSettings()) throws {
         guard !seedURLs.isEmpty else {
             throw RedisURLError(maskedURL: "", problem: "a cluster needs at least one seed node")
         }
@@ -41,6 +42,9 @@ public struct RedisClusterConfiguration: Sendable {
             guard parsed.database == 0 else {
                 throw RedisURLError(maskedURL: RedisURL.mask(url), problem: "a Redis Cluster has only database 0")
             }
+            if let first = seedURLs.first, parsed.tls != (try RedisURL(parsing: first)).tls {
+                throw RedisURLError(maskedURL: RedisURL.mask(url), problem: "seeds must be all redis:// or all rediss://")
+            }
             seeds.append(ClusterNodeAddress(host: parsed.host, port: parsed.port))
             if !credentialsTaken, parsed.password != nil {
                 node.username = parsed.username
@@ -48,6 +52,7 @@ public struct RedisClusterConfiguration: Sendable {
                 credentialsTaken = true
             }
         }
+        if try RedisURL(parsing: seedURLs[0]).tls { node.tls = try RedisTLS.make(tls) }
         self.init(seeds: seeds, node: node)
     }
 

@@ -76,7 +76,7 @@ import Testing
         await #expect {
             _ = try await ConfigurationLoader.load(file: nil, environment: ["QUICKSELL_REDIS_URL": "localhost:6379"])
         } throws: { error in
-            "\(error)".contains("'redis.url'") && "\(error)".contains("redis://")
+            "\(error)".contains("'redis.url'") && "\(error)".contains("redis[s]://")
         }
         await #expect {
             _ = try await ConfigurationLoader.load(file: nil, overrides: ["cache.ttl_seconds.user": "-5"], environment: [:])

@@ -14,9 +14,13 @@ final class PrivatePostgres: @unchecked Sendable {
     let folder: String
     /// `logical` as the gateway needs; `replica` to test what it says without it.
     private let walLevel: String
+    /// `-c ssl=on …` when the server was given a certificate; else empty.
+    private var sslOptions = ""
     private static let binaries = "/usr/lib/postgresql/15/bin"
 
-    init(walLevel: String = "logical", migrated: Bool = true) throws {
+    /// `serverCertificate`: certificate and key files (PEM) to serve TLS with (`ssl = on`);
+    /// they are copied, owned by `postgres`, the key with mode 0600 as PostgreSQL demands.
+    init(walLevel: String = "logical", migrated: Bool = true, serverCertificate: (certificate: String, key: String)? = nil) throws {
         self.walLevel = walLevel
         port = try PrivateRedis.freePort()
         folder = NSTemporaryDirectory() + "quicksell-pg-\(UUID().uuidString.prefix(8))"
@@ -24,6 +28,14 @@ final class PrivatePostgres: @unchecked Sendable {
         try FileManager.default.setAttributes([.ownerAccountName: "postgres"], ofItemAtPath: folder)
         try Self.asPostgres("initdb", ["-D", "\(folder)/data", "-U", "postgres", "--auth=trust", "--no-sync",
                                        "-E", "UTF8"])
+        if let serverCertificate {
+            for (source, name, mode) in [(serverCertificate.certificate, "server.crt", 0o644), (serverCertificate.key, "server.key", 0o600)] {
+                let target = "\(folder)/\(name)"
+                try FileManager.default.copyItem(atPath: source, toPath: target)
+                try FileManager.default.setAttributes([.ownerAccountName: "postgres", .posixPermissions: mode], ofItemAtPath: target)
+            }
+            sslOptions = " -c ssl=on -c ssl_cert_file=\(folder)/server.crt -c ssl_key_file=\(folder)/server.key"
+        }
         try start()
         guard migrated else { return }
         let migrations = try Migration.load(from: try TestEnvironment.schemaDirectory())
@@ -50,7 +62,7 @@ final class PrivatePostgres: @unchecked Sendable {
         try Self.asPostgres("pg_ctl", [
             "-D", "\(folder)/data", "-l", "\(folder)/log", "-w", "-t", "20", "-o",
             "-p \(port) -k \(folder) -c listen_addresses=127.0.0.1 -c fsync=off -c wal_level=\(walLevel) "
-                + "-c max_wal_senders=10 -c max_replication_slots=10", "start",
+                + "-c max_wal_senders=10 -c max_replication_slots=10" + sslOptions, "start",
         ])
     }
 

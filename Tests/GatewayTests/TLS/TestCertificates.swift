@@ -2,7 +2,7 @@ import Foundation
 import Gateway
 
 /// Certificates made by `openssl` in a throwaway directory: a CA, a server certificate for
-/// 127.0.0.1 and localhost, a client certificate, a second (wrong) CA, an expired server
+/// 127.0.0.1 and localhost, one for the name redis.test only, a client certificate, a second (wrong) CA, an expired server
 /// certificate and a second valid server certificate (to see a reload). EC P-256 keys: quick
 /// to make.
 struct TestCertificates {
@@ -20,6 +20,9 @@ struct TestCertificates {
     var expiredKey: String { path("expired.key") }
     var renewedCertificate: String { path("renewed.pem") }
     var renewedKey: String { path("renewed.key") }
+    /// A server certificate for the name `redis.test` only (no IP address entry).
+    var namedCertificate: String { path("named.pem") }
+    var namedKey: String { path("named.key") }
 
     /// The TLS listener with the good server certificate on a free port.
     var serverSettings: TLSSettings {
@@ -36,6 +39,7 @@ struct TestCertificates {
         try await certificates.makeSigned("server", commonName: "gateway-first", days: "2", extensions: serverNames)
         try await certificates.makeSigned("renewed", commonName: "gateway-renewed", days: "2", extensions: serverNames)
         try await certificates.makeSigned("expired", commonName: "gateway-expired", days: "-1", extensions: serverNames)
+        try await certificates.makeSigned("named", commonName: "redis.test", days: "2", extensions: "subjectAltName=DNS:redis.test")
         try await certificates.makeSigned("client", commonName: "api-client", days: "2", extensions: "extendedKeyUsage=clientAuth")
         return certificates
     }
