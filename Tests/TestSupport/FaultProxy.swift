@@ -185,20 +185,22 @@ private struct ProxiedConnection {
         }
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while !shared.stopped.load(ordering: .relaxed) {
-            let fault = shared.fault.withLock { $0 }
+            let before = shared.fault.withLock { $0 }
             var descriptors = [pollfd(fd: directions[0].from, events: 0, revents: 0),
                                pollfd(fd: directions[1].from, events: 0, revents: 0)]
             for index in 0..<2 {
                 let direction = directions[index]
                 if !direction.readEnded && direction.queuedBytes < heldLimit { descriptors[index].events |= Int16(POLLIN) }
                 // Waiting for room to write this direction's due bytes (on the other socket).
-                if fault != .partition, let first = direction.queue.first, first.releaseAt <= .now {
+                if before != .partition, let first = direction.queue.first, first.releaseAt <= .now {
                     descriptors[1 - index].events |= Int16(POLLOUT)
                 }
             }
             // poll() reports a hung-up socket even with no events asked: leave idle ones out.
             for index in 0..<2 where descriptors[index].events == 0 { descriptors[index].fd = -1 }
-            _ = poll(&descriptors, 2, nextWakeMilliseconds(fault))
+            _ = poll(&descriptors, 2, nextWakeMilliseconds(before))
+            // What was read during the wait meets the fault in force now, not before it.
+            let fault = shared.fault.withLock { $0 }
             let now = ContinuousClock.now
             for index in 0..<2 where descriptors[index].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0
                 && !directions[index].readEnded {
