@@ -24,8 +24,9 @@ trap drop_test_slots EXIT
 drop_test_slots
 swift build --build-tests
 # The suites that depend on the invalidation source (the mappings, the stale-set race, the
-# killed listener, the bulk update, two gateways, the stress test, Redis and PostgreSQL faults).
-NOTIFY_PASS_SUITES='GatewayTests\.(InvalidationMappingTests|InvalidationRaceTests|InvalidationStressTests|RedisRestartRaceTests|PostgresRestartTests|RedisFaultTests)/'
+# killed listener, the bulk update, two gateways, the stress test, Redis and PostgreSQL faults,
+# a bad network to PostgreSQL).
+NOTIFY_PASS_SUITES='GatewayTests\.((InvalidationMappingTests|InvalidationRaceTests|InvalidationStressTests|RedisRestartRaceTests|PostgresRestartTests|RedisFaultTests)/|NetworkFaultTests/faultsBetweenTheGatewayAndPostgreSQL)'
 # Serially: the suites measure timeouts and latencies that parallel suites on 2 cores would distort.
 status=0
 swift test --skip-build --no-parallel "$@" || status=$?

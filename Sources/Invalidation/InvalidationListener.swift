@@ -37,6 +37,7 @@ public final class InvalidationListener: SourceListener {
         self.slot = ReplicationSlot(name: settings.replicationSlot)
         var limits = ReplicationStreamStateMachine.Limits()
         limits.flushFamiliesAboveKeys = settings.flushFamiliesAboveKeys
+        limits.silenceLimit = .seconds(settings.listenerTimeoutSeconds)
         self.limits = limits
         self.retention = retention
         self.logger = logger
@@ -81,7 +82,8 @@ public final class InvalidationListener: SourceListener {
 
     private func connectAndStream(_ machine: inout ReplicationStreamStateMachine) throws {
         let connection = try PostgresConnection(
-            url: url, applicationName: "quicksell-gateway listener", connectTimeoutSeconds: 2, replication: true)
+            url: url, applicationName: "quicksell-gateway listener", connectTimeoutSeconds: 2, detectsDeadPeer: true,
+            replication: true)
         let preparation = try slot.prepare(connection)
         for case .flushAll(let reason) in machine.slotPrepared(preparation, slot: slot.name) {
             do {

@@ -42,7 +42,8 @@ public final class InvalidationService: Sendable {
         let listener: any SourceListener = switch choice.source {
         case .wal: InvalidationListener(url: postgresURL, invalidator: invalidator, settings: settings, retention: retention,
                                         logger: logger)
-        case .notify, .auto: NotifyListener(url: postgresURL, invalidator: invalidator, logger: logger)
+        case .notify, .auto: NotifyListener(url: postgresURL, invalidator: invalidator,
+                                            silenceLimit: .seconds(settings.listenerTimeoutSeconds), logger: logger)
         }
         running.withLock { $0 = (choice, listener) }
         await listener.start()

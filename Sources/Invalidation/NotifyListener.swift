@@ -21,9 +21,13 @@ public final class NotifyListener: SourceListener {
     var state: ListenerStatusBox { thread.status }
     var firstAttempt: OneTimeEvent { thread.firstAttempt }
     private let pollMilliseconds: Int32 = 100
+    /// A connection silent this long (a ping unanswered) is given up (`SilenceWatch`).
+    private let silenceLimit: Duration
 
-    package init(url: String, invalidator: Invalidator, logger: Logger) {
+    package init(url: String, invalidator: Invalidator,
+                 silenceLimit: Duration = .seconds(InvalidationSettings.defaultListenerTimeoutSeconds), logger: Logger) {
         self.url = url
+        self.silenceLimit = silenceLimit
         self.invalidator = invalidator
         self.logger = logger
         self.thread = ListenerThread(logger: logger)
@@ -61,7 +65,8 @@ public final class NotifyListener: SourceListener {
     }
 
     private func connectAndListen(_ machine: inout NotifyListenerStateMachine) throws {
-        let connection = try PostgresConnection(url: url, applicationName: "quicksell-gateway listener", connectTimeoutSeconds: 2)
+        let connection = try PostgresConnection(url: url, applicationName: "quicksell-gateway listener", connectTimeoutSeconds: 2,
+                                                detectsDeadPeer: true)
         let facts = try InvalidationServerFacts.read(connection, slot: "")
         guard facts.notifyFed else {
             throw facts.emitters == nil
@@ -85,16 +90,21 @@ public final class NotifyListener: SourceListener {
         let connection: PostgresConnection
         /// Redis's answers to the batches on their way, by batch number.
         private var outcomes: [Int: BlockingOutcome<Void>] = [:]
+        private var silence: SilenceWatch
+        private var pingInFlight = false
 
         init(listener: NotifyListener, connection: PostgresConnection) {
             self.listener = listener
             self.connection = connection
+            silence = SilenceWatch(limit: listener.silenceLimit, now: .now)
         }
 
         mutating func run(_ machine: inout NotifyListenerStateMachine) throws {
             while !listener.thread.isStopping {
-                _ = try waitForInput(timeoutMilliseconds: machine.hasApplyInFlight ? 1 : listener.pollMilliseconds)
+                let readable = try waitForInput(timeoutMilliseconds: machine.hasApplyInFlight ? 1 : listener.pollMilliseconds)
                 try connection.consumeInput()
+                if pingInFlight && connection.takePingAnswer() { pingInFlight = false }
+                try watchSilence(heard: readable)
                 while let notification = connection.nextNotification() {
                     guard notification.channel == NotifyPayload.channel else { continue }
                     machine.received(notification.payload)
@@ -136,6 +146,21 @@ public final class NotifyListener: SourceListener {
                 case .reconnect:
                     break  // decided around the connection, not within it
                 }
+            }
+        }
+
+        /// Pings a connection quiet for half the limit; gives it up at the limit.
+        private mutating func watchSilence(heard: Bool) throws {
+            silence.read(now: .now, heard: heard)
+            switch silence.verdict(now: .now) {
+            case .quiet:
+                break
+            case .ping:
+                guard !pingInFlight else { return }
+                try connection.sendPing()
+                pingInFlight = true
+            case .giveUp(let reason):
+                throw StreamAbandoned(description: reason + " (invalidation.listener_timeout_seconds)")
             }
         }
 

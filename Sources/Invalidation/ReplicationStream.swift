@@ -69,6 +69,8 @@ struct ReplicationStream {
                 if timedOut { work += machine.timePassed(now: .now) }
             case .sendStatusUpdate(let position):
                 try sendStatusUpdate(confirming: position)
+            case .ping(let position):
+                try sendStatusUpdate(confirming: position, replyRequested: true)
             case .caughtUp(let replayedKeys):
                 listener.state.withLock { $0.caughtUp = true }
                 if let replayedKeys { listener.countRecovery(replayedKeys: replayedKeys) }
@@ -81,8 +83,9 @@ struct ReplicationStream {
         }
     }
 
-    private func sendStatusUpdate(confirming position: UInt64) throws {
-        try connection.sendStreamMessage(ReplicationMessage.statusUpdate(confirming: position, clock: Self.postgresClock()))
+    private func sendStatusUpdate(confirming position: UInt64, replyRequested: Bool = false) throws {
+        try connection.sendStreamMessage(ReplicationMessage.statusUpdate(
+            confirming: position, clock: Self.postgresClock(), replyRequested: replyRequested))
         listener.state.withLock { $0.confirmedPosition = position }
     }
 

@@ -37,6 +37,9 @@ package struct ReplicationStreamStateMachine: BatchAnswers {
         /// How often the confirmed position is reported while it moves, and while idle.
         package var feedbackInterval: Duration = .milliseconds(100)
         package var idleFeedbackInterval: Duration = .seconds(10)
+        /// How long the server may send nothing before the stream is given up as dead
+        /// (`SilenceWatch`); half way, a status update asks the walsender to answer at once.
+        package var silenceLimit: Duration = .seconds(InvalidationSettings.defaultListenerTimeoutSeconds)
 
         package init() {}
     }
@@ -63,6 +66,9 @@ package struct ReplicationStreamStateMachine: BatchAnswers {
         /// Send a standby status update confirming `position` (PostgreSQL may then drop what
         /// precedes it from the slot).
         case sendStatusUpdate(confirming: UInt64)
+        /// Send a status update confirming `position` that asks the server to reply at once
+        /// (nothing was heard for half of `silenceLimit`).
+        case ping(confirming: UInt64)
         /// The stream passed the server's position at the connection: every write committed
         /// before it is invalidated. `replayedKeys` is set when the slot was resumed.
         case caughtUp(replayedKeys: Int?)
@@ -89,6 +95,8 @@ package struct ReplicationStreamStateMachine: BatchAnswers {
         var replyRequested = false
         var confirmed: UInt64 = 0
         var lastFeedback: Instant
+        var silence: SilenceWatch
+        var heardSinceInput = false
         var catchingUp = true
         let caughtUpAt: UInt64
         let resumed: Bool
@@ -132,7 +140,7 @@ package struct ReplicationStreamStateMachine: BatchAnswers {
     /// `resumed` says whether the slot held writes from before this connection.
     package mutating func streamStarted(resumed: Bool, caughtUpAt: UInt64, now: Instant) -> [Action] {
         stream = Stream(transactions: InvalidationTransactions(flushAboveKeys: limits.flushFamiliesAboveKeys),
-                        lastFeedback: now, caughtUpAt: caughtUpAt, resumed: resumed)
+                        lastFeedback: now, silence: SilenceWatch(limit: limits.silenceLimit, now: now), caughtUpAt: caughtUpAt, resumed: resumed)
         return backoff.connected() ? [.reportConnectedAgain] : []
     }
 
@@ -160,6 +168,7 @@ package struct ReplicationStreamStateMachine: BatchAnswers {
         guard var stream = self.stream else { return }
         self.stream = nil  // keeps the batch uniquely referenced while appending
         defer { self.stream = stream }
+        stream.heardSinceInput = true
         switch message {
         case .keepalive(let walEnd, let replyRequested):
             stream.replyRequested = stream.replyRequested || replyRequested
@@ -188,6 +197,8 @@ package struct ReplicationStreamStateMachine: BatchAnswers {
         guard var stream = self.stream else { return [] }
         self.stream = nil
         defer { self.stream = stream }
+        stream.silence.read(now: now, heard: stream.heardSinceInput)
+        stream.heardSinceInput = false
         var actions = stream.transactions.takeMalformed().map { Action.logMalformed($0) }
         if stream.batchMessages > 0 { actions.append(.countMessages(stream.batchMessages)) }
         if stream.replays > 0 { actions.append(.countReplays(stream.replays)) }
@@ -294,13 +305,19 @@ package struct ReplicationStreamStateMachine: BatchAnswers {
 
     // MARK: - Time
 
-    /// Time passed: gives up on an apply past its limit, reports catching up, and confirms
-    /// the applied position when a reply was requested, when it moved (at most every
-    /// `feedbackInterval`) or when nothing was confirmed for `idleFeedbackInterval`.
+    /// Time passed: gives up on an apply past its limit or on a server silent for
+    /// `silenceLimit`, reports catching up, and confirms the applied position when a reply
+    /// was requested, when it moved (at most every `feedbackInterval`) or when nothing was
+    /// confirmed for `idleFeedbackInterval`; pings a server silent for half the limit.
     package mutating func timePassed(now: Instant) -> [Action] {
         guard var stream = self.stream else { return [] }
         if let oldest = stream.pending.oldest, now > oldest.movedAt + limits.applyTimeLimit {
             return [.abandonStream(reason: InvalidationError.timedOut.description)]
+        }
+        let silence = stream.silence.verdict(now: now)
+        if case .giveUp(let reason) = silence {
+            self.stream = stream
+            return [.abandonStream(reason: reason + " (invalidation.listener_timeout_seconds)")]
         }
         self.stream = nil
         defer { self.stream = stream }
@@ -317,6 +334,11 @@ package struct ReplicationStreamStateMachine: BatchAnswers {
             stream.confirmed = applied
             stream.lastFeedback = now
             stream.replyRequested = false
+        }
+        if silence == .ping {
+            actions.append(.ping(confirming: max(applied, stream.confirmed)))
+            stream.confirmed = max(applied, stream.confirmed)
+            stream.lastFeedback = now
         }
         return actions
     }

@@ -28,3 +28,22 @@ extension PostgresConnection {
             senderPID: notification.be_pid)
     }
 }
+
+/// A ping on a listening connection: an empty query sent without waiting, whose answer
+/// `consumeInput` reads like the notifications. An answer proves the server alive.
+extension PostgresConnection {
+    public func sendPing() throws {
+        guard PQsendQuery(handle, "") == 1 else { throw currentError() }
+    }
+
+    /// True once the answer to `sendPing` has been read whole (it is then taken).
+    public func takePingAnswer() -> Bool {
+        guard PQisBusy(handle) == 0 else { return false }
+        var answered = false
+        while let result = PQgetResult(handle) {
+            PQclear(result)
+            answered = true
+        }
+        return answered
+    }
+}

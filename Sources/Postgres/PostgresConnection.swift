@@ -14,6 +14,22 @@ public final class PostgresConnection: @unchecked Sendable {
     let handle: OpaquePointer
     /// `host:port/database`, as tried; used in every error message. Never holds the password.
     public let address: String
+    /// How long a statement may go unanswered before the connection is given up (nil: wait
+    /// as long as libpq does). `statement_timeout` is enforced by the server, so a server that
+    /// went silent (a partition, a dead host) never sends its error: this limit is the client's.
+    let responseTimeoutMilliseconds: Int?
+    /// A statement passed `responseTimeoutMilliseconds`: its answer may still come, so the
+    /// connection cannot be used again.
+    var abandoned = false
+
+    /// libpq's TCP settings for a connection that must notice a dead peer: keepalive probes
+    /// after 5 s idle, every 2 s, 3 unanswered ends it (about 11 s), and data unacknowledged
+    /// for 10 s ends it (`TCP_USER_TIMEOUT`). Without them an idle connection to a vanished
+    /// host waits forever and a busy one for the kernel's 15 minutes of retransmissions.
+    public static let deadPeerSettings: [(String, String)] = [
+        ("keepalives", "1"), ("keepalives_idle", "5"), ("keepalives_interval", "2"), ("keepalives_count", "3"),
+        ("tcp_user_timeout", "10000"),
+    ]
 
     /// Connects with a `postgresql://` URL or a `key=value` connection string; with
     /// `replication`, as a logical replication connection.
@@ -22,10 +38,17 @@ public final class PostgresConnection: @unchecked Sendable {
         applicationName: String = "quicksell",
         connectTimeoutSeconds: Int = 5,
         statementTimeoutMilliseconds: Int? = nil,
+        responseTimeoutMilliseconds: Int? = nil,
+        detectsDeadPeer: Bool = false,
         replication: Bool = false
     ) throws {
         var keywords = ["connect_timeout", "fallback_application_name", "dbname"]
         var values = [String(connectTimeoutSeconds), applicationName, url]
+        if detectsDeadPeer {
+            // Before dbname: a URL's own parameters (expanded in its place) still win.
+            keywords.insert(contentsOf: Self.deadPeerSettings.map(\.0), at: 0)
+            values.insert(contentsOf: Self.deadPeerSettings.map(\.1), at: 0)
+        }
         if replication {
             // A logical replication connection to the URL's database: it takes replication
             // commands (START_REPLICATION) and simple-protocol SQL.
@@ -53,6 +76,7 @@ public final class PostgresConnection: @unchecked Sendable {
         PQsetNoticeProcessor(connection, { _, _ in }, nil)
         self.handle = connection
         self.address = address
+        self.responseTimeoutMilliseconds = responseTimeoutMilliseconds
     }
 
     deinit {
@@ -62,12 +86,20 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs one or more statements with the simple protocol (no parameters).
     @discardableResult
     public func execute(_ sql: String) throws -> QueryResult {
-        try consume(PQexec(handle, sql))
+        if responseTimeoutMilliseconds != nil { return try answered { PQsendQuery(handle, sql) } }
+        return try consume(PQexec(handle, sql))
     }
 
     /// Runs one statement with text parameters ($1, $2, …); `nil` is SQL NULL.
     @discardableResult
     public func query(_ sql: String, _ parameters: [String?] = []) throws -> QueryResult {
+        if responseTimeoutMilliseconds != nil {
+            return try answered {
+                withOptionalCStringArray(parameters) { pointers in
+                    PQsendQueryParams(handle, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
+                }
+            }
+        }
         let result = withOptionalCStringArray(parameters) { pointers in
             PQexecParams(handle, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
         }
@@ -76,12 +108,23 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Prepares a named statement on this connection.
     public func prepare(name: String, sql: String, parameterCount: Int) throws {
+        if responseTimeoutMilliseconds != nil {
+            _ = try answered { PQsendPrepare(handle, name, sql, Int32(parameterCount), nil) }
+            return
+        }
         try consume(PQprepare(handle, name, sql, Int32(parameterCount), nil))
     }
 
     /// Runs a statement made by `prepare`.
     @discardableResult
     public func executePrepared(name: String, _ parameters: [String?]) throws -> QueryResult {
+        if responseTimeoutMilliseconds != nil {
+            return try answered {
+                withOptionalCStringArray(parameters) { pointers in
+                    PQsendQueryPrepared(handle, name, Int32(parameters.count), pointers, nil, nil, 0)
+                }
+            }
+        }
         let result = withOptionalCStringArray(parameters) { pointers in
             PQexecPrepared(handle, name, Int32(parameters.count), pointers, nil, nil, 0)
         }
@@ -124,7 +167,7 @@ public final class PostgresConnection: @unchecked Sendable {
     var lastErrorMessageText: String { lastErrorMessage(handle) }
 
     /// Whether the connection is still usable.
-    public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
+    public var isHealthy: Bool { !abandoned && PQstatus(handle) == CONNECTION_OK }
 
     /// The server's process id for this connection (for pg_terminate_backend in tests).
     public var backendPID: Int { Int(PQbackendPID(handle)) }

@@ -15,6 +15,11 @@ public final class PostgresPool: Sendable {
         public var connectTimeoutSeconds: Int
         public var statementTimeoutMilliseconds: Int
         public var maxQueued: Int
+        /// How long a statement may go unanswered before its connection is given up: the
+        /// server's `statement_timeout` plus a second for its error to arrive. Only a silent
+        /// server or network passes it; it then costs one request, not a pool thread held
+        /// until TCP gives up.
+        public var responseTimeoutMilliseconds: Int { statementTimeoutMilliseconds + 1_000 }
 
         public init(
             url: String, size: Int = 4, connectTimeoutSeconds: Int = 2,
@@ -94,7 +99,9 @@ public final class PostgresPool: Sendable {
             url: configuration.url,
             applicationName: "quicksell-gateway",
             connectTimeoutSeconds: configuration.connectTimeoutSeconds,
-            statementTimeoutMilliseconds: configuration.statementTimeoutMilliseconds)
+            statementTimeoutMilliseconds: configuration.statementTimeoutMilliseconds,
+            responseTimeoutMilliseconds: configuration.responseTimeoutMilliseconds,
+            detectsDeadPeer: true)
         try connection.execute("SET TimeZone = 'UTC'")
         return PooledConnection(connection)
     }

@@ -168,7 +168,10 @@ struct ConfigurationValues {
                                                     range: 0...(1 << 50))),
             flushFamiliesAboveKeys: try int("invalidation.flush_families_above_keys",
                                             default: InvalidationSettings.defaultFlushFamiliesAboveKeys,
-                                            range: 1_000...100_000_000))
+                                            range: 1_000...100_000_000),
+            listenerTimeoutSeconds: try int("invalidation.listener_timeout_seconds",
+                                               default: InvalidationSettings.defaultListenerTimeoutSeconds,
+                                               range: 1...3_600))
         let metricsEnabled = try bool("metrics.enabled", default: true)
         let metricsPort = try int("metrics.port", default: 9121, range: 0...65_535)
         var configuration = GatewayConfiguration(

@@ -117,6 +117,7 @@ public struct GatewayConfiguration: Sendable {
             ("invalidation.replication_slot", invalidation.replicationSlot),
             ("invalidation.slot_retained_warning_bytes", String(invalidation.slotRetainedWarningBytes)),
             ("invalidation.flush_families_above_keys", String(invalidation.flushFamiliesAboveKeys)),
+            ("invalidation.listener_timeout_seconds", String(invalidation.listenerTimeoutSeconds)),
             ("metrics.enabled", metricsPort == nil ? "false" : "true"),
             ("metrics.host", metricsHost),
             ("metrics.port", metricsPort.map(String.init) ?? "(off)"),

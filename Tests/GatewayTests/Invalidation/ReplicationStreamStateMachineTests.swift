@@ -174,6 +174,47 @@ import Testing
         #expect(confirmations(step4) == [100], "idle feedback every 10 s")
     }
 
+    @Test func aSilentServerIsPingedHalfWayAndGivenUpAtTheLimit() {
+        var limits = Machine.Limits()
+        limits.silenceLimit = .seconds(10)
+        var machine = streaming(limits: limits)
+        _ = machine.inputRead(now: t0 + .seconds(4))
+        #expect(machine.timePassed(now: t0 + .seconds(4)).isEmpty)
+        _ = machine.inputRead(now: t0 + .seconds(5))
+        #expect(machine.timePassed(now: t0 + .seconds(5)) == [.ping(confirming: 0)], "half the limit: ask for an answer")
+        _ = machine.inputRead(now: t0 + .seconds(9))
+        #expect(machine.timePassed(now: t0 + .seconds(9)).isEmpty, "one ping per silence")
+        _ = machine.inputRead(now: t0 + .seconds(10))
+        let step = machine.timePassed(now: t0 + .seconds(10))
+        guard case .abandonStream(let reason) = step.first else {
+            Issue.record("a server silent for the limit is given up: \(step)")
+            return
+        }
+        #expect(reason.contains("10.0 s") && reason.contains("listener_timeout_seconds"), "\(reason)")
+    }
+
+    @Test func anAnsweredPingKeepsTheStreamAndSilenceCountsOnlyWhileReading() {
+        var limits = Machine.Limits()
+        limits.silenceLimit = .seconds(10)
+        var machine = streaming(limits: limits)
+        _ = machine.inputRead(now: t0 + .seconds(5))
+        #expect(machine.timePassed(now: t0 + .seconds(5)) == [.ping(confirming: 0)])
+        machine.received(.keepalive(walEnd: 100, replyRequested: false))
+        _ = machine.inputRead(now: t0 + .seconds(5) + .milliseconds(1))
+        let answered = machine.timePassed(now: t0 + .seconds(9))
+        #expect(!answered.contains { if case .abandonStream = $0 { true } else { false } })
+        #expect(!answered.contains(.ping(confirming: 100)), "heard 4 s ago: no ping yet")
+        // Pinged at 11, then the listener waited on Redis until 30 without reading: the answer
+        // may sit unread in the socket, so only a read at or past 16 without it gives up.
+        #expect(machine.timePassed(now: t0 + .seconds(11)).contains(.ping(confirming: 100)), "heard 6 s ago")
+        let late = machine.timePassed(now: t0 + .seconds(30))
+        #expect(!late.contains { if case .abandonStream = $0 { true } else { false } }, "\(late)")
+        machine.received(.keepalive(walEnd: 100, replyRequested: false))
+        _ = machine.inputRead(now: t0 + .seconds(30))
+        let read = machine.timePassed(now: t0 + .seconds(30))
+        #expect(!read.contains { if case .abandonStream = $0 { true } else { false } }, "\(read)")
+    }
+
     @Test func aKeepaliveInsideATransactionConfirmsNothingOfIt() {
         var machine = streaming()
         machine.received(begin(4))
@@ -193,7 +234,9 @@ import Testing
     }
 
     @Test func anApplyPastItsTimeLimitAbandonsTheStream() {
-        var machine = streaming()
+        var limits = Machine.Limits()
+        limits.silenceLimit = .seconds(3_600)  // a silent server is another test's subject
+        var machine = streaming(limits: limits)
         transaction(&machine, xid: 1, keys: "listing:1", endLSN: 100)
         _ = machine.inputRead(now: t0)
         let step1 = machine.timePassed(now: t0 + .seconds(15))
@@ -302,6 +345,7 @@ import Testing
     @Test func aLongApplyIsGivenUpOnlyOnceItStopsProgressing() {
         var limits = Machine.Limits()
         limits.appliesInFlight = 1
+        limits.silenceLimit = .seconds(3_600)  // a silent server is another test's subject
         var machine = streaming(limits: limits)
         transaction(&machine, xid: 1, keys: "listing:1", endLSN: 100)
         _ = machine.inputRead(now: t0)
