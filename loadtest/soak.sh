@@ -23,13 +23,7 @@
 # SOAK_OUT (bench-results).
 source "$(dirname "${BASH_SOURCE[0]}")/bench/prologue.sh" soak
 
-MODE="${SOAK_MODE:-full}"
-[ "$MODE" = full ] || [ "$MODE" = short ] || die "SOAK_MODE must be full or short, got '$MODE'"
-while read -r setting full short knob; do
-    value=$full
-    if [ "$MODE" = short ]; then value=$short; fi
-    printf -v "$setting" '%s' "${!knob:-$value}"
-done <<'SETTINGS'
+read_mode_settings SOAK_MODE <<'SETTINGS'
 GAP_SECONDS        20      4      SOAK_GAP_SECONDS
 PARTITION_SECONDS  10      5      SOAK_PARTITION_SECONDS
 BULK_ROWS          100000  20000  SOAK_BULK_ROWS
