@@ -144,7 +144,7 @@ def main():
 
     failures = []
     if args.crashed or gone is not None:
-        failures.append(f"the gateway died (seen gone at {gone if gone is not None else 'the end'} s)")
+        failures.append("the gateway died (" + (f"gone at {gone:.1f} s" if gone is not None else "gone at the end") + ")")
     if args.load_status != 0:
         failures.append(f"the load tool exited {args.load_status}")
     if not stale:
