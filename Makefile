@@ -6,13 +6,14 @@ ENV := source scripts/env.sh &&
 SWIFT_BUILD_FLAGS ?=
 DEMO_USERS ?= 1000
 
-.PHONY: help deps services stop status build migrate seed run test bench bench-short fuzz clean-services
+.PHONY: help deps services stop status build migrate seed run test bench bench-short soak fuzz clean-services
 
 help:
 	@echo "make run    install what is missing, start Redis and PostgreSQL, migrate, seed demo data, run the gateway"
 	@echo "make test   start the services, run the whole test suite, stop what it started"
 	@echo "make bench  the benchmark suite of issue 10: six targets vs their baselines and the hit path over TLS, one table (about 18 min, see BENCHMARKS.md)"
 	@echo "make bench-short  every benchmark target once, briefly (catches crashes; not a speed verdict; part of make test)"
+	@echo "make soak   the load tool's workload with writes for SOAK_MINUTES (default 30) under repeating faults; fails on a stale read, a crash or RSS growth over 10%"
 	@echo "make fuzz   nightly-style fuzzing: 1,000,000 mutated inputs through both RESP decoders (about 3 min)"
 	@echo "make services | stop | status | build | migrate | seed"
 
@@ -49,6 +50,11 @@ bench: deps
 
 bench-short: deps
 	@BENCH_MODE=short scripts/with-services.sh loadtest/bench.sh
+
+# SOAK_MINUTES (30), SOAK_CONFIG (release when built, else debug), SOAK_MODE=short, … tune it
+# (loadtest/soak.sh lists them). It runs on private Redis and PostgreSQL servers of its own.
+soak: deps
+	@loadtest/soak.sh
 
 # FUZZ_INPUTS, FUZZ_SECONDS (default 1800) and FUZZ_SEED tune the run; a failure prints its input.
 FUZZ_INPUTS ?= 1000000

@@ -32,15 +32,8 @@
 # BENCH_TARGETS ("1 2 3 4 5 6 7": the targets to run, e.g. "4 5"; 1 and 2 run together).
 source "$(dirname "${BASH_SOURCE[0]}")/bench/prologue.sh" bench
 
-MODE="${BENCH_MODE:-full}"
-[ "$MODE" = full ] || [ "$MODE" = short ] || die "BENCH_MODE must be full or short, got '$MODE'"
 # Each setting's full and short default; its BENCH_ knob, where it has one, wins.
-while read -r setting full short knob; do
-    value=$full
-    if [ "$MODE" = short ]; then value=$short; fi
-    if [ "$knob" != - ]; then value="${!knob:-$value}"; fi
-    printf -v "$setting" '%s' "$value"
-done <<'SETTINGS'
+read_mode_settings BENCH_MODE <<'SETTINGS'
 ROUNDS            3        1      BENCH_ROUNDS
 USERS             100000   20000  BENCH_USERS
 HIT_KEYS          100000   20000  BENCH_HIT_KEYS

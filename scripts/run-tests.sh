@@ -46,6 +46,9 @@ if [ $# -eq 0 ]; then
     # Then every benchmark target once, briefly, on the debug build just made: it catches
     # crashes and errors under load, it does not judge speed (make bench does, see BENCHMARKS.md).
     BENCH_MODE=short BENCH_SKIP_BUILD=1 loadtest/bench.sh || status=$?
+    # And the soak's short mode: 50 s of the load tool's workload through each fault once, on
+    # private servers of its own (its restarts never touch the suites' services), debug build.
+    SOAK_MODE=short SOAK_CONFIG=debug SOAK_SKIP_BUILD=1 loadtest/soak.sh || status=$?
 else
     echo "run-tests: a filtered run ($*): the cluster pass and the short benchmark are not run"
 fi

@@ -15,3 +15,18 @@ read_knobs() {
     local variable knob default
     while read -r variable knob default; do printf -v "$variable" '%s' "${!knob:-$default}"; done
 }
+
+# MODE from the environment variable MODE_KNOB (full or short; full when unset), then each
+# SETTING of a table on stdin ("SETTING FULL SHORT KNOB" lines) to its FULL or SHORT default;
+# the environment variable KNOB wins when set and not empty ("-": no knob).
+read_mode_settings() { # mode_knob
+    local setting full short knob value
+    MODE="${!1:-full}"
+    [ "$MODE" = full ] || [ "$MODE" = short ] || die "$1 must be full or short, got '$MODE'"
+    while read -r setting full short knob; do
+        value=$full
+        if [ "$MODE" = short ]; then value=$short; fi
+        if [ "$knob" != - ]; then value="${!knob:-$value}"; fi
+        printf -v "$setting" '%s' "$value"
+    done
+}

@@ -78,6 +78,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Share of row-family reads checked against PostgreSQL by the staleness verifier (0 = off), e.g. 0.01.")
     var verify: Double = 0
 
+    @Option(name: .customLong("verify-patience"), help: "Seconds a sampled read may keep differing from PostgreSQL (re-checked every second) before it counts as stale: the invalidation lag allowed (a soak with bulk writes raises it).")
+    var verifyPatience: Double = 3
+
     @Option(name: .customLong("max-keys"), help: "Use at most this many user ids and listing ids.")
     var maxKeys: Int?
 
@@ -108,6 +111,7 @@ struct RunCommand: ParsableCommand {
                 seed: seed, mode: runMode, preload: preload, verifyFraction: verify, progress: !quiet,
                 maxKeysPerSet: maxKeys)
             options.extraTargets = Array(targets.dropFirst())
+            options.verifyPatienceSeconds = verifyPatience
             try options.validate()
             return options
         } catch let error as RunError {

@@ -54,7 +54,8 @@ public struct LoadRunner {
 
         let stop = StopFlag()
         let verifier = options.verifyFraction > 0 && options.mode == .mixed
-            ? StalenessVerifier(postgresURL: options.postgresURL, host: options.host, port: options.port) : nil
+            ? StalenessVerifier(postgresURL: options.postgresURL, host: options.host, port: options.port,
+                                patienceSeconds: options.verifyPatienceSeconds) : nil
         try verifier?.start()
         let writer = options.writeRate > 0 ? PostgresWriter(rate: options.writeRate, seed: options.seed, chooser: chooser, stop: stop) : nil
         try writer?.start(postgresURL: options.postgresURL)
@@ -74,6 +75,7 @@ public struct LoadRunner {
 
         let clock = ContinuousClock()
         let start = clock.now
+        let startedAt = Date().timeIntervalSince1970
         var measureStart: ContinuousClock.Instant?
         var infoBefore: InfoSnapshot?
         var lastInfo = fetchInfo()
@@ -147,6 +149,7 @@ public struct LoadRunner {
                                    total: total, before: infoBefore, after: infoAfter, writes: writer?.counts,
                                    staleness: staleness, timeline: timeline, families: chooser.activeFamilies).build()
         report.target = target
+        report.startedAtUnixSeconds = startedAt
         report.perTarget = perTarget.isEmpty ? nil : perTarget
         return report
     }

@@ -28,7 +28,7 @@ public enum ReportTable {
         lines.append(row("invalidation lag", inv.lagP50Micros.map { "p50 \(ms(UInt64(max(0, $0)))) ms  p99 \(ms(UInt64(max(0, inv.lagP99Micros ?? 0)))) ms (\(inv.lagSamples ?? 0) samples)" } ?? "n/a"))
         if let stale = report.staleness {
             lines.append(row("staleness", "\(stale.verified) reads verified, \(stale.stale) stale "
-                + "(\(stale.sampled) sampled, \(stale.suspect) re-checked, \(stale.dropped) dropped, \(stale.errors) errors)"))
+                + "(\(stale.sampled) sampled, \(stale.suspect) re-checked, \(stale.dropped) dropped, \(stale.errors) errors, \(stale.inconclusive) inconclusive)"))
         } else {
             lines.append(row("staleness", "not verified"))
         }

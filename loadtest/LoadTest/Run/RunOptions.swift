@@ -38,6 +38,8 @@ public struct RunOptions: Sendable {
     public var preload: Bool
     /// Share of row-family reads checked against PostgreSQL (0 = verifier off).
     public var verifyFraction: Double
+    /// Seconds a suspect read may keep differing from PostgreSQL before it counts as stale.
+    public var verifyPatienceSeconds: Double = 3
     /// Print one progress line a second (to stderr).
     public var progress: Bool
     /// Cap on the ids per id set (users, listings) drawn from PostgreSQL; nil = all.
@@ -120,6 +122,9 @@ public struct RunOptions: Sendable {
             throw bad("--write-rate must be in 0...100000 writes/s, got \(writeRate)")
         }
         guard verifyFraction >= 0, verifyFraction <= 1 else { throw bad("--verify must be in 0...1, got \(verifyFraction)") }
+        guard verifyPatienceSeconds >= 1, verifyPatienceSeconds <= 600 else {
+            throw bad("--verify-patience must be in 1...600 seconds, got \(verifyPatienceSeconds)")
+        }
         if let maxKeysPerSet, maxKeysPerSet < 1 { throw bad("--max-keys must be at least 1, got \(maxKeysPerSet)") }
         guard mix.values.allSatisfy({ $0 >= 0 }) else { throw bad("--mix weights must not be negative") }
         guard mix.values.reduce(0, +) > 0 else { throw bad("--mix must give at least one family a positive weight") }

@@ -77,6 +77,9 @@ public struct RunReport: Sendable, Codable {
     public var staleness: StalenessVerifier.Counts?
     public var errors: [String: Int]
     public var timeline: [Progress]
+    /// Wall-clock time (Unix seconds) of the timeline's second 0, so that events recorded
+    /// outside the run (a soak's faults) can be placed on it.
+    public var startedAtUnixSeconds: Double?
 
     /// One target's part of a run against several (`--target A,B`): its readers' requests.
     public struct TargetShare: Sendable, Codable {

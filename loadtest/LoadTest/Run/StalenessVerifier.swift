@@ -11,11 +11,14 @@ import Synchronization
 /// **suspect** (a write may have landed between the read and the query, or the gateway
 /// may not yet have processed its invalidation). A suspect is re-checked after 1 s with
 /// a bracketed read: PostgreSQL before, GET through the target, PostgreSQL after; the
-/// re-check passes if the GET equals either PostgreSQL value. It is retried up to three
-/// times, 1 s apart; the read counts as **stale** only if every re-check fails, i.e. the
-/// target kept serving a value PostgreSQL no longer had, seconds after the write —
-/// far beyond any invalidation lag. Leaderboards are not verified (their invalidation is
-/// coalesced by design).
+/// re-check passes if the GET equals either PostgreSQL value. It is retried 1 s apart for
+/// `patience` seconds (3 by default); the read counts as **stale** only if the re-check still
+/// finds a different value then, i.e. the target kept serving a value PostgreSQL no longer
+/// had, seconds after the write — far beyond any invalidation lag. A soak with bulk writes
+/// sets the patience to the lag the README states for them. A re-check that cannot conclude
+/// (PostgreSQL or the target down, an error reply: the faults of a soak) proves nothing
+/// either way: it is retried, and after `patience` + 30 s counted `inconclusive`, never stale.
+/// Leaderboards are not verified (their invalidation is coalesced by design).
 public final class StalenessVerifier: Sendable {
     /// The verifier's counts for the report.
     public struct Counts: Sendable, Codable, Equatable {
@@ -25,6 +28,8 @@ public final class StalenessVerifier: Sendable {
         public var stale = 0
         public var dropped = 0
         public var errors = 0
+        /// Suspects whose re-checks never concluded (PostgreSQL or the target unreachable).
+        public var inconclusive = 0
         public var staleKeys: [String] = []
     }
 
@@ -32,9 +37,15 @@ public final class StalenessVerifier: Sendable {
         var family: KeyFamily
         var id: Int
         var value: String?
-        var attempts = 0
+        var suspectSince: ContinuousClock.Instant = .now
         var due: ContinuousClock.Instant = .now
     }
+
+    /// What one bracketed re-check found.
+    private enum Recheck { case fresh, differs, unknown }
+
+    /// How long an inconclusive suspect is retried past the patience before it is given up.
+    private static let inconclusiveGrace: Duration = .seconds(30)
 
     private struct State: Sendable {
         var queue: [Sample] = []
@@ -46,13 +57,15 @@ public final class StalenessVerifier: Sendable {
     private let postgresURL: String
     private let host: String
     private let port: Int
+    private let patience: Duration
     private let done = Atomic<Bool>(false)
     private let finished = Atomic<Bool>(false)
 
-    init(postgresURL: String, host: String, port: Int) {
+    init(postgresURL: String, host: String, port: Int, patienceSeconds: Double = 3) {
         self.postgresURL = postgresURL
         self.host = host
         self.port = port
+        self.patience = .milliseconds(Int64((patienceSeconds * 1_000).rounded()))
     }
 
     /// Called by a reader for a sampled read (never blocks).
@@ -70,7 +83,7 @@ public final class StalenessVerifier: Sendable {
     func start() throws(RunError) {
         let connection: PostgresConnection
         do {
-            connection = try PostgresConnection(url: postgresURL, applicationName: "quicksell-loadtest verifier")
+            connection = try connect()
         } catch {
             throw .postgres("\(error)")
         }
@@ -82,17 +95,24 @@ public final class StalenessVerifier: Sendable {
         thread.start()
     }
 
-    /// Stops taking new work; suspects already waiting are still re-checked (up to ~3 s).
+    /// Stops taking new work; suspects already waiting are still re-checked (up to the patience).
     func finish() -> Counts {
         done.store(true, ordering: .releasing)
-        let deadline = Date().addingTimeInterval(10)
+        let patienceSeconds = Double(patience.components.seconds) + Double(patience.components.attoseconds) / 1e18
+        let deadline = Date().addingTimeInterval(patienceSeconds + 10)
         while !finished.load(ordering: .acquiring), Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         return state.withLock { $0.counts }
     }
 
     var counts: Counts { state.withLock { $0.counts } }
 
-    private func run(_ connection: PostgresConnection) {
+    private func connect() throws -> PostgresConnection {
+        try PostgresConnection(url: postgresURL, applicationName: "quicksell-loadtest verifier", connectTimeoutSeconds: 2)
+    }
+
+    private func run(_ first: PostgresConnection) {
+        var connection = first
+        var lastConnectAttempt = ContinuousClock.now
         var redis: HiredisConnection?
         var suspects: [Sample] = []
         while true {
@@ -103,12 +123,18 @@ public final class StalenessVerifier: Sendable {
                 return taken
             }
             if stopping { batch.removeAll() }  // fresh samples after the end are not checked
+            // PostgreSQL went away (a restart): a new connection, tried at most twice a second.
+            if !connection.isHealthy, ContinuousClock.now - lastConnectAttempt >= .milliseconds(500) {
+                lastConnectAttempt = .now
+                if let fresh = try? connect() { connection = fresh }
+            }
             for sample in batch {
                 switch truth(of: sample, connection) {
                 case let .some(current) where current == sample.value:
                     bump { $0.verified += 1 }
                 case .some:
                     var suspect = sample
+                    suspect.suspectSince = .now
                     suspect.due = .now + .seconds(1)
                     suspects.append(suspect)
                     bump { $0.suspect += 1 }
@@ -120,16 +146,18 @@ public final class StalenessVerifier: Sendable {
             var waiting: [Sample] = []
             for var suspect in suspects {
                 guard suspect.due <= now else { waiting.append(suspect); continue }
+                let waited = now - suspect.suspectSince
                 switch recheck(suspect, connection, &redis) {
-                case true:
+                case .fresh:
                     bump { $0.verified += 1 }
-                case false where suspect.attempts < 2:
-                    suspect.attempts += 1
-                    suspect.due = now + .seconds(1)
-                    waiting.append(suspect)
-                case false:
+                case .differs where waited >= patience:
                     let key = suspect.family.key(suspect.id)
                     bump { $0.verified += 1; $0.stale += 1; if $0.staleKeys.count < 20 { $0.staleKeys.append(key) } }
+                case .unknown where waited >= patience + Self.inconclusiveGrace || stopping && waited >= patience:
+                    bump { $0.inconclusive += 1 }
+                case .differs, .unknown:
+                    suspect.due = now + .seconds(1)
+                    waiting.append(suspect)
                 }
             }
             suspects = waiting
@@ -150,24 +178,25 @@ public final class StalenessVerifier: Sendable {
         return .some(row[1])
     }
 
-    /// PostgreSQL, GET through the target, PostgreSQL: passes if the GET matches either.
-    private func recheck(_ sample: Sample, _ connection: PostgresConnection, _ redis: inout HiredisConnection?) -> Bool {
+    /// PostgreSQL, GET through the target, PostgreSQL: fresh if the GET matches either,
+    /// unknown if any of the three could not be read.
+    private func recheck(_ sample: Sample, _ connection: PostgresConnection, _ redis: inout HiredisConnection?) -> Recheck {
         if redis == nil { redis = try? HiredisConnection(host: host, port: port, timeoutSeconds: 2) }
-        guard let client = redis, let before = truth(of: sample, connection) else { return false }
+        guard let client = redis, let before = truth(of: sample, connection) else { return .unknown }
         let reply: HiredisReply
         do throws(HiredisError) {
             reply = try client.command(["GET", sample.family.key(sample.id)])
         } catch {
             redis = nil
-            return false
+            return .unknown
         }
         let seen: String?
         switch reply {
         case let .string(text), let .status(text): seen = text
         case .null: seen = nil
-        default: return false
+        default: return .unknown
         }
-        guard let after = truth(of: sample, connection) else { return false }
-        return seen == before || seen == after
+        guard let after = truth(of: sample, connection) else { return .unknown }
+        return seen == before || seen == after ? .fresh : .differs
     }
 }
