@@ -89,12 +89,12 @@ public final class Gateway: Sendable {
     ) {
         let metrics = GatewayMetrics()
         let cache = ReadThroughCache(
-            redis: redis, pool: pool, settings: configuration.cache, hooks: hooks, metricsFactory: metrics.factory,
-            logger: logger)
+            redis: redis, pool: pool, settings: configuration.cache, nearCache: configuration.nearCache, hooks: hooks,
+            metricsFactory: metrics.factory, logger: logger)
         var invalidation: InvalidationService?
         if configuration.invalidation.enabled {
             invalidation = InvalidationService(
-                postgresURL: configuration.postgres.url, redis: redis, target: cache.fills,
+                postgresURL: configuration.postgres.url, redis: redis, target: cache.copies,
                 settings: configuration.invalidation, metricsFactory: metrics.factory,
                 eventLoop: group.next(), logger: logger)
         }

@@ -16,22 +16,17 @@ package struct FamilyKeyScanner: Sendable {
     package var batchSize: Int
     /// Only this family's keys (`SCAN MATCH <family>:*`); nil: every family.
     package var family: KeyFamily?
-    /// Every family: called with each batch of keys just before they are unlinked (to detach
-    /// their fills). A family flush detaches the whole family's fills instead.
-    package var willUnlink: @Sendable ([CacheKey]) -> Void = { _ in }
     /// Called after each step with the keys removed so far.
     package var progress: @Sendable (Int) -> Void = { _ in }
 
     package init(
         redis: RedisClient, eventLoop: any EventLoop, batchSize: Int = 1_000, family: KeyFamily? = nil,
-        willUnlink: @escaping @Sendable ([CacheKey]) -> Void = { _ in },
         progress: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
         self.redis = redis
         self.eventLoop = eventLoop
         self.batchSize = batchSize
         self.family = family
-        self.willUnlink = willUnlink
         self.progress = progress
     }
 
@@ -88,18 +83,15 @@ package struct FamilyKeyScanner: Sendable {
                 return eventLoop.makeFailedFuture(InvalidationError.redisRefused("unexpected SCAN reply \(reply)"))
             }
             var names: [ByteBuffer] = []
-            var keys: [CacheKey] = []
             for item in found {
-                guard case .bulkString(let name) = item, case .success(let key) = CacheKey.parse(name) else { continue }
+                guard case .bulkString(let name) = item, case .success = CacheKey.parse(name) else { continue }
                 names.append(name)
-                keys.append(key)
             }
             let nextCursor = String(buffer: next)
             let unlinked: EventLoopFuture<Int>
             if names.isEmpty {
                 unlinked = eventLoop.makeSucceededFuture(0)
             } else {
-                willUnlink(keys)
                 unlinked = redis.send([ByteBuffer(string: "UNLINK")] + names, on: eventLoop).map { reply in
                     if case .integer(let count) = reply { return Int(count) }
                     return 0

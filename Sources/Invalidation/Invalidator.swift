@@ -96,14 +96,17 @@ public final class Invalidator: Sendable {
     /// Detaches every fill in flight and keeps it from storing (Redis restarted).
     package func detachAllFills() {
         fills.invalidateAll()
+        fills.invalidatedAll()
     }
 
     /// Drops every cached key of every family (recovery when replay is impossible).
     /// Returns how many keys were removed.
     package func flushAllFamilies(progress: ApplyProgress = ApplyProgress()) -> EventLoopFuture<Int> {
-        let scanner = FamilyKeyScanner(redis: redis, eventLoop: eventLoop, willUnlink: { [fills] in fills.invalidate($0) },
-                                       progress: { _ in progress.step() })
-        return scanner.unlinkAll()
+        // Every fill is detached and no copy in memory takes a value from Redis until the walk
+        // has ended: a fill or a read from before the gap must not outlive the flush.
+        fills.invalidateAll()
+        let scanner = FamilyKeyScanner(redis: redis, eventLoop: eventLoop, progress: { _ in progress.step() })
+        return scanner.unlinkAll().always { [fills] _ in fills.invalidatedAll() }
     }
 
     /// Drops every key of the flush's families (a write with too many keys to unlink one by
@@ -112,7 +115,8 @@ public final class Invalidator: Sendable {
     /// `progress` counts the SCAN steps done: the time depends on what Redis holds.
     package func flushFamilies(_ flush: FamilyFlush, progress: ApplyProgress = ApplyProgress()) -> EventLoopFuture<Int> {
         let writers = flush.transactionIDs.compactMap { UInt64($0) }
-        if flush.writersUnknown || writers.isEmpty || writers.count != flush.transactionIDs.count {
+        let everything = flush.writersUnknown || writers.isEmpty || writers.count != flush.transactionIDs.count
+        if everything {
             fills.invalidateAll()
         } else {
             fills.invalidate(families: flush.families, writtenBy: writers)
@@ -124,7 +128,9 @@ public final class Invalidator: Sendable {
             let scanner = FamilyKeyScanner(redis: redis, eventLoop: eventLoop, family: family, progress: { _ in progress.step() })
             chain = chain.flatMap { removed in scanner.unlinkAll().map { removed + $0 } }
         }
-        return chain.map { [self] removed in
+        return chain.always { [fills] _ in
+            if everything { fills.invalidatedAll() } else { fills.invalidated(families: families) }
+        }.map { [self] removed in
             count(families.map { CacheKey(family: $0, id: 0) }, in: applied)
             return removed
         }
@@ -144,7 +150,10 @@ public final class Invalidator: Sendable {
         let keys = pairs.map(\.0)
         fills.invalidate(keys)
         let calls = redis.slotGroups(pairs) { $0.0.name }.map { unlinkCall($0) }
-        return EventLoopFuture.andAllSucceed(calls, on: eventLoop).map { [self] in
+        return EventLoopFuture.whenAllComplete(calls, on: eventLoop).flatMapThrowing { [fills] results in
+            fills.invalidated(keys)  // every call answered: Redis has what it will get
+            for result in results { try result.get() }
+        }.map { [self] in
             count(keys, in: applied)
         }
     }

@@ -14,20 +14,25 @@ import RESP
 public final class ReadThroughCache: Sendable {
     package let redis: RedisClient
     package let fills: FillCoordinator
+    /// Hot values in the gateway's memory; nil when `near_cache.max_bytes` is 0.
+    package let near: NearCache?
+    /// The fills and the near cache, which every invalidation reaches before Redis.
+    package let copies: LocalCopies
     package let settings: CacheSettings
     package let pool: PostgresPool
     public let stats: FamilyStats
     package let logger: Logger
 
     public convenience init(redis: RedisClient, pool: PostgresPool, settings: CacheSettings,
+                            nearCache: NearCacheSettings = NearCacheSettings(maxBytes: 0),
                             metricsFactory: (any MetricsFactory)? = nil, logger: Logger) {
-        self.init(redis: redis, pool: pool, settings: settings, hooks: FillHooks(), metricsFactory: metricsFactory,
-                  logger: logger)
+        self.init(redis: redis, pool: pool, settings: settings, nearCache: nearCache, hooks: FillHooks(),
+                  metricsFactory: metricsFactory, logger: logger)
     }
 
     /// `hooks` let tests hold fills at chosen points.
-    package init(redis: RedisClient, pool: PostgresPool, settings: CacheSettings, hooks: FillHooks,
-                 metricsFactory: (any MetricsFactory)?, logger: Logger) {
+    package init(redis: RedisClient, pool: PostgresPool, settings: CacheSettings, nearCache: NearCacheSettings,
+                 hooks: FillHooks, metricsFactory: (any MetricsFactory)?, logger: Logger) {
         self.redis = redis
         self.settings = settings
         self.pool = pool
@@ -38,6 +43,9 @@ public final class ReadThroughCache: Sendable {
             pool: pool, settings: settings, stats: stats,
             store: Self.store(redis: redis, settings: settings, logger: logger), hooks: hooks,
             metricsFactory: metricsFactory, logger: logger)
+        let near = nearCache.isEnabled ? NearCache(settings: nearCache, cacheSettings: settings) : nil
+        self.near = near
+        self.copies = LocalCopies(fills: fills, near: near)
     }
 
     /// Sends the Redis GET of a read-through GET; Redis's reply goes to `receiver` with `tag`
@@ -61,13 +69,18 @@ public final class ReadThroughCache: Sendable {
     /// fill of a miss. Must be called on `eventLoop`.
     /// `shedMisses`: a miss is refused (`FillShed`, counted as shed) instead of filled, because
     /// the caller's event loop has as many fills under way as it allows.
+    /// `nearMark`: the near cache's mark taken when the GET was sent; a value read under it is
+    /// offered to the near cache.
     package func finishGet(
-        _ result: Result<RESPValue, any Error>, key: CacheKey, on eventLoop: any EventLoop, shedMisses: FillShed? = nil
+        _ result: Result<RESPValue, any Error>, key: CacheKey, on eventLoop: any EventLoop, shedMisses: FillShed? = nil,
+        nearMark: NearCache.Mark? = nil
     ) -> GetStep {
         switch result {
         case .success(let reply):
             switch classify(reply, key: key) {
-            case .hit(let value): return .value(value)
+            case .hit(let value):
+                if let nearMark, let near, let value { near.offer(key, value: value, mark: nearMark) }
+                return .value(value)
             case .miss: return fillUnlessShed(key, on: eventLoop, shedMisses: shedMisses)
             }
         case .failure(let error) where error is RedisClientError:
@@ -145,6 +158,13 @@ public final class ReadThroughCache: Sendable {
     private enum Lookup {
         case hit(ByteBuffer?)
         case miss
+    }
+
+    /// The value of `key` from the near cache, counted as a hit of its family.
+    package func nearValue(_ key: CacheKey) -> ByteBuffer? {
+        guard let near, let value = near.lookup(key) else { return nil }
+        stats[key.family].hits.add(1, ordering: .relaxed)
+        return value
     }
 
     private func classify(_ reply: RESPValue, key: CacheKey) -> Lookup {

@@ -24,6 +24,9 @@ struct CacheGet {
     let key: CacheKey
     /// The key as the client sent it.
     let name: ByteBuffer
+    /// The near cache's mark for the key, taken now (before the GET leaves): nil when the value
+    /// read must not be kept in the gateway's memory.
+    let nearMark: NearCache.Mark?
 
     /// What Redis's reply became: the client's reply now, or later (a miss being filled).
     enum Step {
@@ -40,9 +43,9 @@ struct CacheGet {
     /// PostgreSQL first). Static: the connection keeps only the key while Redis answers.
     static func finish(
         _ result: Result<RESPValue, any Error>, key: CacheKey, cache: ReadThroughCache, on eventLoop: any EventLoop,
-        shedMisses: FillShed? = nil
+        shedMisses: FillShed? = nil, nearMark: NearCache.Mark? = nil
     ) -> Step {
-        switch cache.finishGet(result, key: key, on: eventLoop, shedMisses: shedMisses) {
+        switch cache.finishGet(result, key: key, on: eventLoop, shedMisses: shedMisses, nearMark: nearMark) {
         case .value(let value?): return .reply(.bulkString(value))
         case .value(nil): return .reply(.nullBulkString)
         case .failed(let error): return .reply(Replies.fillFailed(error))

@@ -8,7 +8,7 @@ import Glibc
 
 /// `INFO [section …]` in Redis's text format: `# Section` headers and `key:value` lines.
 extension CommandDispatcher {
-    static let defaultInfoSections = ["server", "clients", "stats", "gateway", "families", "invalidation", "operator"]
+    static let defaultInfoSections = ["server", "clients", "stats", "gateway", "families", "near_cache", "invalidation", "operator"]
 
     func info(_ arguments: [ByteBuffer], session: ClientSession) -> RESPValue {
         var wanted = arguments.dropFirst().map(\.lowercasedASCII)
@@ -73,6 +73,8 @@ extension CommandDispatcher {
             ]
         case "gateway":
             return environment.health?.infoLines ?? [("ready", "0"), ("backends", "none")]
+        case "near_cache":
+            return nearCacheLines()
         case "invalidation":
             return environment.invalidation?.infoLines ?? [("invalidation_status", "off")]
         case "operator":
@@ -91,6 +93,25 @@ extension CommandDispatcher {
         default:
             return nil
         }
+    }
+
+    /// The near cache's size and counters (`near_cache_enabled:0` when it is off).
+    private func nearCacheLines() -> [(String, String)] {
+        guard let near = environment.cache?.near else { return [("near_cache_enabled", "0")] }
+        let counters = near.snapshot()
+        return [
+            ("near_cache_enabled", "1"),
+            ("near_cache_max_bytes", String(near.settings.maxBytes)),
+            ("near_cache_ttl_seconds", String(near.settings.ttlSeconds)),
+            ("near_cache_bytes", String(counters.bytes)),
+            ("near_cache_entries", String(counters.entries)),
+            ("near_cache_hits", String(counters.hits)),
+            ("near_cache_misses", String(counters.misses)),
+            ("near_cache_stores", String(counters.stores)),
+            ("near_cache_evictions", String(counters.evictions)),
+            ("near_cache_not_admitted", String(counters.notAdmitted)),
+            ("near_cache_offers_after_invalidation", String(counters.invalidatedOffers)),
+        ]
     }
 
 }

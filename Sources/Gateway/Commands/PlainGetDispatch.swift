@@ -31,7 +31,9 @@ extension CommandDispatcher {
     func get(_ name: ByteBuffer, eventLoop: any EventLoop) -> CommandOutcome {
         guard let cache = environment.cache else { return .reply(Self.noBackends) }
         switch CacheKey.parse(name) {
-        case .success(let key): return .cacheGet(CacheGet(cache: cache, key: key, name: name))
+        case .success(let key):
+            if let value = cache.nearValue(key) { return .reply(.bulkString(value)) }
+            return .cacheGet(CacheGet(cache: cache, key: key, name: name, nearMark: cache.near?.mark(key)))
         case .failure(let error): return .reply(.error(error.description))
         }
     }

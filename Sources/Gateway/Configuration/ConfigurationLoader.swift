@@ -1,6 +1,7 @@
 import CacheModel
 import Configuration
 import Invalidation
+import ReadThrough
 import NIOCore
 import Postgres
 import RedisBackend
@@ -188,11 +189,26 @@ struct ConfigurationValues {
             logLevel: level)
         configuration.redisClusterNodes = clusterNodes
         configuration.redisTLS = redisTLS
+        configuration.nearCache = try nearCacheSettings(defaults.nearCache)
         configuration.metricsMaxConnections = try int("metrics.max_connections", default: defaults.metricsMaxConnections,
                                                       range: 1...100_000)
         configuration.metricsRequestTimeoutSeconds = try int("metrics.request_timeout_seconds",
                                                              default: defaults.metricsRequestTimeoutSeconds, range: 1...3_600)
         return configuration
+    }
+
+    /// `near_cache.*`: its size, its TTL and the families it keeps (on/off per family, keyed as
+    /// `cache.ttl_seconds` is).
+    private func nearCacheSettings(_ defaults: NearCacheSettings) throws -> NearCacheSettings {
+        var families: Set<KeyFamily> = []
+        for (key, members) in ConfigurationKeys.ttlFamilies
+        where try bool("near_cache.families.\(key)", default: members.allSatisfy(defaults.families.contains)) {
+            families.formUnion(members)
+        }
+        return NearCacheSettings(
+            maxBytes: try int("near_cache.max_bytes", default: defaults.maxBytes, range: 0...(1 << 40)),
+            ttlSeconds: try int("near_cache.ttl_seconds", default: defaults.ttlSeconds, range: 1...(30 * 86_400)),
+            families: families)
     }
 
     /// The client buffer limits; the soft output limit must not pass the hard one.

@@ -1,5 +1,6 @@
 import CacheModel
 import Invalidation
+import ReadThrough
 import NIOCore
 import Postgres
 import RedisBackend
@@ -18,6 +19,8 @@ public struct GatewayConfiguration: Sendable {
     public var redisCommandTimeoutMilliseconds: Int
     public var postgres: PostgresPool.Configuration
     public var cache: CacheSettings
+    /// Hot values kept in the gateway's own memory (`near_cache.*`).
+    public var nearCache = NearCacheSettings()
     public var invalidation: InvalidationSettings
     /// Address and port of `/metrics`, `/healthz`, `/readyz`; nil port = off.
     public var metricsHost: String
@@ -111,6 +114,14 @@ public struct GatewayConfiguration: Sendable {
             ("cache.ttl_jitter_percent", String(cache.ttlJitterPercent)),
             ("cache.leaderboard_size", String(cache.leaderboardSize)),
             ("cache.max_batch_size", String(cache.maxBatchSize)),
+            ("near_cache.max_bytes", String(nearCache.maxBytes)),
+            ("near_cache.ttl_seconds", String(nearCache.ttlSeconds)),
+        ]
+        for family in ConfigurationKeys.ttlFamilies {
+            let on = family.families.allSatisfy(nearCache.families.contains)
+            lines.append(("near_cache.families.\(family.key)", on ? "true" : "false"))
+        }
+        lines += [
             ("invalidation.enabled", invalidation.enabled ? "true" : "false"),
             ("invalidation.leaderboard_interval_seconds", String(invalidation.leaderboardIntervalSeconds)),
             ("invalidation.source", invalidation.source.rawValue),

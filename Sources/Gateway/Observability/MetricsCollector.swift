@@ -40,6 +40,15 @@ struct MetricsCollector: Sendable {
             metrics.carry("quicksell_postgres_errors_total", labels: labels, total: counters.fillErrorCount)
             metrics.carry("quicksell_fills_shed_total", labels: labels, total: counters.shedCount)
         }
+        if let near = cache.near {
+            let counters = near.snapshot()
+            metrics.carry("quicksell_near_cache_hits_total", total: counters.hits)
+            metrics.carry("quicksell_near_cache_misses_total", total: counters.misses)
+            metrics.carry("quicksell_near_cache_evictions_total", total: counters.evictions)
+            metrics.carry("quicksell_near_cache_stores_total", total: counters.stores)
+            metrics.gauge("quicksell_near_cache_bytes", value: Double(counters.bytes))
+            metrics.gauge("quicksell_near_cache_entries", value: Double(counters.entries))
+        }
         metrics.carry("quicksell_redis_round_trips_total", total: redis.counters.commandsSent)
         metrics.carry("quicksell_redis_errors_total", total: redis.counters.commandsFailed)
         if let invalidation {

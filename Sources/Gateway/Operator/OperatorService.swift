@@ -37,7 +37,8 @@ final class OperatorService: Sendable {
 
     /// Invalidates `keys`; returns how many were cached (Redis's DEL count).
     func flush(_ keys: [CacheKey], on eventLoop: any EventLoop) -> EventLoopFuture<Int> {
-        cache.fills.invalidate(keys)
+        let copies = cache.copies
+        copies.invalidate(keys)
         var chain = eventLoop.makeSucceededFuture(0)
         for start in stride(from: 0, to: keys.count, by: Self.keysPerUnlink) {
             let chunk = keys[start..<min(start + Self.keysPerUnlink, keys.count)]
@@ -52,7 +53,7 @@ final class OperatorService: Sendable {
                 }
             }
         }
-        return chain.map { [progress] removed in
+        return chain.always { _ in copies.invalidated(keys) }.map { [progress] removed in
             progress.removedKeys(removed)
             return removed
         }
@@ -62,8 +63,8 @@ final class OperatorService: Sendable {
     /// served meanwhile. Returns how many keys were removed.
     func flush(family: KeyFamily, on eventLoop: any EventLoop) -> EventLoopFuture<Int> {
         let started = NIODeadline.now()
-        let fills = cache.fills
-        fills.invalidate(family: family)
+        let copies = cache.copies
+        copies.invalidate(families: [family])
         progress.started(family.name)
         logger.info("family flush started", metadata: ["family": "\(family.name)"])
         let progress = self.progress
@@ -76,7 +77,8 @@ final class OperatorService: Sendable {
         return scanner.unlinkAll().always { result in
             // Fills that started during the flush read current data; detach them anyway so
             // that nothing from before the flush's end is reused.
-            fills.invalidate(family: family)
+            copies.fills.invalidate(family: family)
+            copies.invalidated(families: [family])
             let milliseconds = Int((NIODeadline.now() - started).nanoseconds / 1_000_000)
             switch result {
             case .success(let removed):

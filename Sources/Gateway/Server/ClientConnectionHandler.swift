@@ -29,6 +29,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
         let key: CacheKey
         /// When the request's read began; nil when its duration is not recorded.
         let started: NIODeadline?
+        /// The near cache's mark when the GET left (see `CacheGet.nearMark`).
+        let nearMark: NearCache.Mark?
     }
 
     private let dispatcher: CommandDispatcher
@@ -247,7 +249,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
                 }
             }
         case .cacheGet(let get):
-            let sequence = state.replyAwaitingBackend(PendingGet(key: get.key, started: timer == nil ? nil : started))
+            let sequence = state.replyAwaitingBackend(PendingGet(key: get.key, started: timer == nil ? nil : started, nearMark: get.nearMark))
             admission.charge(state.chargeInFlight())
             get.start(on: context.eventLoop, receiver: self, tag: sequence)
         }
@@ -280,7 +282,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
             shed = admission.missStarts()
             holdsMissPlace = shed == nil
         }
-        switch CacheGet.finish(result, key: pending.key, cache: cache, on: context.eventLoop, shedMisses: shed) {
+        switch CacheGet.finish(result, key: pending.key, cache: cache, on: context.eventLoop, shedMisses: shed,
+                               nearMark: pending.nearMark) {
         case .reply(let value):
             if holdsMissPlace { admission.missEnded() }  // no fill after all (a Redis error not worth one)
             if let timer, let started { timer.recordNanoseconds((NIODeadline.now() - started).nanoseconds) }
