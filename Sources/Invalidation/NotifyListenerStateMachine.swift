@@ -81,7 +81,7 @@ package struct NotifyListenerStateMachine: BatchAnswers {
             ? "the listener reconnected: notifications sent while it was away are lost"
             : "listening from now: writes made before are unknown"
         listenedBefore = true
-        return (backoff.connected() ? [.reportConnectedAgain] : []) + [.flushAll(reason: reason)]
+        return [.flushAll(reason: reason)]
     }
 
     /// The flush after `listening()` is done: caught up; what arrived meanwhile goes out.
@@ -90,7 +90,9 @@ package struct NotifyListenerStateMachine: BatchAnswers {
         self.session = nil
         defer { self.session = session }
         session.caughtUp = true
-        var actions: [Action] = [.caughtUp]
+        // The wait before reconnecting starts over only now: a connection whose flush fails (Redis
+        // down) is no success, and reconnecting every 50 ms would flush and detach fills as often.
+        var actions: [Action] = (backoff.connected() ? [.reportConnectedAgain] : []) + [.caughtUp]
         send(&session, now: now, into: &actions)
         return actions
     }

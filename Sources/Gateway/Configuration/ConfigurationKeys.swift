@@ -48,10 +48,12 @@ enum ConfigurationKeys {
         "QUICKSELL_FUZZ_INPUTS": "make fuzz",
         "QUICKSELL_FUZZ_SECONDS": "make fuzz",
         "QUICKSELL_FUZZ_SEED": "make fuzz",
+        "QUICKSELL_ARCHIVE_DIR": "quicksell-cache retention run: where exports and photo URL lists go",
     ]
 
-    /// Prefixes of further non-configuration variables: the test suite's settings.
-    static let otherVariablePrefixes = ["QUICKSELL_TEST_"]
+    /// Prefixes of further non-configuration variables: the test suite's settings and
+    /// `scripts/backup.sh`'s (its repositories, stanza and server).
+    static let otherVariablePrefixes = ["QUICKSELL_TEST_", "QUICKSELL_BACKUP_"]
 
     /// Whether `name` is one of the non-configuration variables above.
     static func isOtherVariable(_ name: String) -> Bool {

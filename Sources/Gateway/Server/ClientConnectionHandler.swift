@@ -444,6 +444,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
         output = nil
         outputCapacity = min(max(buffer.readableBytes, Self.minimumOutputCapacity), Self.maximumOutputCapacity)
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        let resume = state.outputFlushed()
         if !context.channel.isWritable || state.outputBudget.buffered > 0 { measureOutput(context: context) }
+        // Requests held because the replies written before this flush filled the budget go on
+        // in a task of their own (a flush inside their run would otherwise nest another run).
+        if resume { context.eventLoop.assumeIsolated().execute { [self] in resumeRequests(context: context) } }
     }
 }

@@ -281,6 +281,12 @@ struct ClientConnectionStateMachine<AwaitedGet> {
         outputBudget.replyWritten(bytes: bytes)
     }
 
+    /// The replies written went to the channel: returns whether held requests may go on.
+    mutating func outputFlushed() -> Bool {
+        outputBudget.flushed()
+        return resumeReadingIfPossible()
+    }
+
     /// The client's socket has `bytes` not taken yet: returns whether held requests may go on.
     mutating func outputBuffered(bytes: Int) -> Bool {
         outputBudget.bufferedChanged(to: bytes)

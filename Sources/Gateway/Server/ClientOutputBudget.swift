@@ -1,5 +1,7 @@
 /// The bytes one connection owes its client, against the soft output limit: what its socket
-/// has not taken yet, plus an estimate for each reply still being produced. The estimate is
+/// has not taken yet, the replies written since the last flush (a run of requests answered at
+/// once, from the near cache, must not pile up megabytes before the flush), plus an estimate
+/// for each reply still being produced. The estimate is
 /// the size of the largest recent reply (or a miss's cost, `missCost`), so a client reading
 /// 8.5 KB leaderboards gets fewer requests run ahead of its reading than one reading 100-byte
 /// values, and a pipeline that the client never reads stops at about the soft limit however
@@ -10,6 +12,8 @@ struct ClientOutputBudget: Equatable {
     private(set) var replyEstimate: Int
     /// Bytes written for the client that its socket has not taken (last measured).
     private(set) var buffered = 0
+    /// Bytes of replies written since the last flush (not yet handed to the channel).
+    private(set) var unflushed = 0
 
     static let initialReplyEstimate = 4096
     /// A request costs the event loop work however small its reply: counted as at least this
@@ -23,12 +27,13 @@ struct ClientOutputBudget: Equatable {
 
     /// Whether another request may run while `pendingReplies` replies are still owed.
     func allowsAnotherRequest(pendingReplies: Int) -> Bool {
-        buffered + pendingReplies * replyEstimate < softLimit
+        buffered + unflushed + pendingReplies * replyEstimate < softLimit
     }
 
     /// A reply of `bytes` was written: a larger one raises the estimate at once, smaller ones
     /// lower it by a sixteenth each, so one large value is not forgotten after one small one.
     mutating func replyWritten(bytes: Int) {
+        unflushed += bytes
         if bytes >= replyEstimate {
             replyEstimate = bytes
         } else {
@@ -38,6 +43,11 @@ struct ClientOutputBudget: Equatable {
 
     mutating func bufferedChanged(to bytes: Int) {
         buffered = bytes
+    }
+
+    /// The replies written so far went to the channel (and count in `buffered` from now on).
+    mutating func flushed() {
+        unflushed = 0
     }
 
     /// What this client's requests awaiting a backend were charged to its event loop.
