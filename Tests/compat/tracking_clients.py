@@ -206,4 +206,10 @@ for round_ in range(5):
     delays.append((time.monotonic() - written) * 1000)
 print(f"redis-py cache: fresh after the commit in {', '.join(f'{d:.2f}' for d in delays)} ms", flush=True)
 check("redis-py reads fresh after a PostgreSQL write", max(delays) < 5000, repr(delays))
+# A full flush: the null form of invalidate.
+f = Raw()
+f.call("CLIENT", "TRACKING", "ON")
+f.call("GET", "user:1")
+flushed = f.call("QUICKSELL", "FLUSHALL")
+check("full flush pushes the null form", isinstance(flushed, int) and None in f.invalidations(3), repr(flushed))
 print("ALL OK", flush=True)

@@ -62,18 +62,6 @@ enum CommandTable {
                         CommandSpec("command|list", arity: -2, flags: ["loading", "stale"], group: "server",
                                     summary: "Returns a list of command names.", since: "7.0.0"),
                     ]),
-        CommandSpec("subscribe", arity: -2, flags: ["pubsub", "noscript", "loading", "stale"], group: "pubsub",
-                    summary: "Listens for client tracking's invalidations (__redis__:invalidate only).", since: "2.0.0"),
-        CommandSpec("unsubscribe", arity: -1, flags: ["pubsub", "noscript", "loading", "stale"], group: "pubsub",
-                    summary: "Stops listening for client tracking's invalidations.", since: "2.0.0"),
-        CommandSpec("psubscribe", arity: -2, flags: ["pubsub", "noscript", "loading", "stale"], group: "pubsub",
-                    summary: "Refused: the gateway has no channels but __redis__:invalidate.", since: "2.0.0"),
-        CommandSpec("punsubscribe", arity: -1, flags: ["pubsub", "noscript", "loading", "stale"], group: "pubsub",
-                    summary: "Refused: the gateway has no pattern subscriptions.", since: "2.0.0"),
-        CommandSpec("ssubscribe", arity: -2, flags: ["pubsub", "noscript", "loading", "stale"], group: "pubsub",
-                    summary: "Refused: the gateway has no shard channels.", since: "7.0.0"),
-        CommandSpec("sunsubscribe", arity: -1, flags: ["pubsub", "noscript", "loading", "stale"], group: "pubsub",
-                    summary: "Refused: the gateway has no shard channels.", since: "7.0.0"),
         CommandSpec("info", arity: -1, flags: ["loading", "stale"], group: "server",
                     summary: "Returns information and statistics about the gateway."),
         CommandSpec("time", arity: 1, flags: ["loading", "stale", "fast"], group: "server",
@@ -143,7 +131,20 @@ enum CommandTable {
                     ]),
     ]
 
-    static let all: [CommandSpec] = connection + transactions + keys + operatorCommands + writes
+    /// Pub/Sub: the only channel is client tracking's `__redis__:invalidate` (TrackingCommands.swift).
+    static let pubsub: [CommandSpec] = [
+        ("subscribe", -2, "2.0.0", "Listens for client tracking's invalidations (__redis__:invalidate only)."),
+        ("unsubscribe", -1, "2.0.0", "Stops listening for client tracking's invalidations."),
+        ("psubscribe", -2, "2.0.0", "Refused: the gateway has no channels but __redis__:invalidate."),
+        ("punsubscribe", -1, "2.0.0", "Refused: the gateway has no pattern subscriptions."),
+        ("ssubscribe", -2, "7.0.0", "Refused: the gateway has no shard channels."),
+        ("sunsubscribe", -1, "7.0.0", "Refused: the gateway has no shard channels."),
+    ].map { name, arity, since, summary in
+        CommandSpec(name, arity: arity, flags: ["pubsub", "noscript", "loading", "stale"], group: "pubsub",
+                    summary: summary, since: since)
+    }
+
+    static let all: [CommandSpec] = connection + transactions + keys + pubsub + operatorCommands + writes
     static let byName: [String: CommandSpec] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
 
     static func spec(_ lowercaseName: String) -> CommandSpec? { byName[lowercaseName] }
