@@ -94,6 +94,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        session.pushSink = nil  // it holds this handler
     }
 
     func channelInactive(context: ChannelHandlerContext) {
