@@ -88,9 +88,10 @@ public final class Gateway: Sendable {
         hooks: FillHooks, stopsOnSignals: Bool, logger: Logger
     ) {
         let metrics = GatewayMetrics()
+        let tracking = ClientTracking(maxKeys: configuration.server.trackingMaxKeys)
         let cache = ReadThroughCache(
             redis: redis, pool: pool, settings: configuration.cache, nearCache: configuration.nearCache, hooks: hooks,
-            metricsFactory: metrics.factory, logger: logger)
+            metricsFactory: metrics.factory, observer: tracking, logger: logger)
         var invalidation: InvalidationService?
         if configuration.invalidation.enabled {
             invalidation = InvalidationService(

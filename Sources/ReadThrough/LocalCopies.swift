@@ -1,7 +1,8 @@
 import CacheModel
 
 /// What the gateway holds of cached values beside Redis, which every invalidation must reach
-/// before Redis: the fills under way and the near cache.
+/// before Redis: the fills under way and the near cache; and, once Redis has answered, the
+/// clients that keep copies of their own (`observer`, client tracking).
 ///
 /// Invalidations come in pairs: `invalidate…` before the keys are unlinked in Redis (fills are
 /// detached, copies in memory dropped) and `invalidated…` once Redis has answered. Between the
@@ -10,10 +11,14 @@ import CacheModel
 package final class LocalCopies: Sendable {
     package let fills: FillCoordinator
     package let near: NearCache?
+    /// Client tracking, told in `invalidated…`: a client that reads again on its push must
+    /// find the key gone from Redis, or it would keep the old value with no push to come.
+    package let observer: (any InvalidationObserver)?
 
-    package init(fills: FillCoordinator, near: NearCache?) {
+    package init(fills: FillCoordinator, near: NearCache?, observer: (any InvalidationObserver)? = nil) {
         self.fills = fills
         self.near = near
+        self.observer = observer
     }
 
     /// The keys were written in PostgreSQL, or are being flushed.
@@ -24,6 +29,7 @@ package final class LocalCopies: Sendable {
 
     package func invalidated(_ keys: [CacheKey]) {
         near?.removalFinished(keys)
+        observer?.keysInvalidated(keys)
     }
 
     /// Every key of these families may have been written by these transactions.
@@ -40,6 +46,7 @@ package final class LocalCopies: Sendable {
 
     package func invalidated(families: Set<KeyFamily>) {
         near?.removalFinished(families: families)
+        observer?.familiesInvalidated(families)
     }
 
     /// Anything may have changed (a gap in the stream, a full flush, a restarted Redis).
@@ -50,5 +57,6 @@ package final class LocalCopies: Sendable {
 
     package func invalidatedAll() {
         near?.removalFinishedForAll()
+        observer?.everythingInvalidated()
     }
 }

@@ -32,7 +32,8 @@ public final class ReadThroughCache: Sendable {
 
     /// `hooks` let tests hold fills at chosen points.
     package init(redis: RedisClient, pool: PostgresPool, settings: CacheSettings, nearCache: NearCacheSettings,
-                 hooks: FillHooks, metricsFactory: (any MetricsFactory)?, logger: Logger) {
+                 hooks: FillHooks, metricsFactory: (any MetricsFactory)?, observer: (any InvalidationObserver)? = nil,
+                 logger: Logger) {
         self.redis = redis
         self.settings = settings
         self.pool = pool
@@ -45,7 +46,7 @@ public final class ReadThroughCache: Sendable {
             metricsFactory: metricsFactory, logger: logger)
         let near = nearCache.isEnabled ? NearCache(settings: nearCache, cacheSettings: settings) : nil
         self.near = near
-        self.copies = LocalCopies(fills: fills, near: near)
+        self.copies = LocalCopies(fills: fills, near: near, observer: observer)
     }
 
     /// Sends the Redis GET of a read-through GET; Redis's reply goes to `receiver` with `tag`

@@ -2,6 +2,7 @@ import NIOCore
 import RESP
 
 /// `CLIENT SETNAME|GETNAME|ID|INFO|SETINFO|LIST|NO-EVICT|NO-TOUCH|MAINT_NOTIFICATIONS|HELP`
+/// (`TRACKING|CACHING|TRACKINGINFO|GETREDIR`: Tracking/TrackingCommands.swift)
 /// (`CLIENT REPLY`: ClientModeCommands.swift)
 extension CommandDispatcher {
     func client(_ arguments: [ByteBuffer], spec: CommandSpec, session: inout ClientSession) -> RESPValue {
@@ -35,6 +36,14 @@ extension CommandDispatcher {
                 return .error("ERR Unrecognized option '\(Replies.printable(arguments[2], limit: 128))'")
             }
             return Replies.ok
+        case "client|tracking":
+            return clientTracking(arguments, session: &session)
+        case "client|caching":
+            return clientCaching(arguments[2], session: &session)
+        case "client|trackinginfo":
+            return clientTrackingInfo(session: session)
+        case "client|getredir":
+            return clientGetRedirect(session: session)
         case "client|list":
             return clientList(arguments, session: session)
         case "client|no-evict", "client|no-touch":
@@ -53,6 +62,11 @@ extension CommandDispatcher {
                 "NO-TOUCH (ON|OFF)", "    Accepted without effect.",
                 "REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
                 "SETNAME <name>", "    Assign the name <name> to the current connection.",
+                "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]] [OPTIN] [OPTOUT] [NOLOOP]",
+                "    Control server assisted client side caching.",
+                "CACHING (YES|NO)", "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+                "TRACKINGINFO", "    Report tracking status for the current connection.",
+                "GETREDIR", "    Return the client ID we are redirecting to when tracking is enabled.",
                 "HELP", "    Print this help.",
             ].map { RESPValue.simpleString($0) })
         }

@@ -29,6 +29,9 @@ struct CommandDispatcher: Sendable {
         if let denied = permissionDenied(spec, arguments, session: session) {
             return refused(denied, command: name, session: &session)
         }
+        if session.subscribedToInvalidations && session.protocolVersion == .resp2 && !Self.allowedWhileSubscribed(name) {
+            return refused(Self.refusedWhileSubscribed(name), command: name, session: &session)
+        }
         if session.transaction.isQueuing && !TransactionStateMachine.runsImmediately(name) {
             return queueInTransaction(request, name: name, spec: spec, session: &session)
         }
@@ -41,10 +44,27 @@ struct CommandDispatcher: Sendable {
             session.lastCommand = lastCommand
             session.record.update { $0.lastCommand = lastCommand }
         }
+        if session.tracking != nil {
+            // CLIENT CACHING applies to the next command only; CLIENT itself keeps it (as Redis).
+            defer { if name != "client" && !session.transaction.isQueuing { session.cachingForNextCommand = false } }
+            if spec.firstKey > 0 && spec.flags.contains("readonly") && session.remembersReads {
+                rememberReads(arguments.dropFirst(), session: session)
+            }
+            return run(name, request, spec: spec, session: &session, eventLoop: eventLoop)
+        }
+        return run(name, request, spec: spec, session: &session, eventLoop: eventLoop)
+    }
+
+    private func run(
+        _ name: String, _ request: RESPRequest, spec: CommandSpec, session: inout ClientSession, eventLoop: any EventLoop
+    ) -> CommandOutcome {
+        let arguments = request.arguments
         switch name {  // the key commands first: a String switch tries its cases in order
         case "get", "mget", "exists", "strlen", "type", "ttl", "pttl":
             return keyCommand(name, arguments, eventLoop: eventLoop)
         case "ping": return .reply(ping(arguments, session: session))
+        case "subscribe": return .reply(subscribe(arguments, session: &session))
+        case "unsubscribe": return .reply(unsubscribe(arguments, session: &session))
         case "echo": return .reply(.bulkString(arguments[1]))
         case "hello": return authenticationOutcome(hello(arguments, session: &session), arguments, session: &session)
         case "auth": return authenticationOutcome(.reply(auth(arguments, session: &session)), arguments, session: &session)
@@ -57,6 +77,8 @@ struct CommandDispatcher: Sendable {
                 return clientReply(arguments[2], session: &session)
             }
             return .reply(client(arguments, spec: spec, session: &session))
+        case "psubscribe", "ssubscribe", "punsubscribe", "sunsubscribe":
+            return .reply(.error("ERR the gateway publishes only the \(Self.invalidationChannel) channel (SUBSCRIBE)"))
         case "multi", "exec", "discard", "watch", "unwatch":
             return transactionCommand(name, arguments, session: &session, eventLoop: eventLoop)
         case "command": return .reply(command(arguments, spec: spec))

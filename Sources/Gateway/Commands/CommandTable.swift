@@ -38,6 +38,16 @@ enum CommandTable {
                         CommandSpec("client|maint_notifications", arity: -3, flags: ["noscript", "loading", "stale"],
                                     group: "connection",
                                     summary: "Accepted; the gateway sends no maintenance notifications.", since: "8.2.0"),
+                        CommandSpec("client|tracking", arity: -3, flags: ["noscript", "loading", "stale"], group: "connection",
+                                    summary: "Controls server-assisted client-side caching for the connection.", since: "6.0.0"),
+                        CommandSpec("client|caching", arity: 3, flags: ["noscript", "loading", "stale"], group: "connection",
+                                    summary: "Instructs the server whether to track the keys in the next request.", since: "6.0.0"),
+                        CommandSpec("client|trackinginfo", arity: 2, flags: ["noscript", "loading", "stale"], group: "connection",
+                                    summary: "Returns information about server-assisted client-side caching for the connection.",
+                                    since: "6.2.0"),
+                        CommandSpec("client|getredir", arity: 2, flags: ["noscript", "loading", "stale"], group: "connection",
+                                    summary: "Returns the client ID to which the connection's tracking notifications are redirected.",
+                                    since: "6.0.0"),
                         CommandSpec("client|help", arity: 2, flags: ["loading", "stale"], group: "connection",
                                     summary: "Returns helpful text about the different subcommands.", since: "5.0.0"),
                     ]),
@@ -121,7 +131,20 @@ enum CommandTable {
                     ]),
     ]
 
-    static let all: [CommandSpec] = connection + transactions + keys + operatorCommands + writes
+    /// Pub/Sub: the only channel is client tracking's `__redis__:invalidate` (TrackingCommands.swift).
+    static let pubsub: [CommandSpec] = [
+        ("subscribe", -2, "2.0.0", "Listens for client tracking's invalidations (__redis__:invalidate only)."),
+        ("unsubscribe", -1, "2.0.0", "Stops listening for client tracking's invalidations."),
+        ("psubscribe", -2, "2.0.0", "Refused: the gateway has no channels but __redis__:invalidate."),
+        ("punsubscribe", -1, "2.0.0", "Refused: the gateway has no pattern subscriptions."),
+        ("ssubscribe", -2, "7.0.0", "Refused: the gateway has no shard channels."),
+        ("sunsubscribe", -1, "7.0.0", "Refused: the gateway has no shard channels."),
+    ].map { name, arity, since, summary in
+        CommandSpec(name, arity: arity, flags: ["pubsub", "noscript", "loading", "stale"], group: "pubsub",
+                    summary: summary, since: since)
+    }
+
+    static let all: [CommandSpec] = connection + transactions + keys + pubsub + operatorCommands + writes
     static let byName: [String: CommandSpec] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
 
     static func spec(_ lowercaseName: String) -> CommandSpec? { byName[lowercaseName] }

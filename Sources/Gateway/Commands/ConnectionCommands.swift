@@ -127,6 +127,12 @@ extension CommandDispatcher {
         session.protocolVersion = .resp2
         session.transaction.reset()
         session.replyMode = ReplyMode()
+        if session.tracking != nil || session.subscribedToInvalidations {  // as Redis: RESET turns tracking off
+            environment.tracking.disable(client: session.record.id)
+        }
+        session.tracking = nil
+        session.subscribedToInvalidations = false
+        session.cachingForNextCommand = false
         session.authenticatedUser = environment.configuration.users.requiresAuthentication
             ? nil : UserDirectory.defaultUserName
         session.record.update {

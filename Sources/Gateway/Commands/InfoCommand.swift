@@ -49,6 +49,7 @@ extension CommandDispatcher {
                 ("connected_clients", String(environment.registry.count)),
                 ("maxclients", String(environment.configuration.maxClients)),
                 ("blocked_clients", "0"),
+                ("tracking_clients", String(environment.tracking.counts.clients)),
                 // Redis reports this under Memory; the gateway's INFO has no memory section.
                 ("mem_clients_normal", String(environment.clientMemory.totalBytes)),
                 ("maxmemory_clients", String(environment.configuration.bufferLimits.gatewayBytes)),
@@ -70,6 +71,9 @@ extension CommandDispatcher {
                 ("keyspace_hits", String(environment.cache?.stats.totalHits ?? 0)),
                 ("keyspace_misses", String(environment.cache?.stats.totalMisses ?? 0)),
                 ("postgres_queries", String(environment.cache?.stats.totalQueries ?? 0)),
+                ("tracking_total_keys", String(environment.tracking.counts.keys)),
+                ("tracking_max_keys", String(environment.tracking.maxKeys)),
+                ("tracking_keys_forgotten_for_room", String(environment.tracking.counts.evictions)),
             ]
         case "gateway":
             return environment.health?.infoLines ?? [("ready", "0"), ("backends", "none")]

@@ -53,7 +53,10 @@ extension CommandDispatcher {
         case "quicksell|flushfamily":
             return flushFamily(rest, operations: operations, eventLoop: eventLoop)
         case "quicksell|flushall":
-            return .deferred(reply(operations.flush(families: KeyFamily.allCases, on: eventLoop)) { .integer(Int64($0)) })
+            // As Redis's FLUSHALL, tracking clients are then told to drop everything (the null push).
+            let flushed = operations.flush(families: KeyFamily.allCases, on: eventLoop)
+                .always { [tracking = environment.tracking] _ in tracking.everythingInvalidated() }
+            return .deferred(reply(flushed) { .integer(Int64($0)) })
         case "quicksell|stats":
             let version = session.protocolVersion
             return .deferred(reply(StatsReport.gather(environment, operations: operations, on: eventLoop)) {

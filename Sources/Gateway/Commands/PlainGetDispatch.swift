@@ -24,7 +24,21 @@ extension CommandDispatcher {
             session.lastCommand = Self.getName
             session.record.update { $0.lastCommand = Self.getName }
         }
+        if session.tracking != nil {
+            defer { session.cachingForNextCommand = false }
+            if session.remembersReads { rememberReads(CollectionOfOne(key), session: session) }
+        }
         return get(key, eventLoop: eventLoop)
+    }
+
+    /// Remembers the keys a tracking client is about to read, before the read starts: a write
+    /// invalidated after this point reaches the client as a push behind the value it read.
+    func rememberReads<Names: Collection<ByteBuffer>>(_ names: Names, session: ClientSession) {
+        var keys: [CacheKey] = []
+        for name in names {
+            if case .success(let key) = CacheKey.parse(name) { keys.append(key) }
+        }
+        if !keys.isEmpty { environment.tracking.remember(keys, client: session.record.id) }
     }
 
     /// `GET name` read through the cache (both entries share it).

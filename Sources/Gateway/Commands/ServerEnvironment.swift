@@ -27,9 +27,13 @@ final class ServerEnvironment: Sendable {
     let authFailures: AuthFailures
     /// The bytes every client connection holds, against the buffer limits.
     let clientMemory: ClientMemory
+    /// Client-side caching: who tracks which keys (`CLIENT TRACKING`).
+    let tracking: ClientTracking
     let gatewayVersion = "0.1.0"
     /// The Redis version we announce in HELLO and INFO, for clients that check features.
-    let compatibleRedisVersion = "7.2.0"
+    /// 7.4: redis-py turns its client-side cache on only from 7.4; nothing else of 7.4 (hash
+    /// field expiry) is something a client uses unasked, and the gateway refuses those commands.
+    let compatibleRedisVersion = "7.4.0"
 
     init(
         configuration: ServerConfiguration, registry: ClientRegistry, stats: ServerStats, clientMemory: ClientMemory? = nil,
@@ -37,6 +41,8 @@ final class ServerEnvironment: Sendable {
         cache: ReadThroughCache?, invalidation: InvalidationService? = nil, metrics: GatewayMetrics? = nil,
         health: HealthMonitor? = nil, logger: Logger = Logger(label: "quicksell.gateway")
     ) {
+        // The cache's observer when the gateway composed one (Gateway.init); otherwise one that no invalidation reaches.
+        self.tracking = (cache?.copies.observer as? ClientTracking) ?? ClientTracking(maxKeys: configuration.trackingMaxKeys)
         self.authFailures = AuthFailures(stats: stats, logger: logger)
         self.clientMemory = clientMemory ?? ClientMemory(limits: configuration.bufferLimits, logger: logger)
         self.metrics = metrics

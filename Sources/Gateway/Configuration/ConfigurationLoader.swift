@@ -100,6 +100,8 @@ struct ConfigurationValues {
         server.requirePassFile = access.requirePassFile
         server.usersFile = access.usersFile
         server.protectedMode = try bool("server.protected_mode", default: true)
+        server.trackingMaxKeys = try int("tracking.max_keys", default: ServerConfiguration.defaultTrackingMaxKeys,
+                                         range: 0...100_000_000)
         server.plaintext = try bool("server.plaintext", default: true)
         server.tls = try tlsSettings(plaintextPort: server.plaintext ? server.port : nil)
         if !server.plaintext && server.tls == nil {

@@ -80,6 +80,7 @@ public struct GatewayConfiguration: Sendable {
             ("server.users", server.users.userRoles.isEmpty ? "(none)" : server.users.userRoles.joined(separator: ",")),
             ("server.users_file", server.usersFile ?? "(none)"),
             ("server.protected_mode", server.protectedMode ? "yes" : "no"),
+            ("tracking.max_keys", String(server.trackingMaxKeys)),
             ("limits.max_bulk_length", String(server.limits.maxBulkLength)),
             ("limits.max_array_elements", String(server.limits.maxAggregateElements)),
             ("limits.max_nesting_depth", String(server.limits.maxNestingDepth)),

@@ -89,10 +89,12 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        session.pushSink = ClientTracking.Sink(eventLoop: context.eventLoop, handler: NIOLoopBound(self, eventLoop: context.eventLoop))
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        session.pushSink = nil  // it holds this handler
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -101,6 +103,12 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
         if accountedBytes != 0 { _ = memory.adjust(by: -accountedBytes) }
         accountedBytes = 0
         registry.remove(session.record.id)
+        if session.pushSink != nil {
+            session.pushSink = nil  // it holds this handler
+            if session.tracking != nil || session.subscribedToInvalidations {
+                dispatcher.environment.tracking.connectionClosed(client: session.record.id)
+            }
+        }
         context.fireChannelInactive()
     }
 
@@ -431,6 +439,17 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RedisReplyReceiver {
 
     /// The longest a closing connection waits for its client to close first.
     static let lingerTimeout = TimeAmount.seconds(1)
+
+    /// A tracking invalidation for this connection (`ClientTracking`, on this event loop): written
+    /// after the replies owed now (`pushArrived`), never inside one.
+    func trackingNotice(_ notice: TrackingTable.Notice) {
+        guard let context,
+              let value = TrackingPush.value(notice, protocolVersion: session.protocolVersion,
+                                             subscribed: session.subscribedToInvalidations) else { return }
+        guard case .write(let push) = state.pushArrived(value) else { return }
+        write(push, context: context)
+        if !decoding { flushOutput(context: context) }  // else the read's end flushes it
+    }
 
     /// Called by `flushList` at the end of the tick in which a flush was scheduled.
     func flushScheduledOutput() {

@@ -187,6 +187,18 @@ struct ClientConnectionStateMachine<AwaitedGet> {
         return .writeThenCloseAfterPendingWrites(reply)
     }
 
+    /// An out-of-band push (a tracking invalidation): written at once when no reply is owed,
+    /// otherwise after the replies owed now, so that a value read before the invalidation
+    /// never reaches the client after its push. It waits as a ready reply nobody awaits.
+    mutating func pushArrived(_ push: RESPValue) -> AnswerAction {
+        guard state == .open || (state == .closing && !pendingReplies.isEmpty) else { return .none }
+        guard pendingReplies.isEmpty else {
+            pendingReplies.append(.ready(push))
+            return .none
+        }
+        return .write(push)
+    }
+
     /// The input is not valid RESP: Redis answers with `reply`, then closes once the replies are out.
     mutating func protocolErrorOccurred(_ reply: RESPValue) -> AnswerAction {
         guard state == .open else { return .none }

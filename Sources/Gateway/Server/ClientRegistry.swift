@@ -33,6 +33,8 @@ public final class ClientRegistry: Sendable {
     }
 
     public var count: Int { clients.withLock { $0.count } }
+
+    func contains(_ id: Int) -> Bool { clients.withLock { $0[id] != nil } }
 }
 
 /// What `CLIENT LIST` shows about one connection. Written by the connection's own

@@ -15,6 +15,14 @@ struct ClientSession {
     var replyMode = ReplyMode()
     /// Failed authentication attempts on this connection.
     var failedAuths = 0
+    /// `CLIENT TRACKING` options; nil when off. Kept here so that a GET asks no lock whether to track.
+    var tracking: TrackingOptions?
+    /// `CLIENT CACHING yes|no` given for the next command (OPTIN/OPTOUT).
+    var cachingForNextCommand = false
+    /// Subscribed to `__redis__:invalidate` (the target of other clients' `REDIRECT`).
+    var subscribedToInvalidations = false
+    /// Where tracking pushes for this connection go; set by its handler while in the pipeline.
+    var pushSink: ClientTracking.Sink?
 
     init(record: ClientRecord, requiresAuthentication: Bool) {
         self.record = record
@@ -22,4 +30,14 @@ struct ClientSession {
     }
 
     var isAuthenticated: Bool { authenticatedUser != nil }
+
+    /// Whether the keys of the command being run are remembered for this client's pushes.
+    var remembersReads: Bool {
+        guard let tracking, case .keys(let caching) = tracking.mode else { return false }
+        switch caching {
+        case .always: return true
+        case .optIn: return cachingForNextCommand
+        case .optOut: return !cachingForNextCommand
+        }
+    }
 }

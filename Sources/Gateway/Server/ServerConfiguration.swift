@@ -41,6 +41,11 @@ public struct ServerConfiguration: Sendable {
     /// Redis's protected mode: refuse to listen beyond loopback without a password
     /// (`ProtectedMode`). Only the configuration loader applies it.
     public var protectedMode = true
+    /// Most keys the client-tracking table remembers (`tracking.max_keys`, as Redis's
+    /// `tracking-table-max-keys`); 0: no bound. A key forgotten to make room is announced first.
+    public var trackingMaxKeys = ServerConfiguration.defaultTrackingMaxKeys
+    /// Redis's default: about 100 MB of table at most.
+    public static let defaultTrackingMaxKeys = 1_000_000
 
     public init(
         host: String = "127.0.0.1",

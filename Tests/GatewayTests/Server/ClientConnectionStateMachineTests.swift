@@ -36,6 +36,18 @@ private let ok = RESPValue.simpleString("OK")
 private func bulk(_ text: String) -> RESPValue { .bulkString(ByteBuffer(string: text)) }
 
 @Suite struct ClientConnectionStateMachineTests {
+    /// A tracking push waits for the replies owed when it arrived: a value read before the
+    /// invalidation never follows its push.
+    @Test func aPushFollowsTheRepliesOwedWhenItArrived() throws {
+        var m = Machine(maxPendingReplies: 8)
+        let push = RESPValue.push([bulk("invalidate"), .array([bulk("user:1")])])
+        #expect(m.pushArrived(push) == .write(push))
+        let get = m.replyAwaitingBackend(1)
+        #expect(m.pushArrived(push) == .none)
+        #expect(m.backendReplied(sequence: get) == 1)
+        #expect(try m.complete(get, with: bulk("old")).written == [bulk("old"), push])
+    }
+
     @Test func repliesProducedAtOnceAreWrittenAtOnce() {
         var m = Machine(maxPendingReplies: 8)
         #expect(m.requestAnswered(pong, thenClose: false) == .write(pong))
