@@ -42,6 +42,9 @@ import TestSupport
         let full = try Self.backup(["full"], on: primary)
         #expect(full.contains("full backup taken in repository 1") && full.contains("full backup taken in repository 2"), "\(full)")
         _ = try Self.backup(["expire"], on: primary)
+        // pgBackRest records a backup's stop time to the second: a target in the same second as
+        // the stop finds no backup set that stopped before it.
+        try await Task.sleep(for: .seconds(1.5))
 
         // After the backup: one row in time, the time noted, one row too late, then the mistake.
         try database2.execute("""

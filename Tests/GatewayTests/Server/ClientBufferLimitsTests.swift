@@ -49,11 +49,26 @@ import Testing
     @Test func requestsWaitOnceTheBytesOwedReachTheSoftLimit() {
         var budget = ClientOutputBudget(softLimit: 1 << 20)
         budget.replyWritten(bytes: 8_530)  // leaderboard-sized replies: 122 may be owed
+        budget.flushed()
         #expect(budget.allowsAnotherRequest(pendingReplies: 122))
         #expect(!budget.allowsAnotherRequest(pendingReplies: 123))
         budget.bufferedChanged(to: 1 << 19)  // half the limit is in the socket's queue
         #expect(budget.allowsAnotherRequest(pendingReplies: 61))
         #expect(!budget.allowsAnotherRequest(pendingReplies: 62))
+    }
+
+    @Test func repliesWrittenBeforeTheFlushCountUntilItHappens() {
+        // Near-cache hits are answered while their requests are decoded: a read of pipelined
+        // GETs must stop at the soft limit, not after megabytes of replies.
+        var budget = ClientOutputBudget(softLimit: 1 << 20)
+        var answered = 0
+        while budget.allowsAnotherRequest(pendingReplies: 0) && answered < 10_000 {
+            budget.replyWritten(bytes: 8_530)
+            answered += 1
+        }
+        #expect(answered == (1 << 20) / 8_530 + 1)
+        budget.flushed()
+        #expect(budget.allowsAnotherRequest(pendingReplies: 0))
     }
 
     @Test func theConnectionHoldsItsRequestsWhileTheOutputIsOverTheSoftLimitAndResumesAfter() {
@@ -118,6 +133,7 @@ import Testing
     @Test func inFlightRepliesCountAgainstTheSoftLimitBeforeTheyArrive() {
         var machine = ClientConnectionStateMachine<Int>(maxPendingReplies: 1024, outputSoftLimit: 100_000)
         machine.replyWritten(bytes: 10_000)
+        _ = machine.outputFlushed()
         for index in 0..<9 {
             #expect(machine.mayRunAnotherRequest, "request \(index)")
             _ = machine.replyAwaitingBackend(index)
