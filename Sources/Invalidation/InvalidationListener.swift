@@ -102,8 +102,7 @@ public final class InvalidationListener: SourceListener {
             $0.connected = true
             $0.lastError = nil
         }
-        let actions = machine.streamStarted(resumed: preparation == .resumed, caughtUpAt: caughtUpAt, now: .now)
-        if actions.contains(.reportConnectedAgain) { logger.notice("invalidation listener connected again") }
+        _ = machine.streamStarted(resumed: preparation == .resumed, caughtUpAt: caughtUpAt, now: .now)
         var stream = ReplicationStream(listener: self, connection: connection)
         try stream.run(&machine)
     }

@@ -77,7 +77,9 @@ struct ReplicationStream {
                 listener.firstAttempt.signal()
             case .abandonStream(let reason):
                 throw StreamAbandoned(description: reason)
-            case .flushAll, .reportConnectedAgain, .reconnect:
+            case .reportConnectedAgain:
+                listener.logger.notice("invalidation listener connected again")
+            case .flushAll, .reconnect:
                 break  // decided around the stream, not within it
             }
         }

@@ -141,7 +141,7 @@ package struct ReplicationStreamStateMachine: BatchAnswers {
     package mutating func streamStarted(resumed: Bool, caughtUpAt: UInt64, now: Instant) -> [Action] {
         stream = Stream(transactions: InvalidationTransactions(flushAboveKeys: limits.flushFamiliesAboveKeys),
                         lastFeedback: now, silence: SilenceWatch(limit: limits.silenceLimit, now: now), caughtUpAt: caughtUpAt, resumed: resumed)
-        return backoff.connected() ? [.reportConnectedAgain] : []
+        return []
     }
 
     /// The connection failed (or could not be made, or the stream was abandoned): what was
@@ -325,6 +325,10 @@ package struct ReplicationStreamStateMachine: BatchAnswers {
         let applied = stream.pending.appliedPosition
         if stream.catchingUp && applied >= stream.caughtUpAt {
             stream.catchingUp = false
+            // The wait before reconnecting starts over only now: a stream that starts and cannot
+            // apply (Redis down or silent) is no success, and reconnecting every 50 ms would
+            // stream everything unconfirmed again as often.
+            if backoff.connected() { actions.append(.reportConnectedAgain) }
             actions.append(.caughtUp(replayedKeys: stream.resumed ? stream.replayedKeys : nil))
         }
         let sinceFeedback = now - stream.lastFeedback

@@ -142,7 +142,7 @@ import Testing
 
         // The next connection streams from 100 again; a late answer of the old stream changes nothing.
         let step6 = machine.streamStarted(resumed: true, caughtUpAt: 300, now: t0)
-        #expect(step6 == [.reportConnectedAgain])
+        #expect(step6.isEmpty, "connected again only once caught up")
         let step7 = machine.applied(batch: 1, now: t0)
         #expect(step7.isEmpty)
         #expect(!machine.hasBatchesInFlight)
@@ -154,7 +154,7 @@ import Testing
         let step8 = machine.applied(batch: 3, now: t0)
         #expect(step8.isEmpty)
         let step9 = machine.timePassed(now: t0 + .seconds(1))
-        #expect(step9 == [.caughtUp(replayedKeys: 2), .sendStatusUpdate(confirming: 300)])
+        #expect(step9 == [.reportConnectedAgain, .caughtUp(replayedKeys: 2), .sendStatusUpdate(confirming: 300)])
     }
 
     @Test func aKeepaliveAskingForAReplyIsAnsweredAtOnceWithTheAppliedPosition() {
@@ -415,9 +415,18 @@ import Testing
         for _ in 0..<5 { _ = machine.connectionLost(reason: "timeout") }
         let step4 = machine.connectionLost(reason: "timeout")
         #expect(step4 == [.reconnect(after: .seconds(2), report: nil)])
-        let step5 = machine.streamStarted(resumed: true, caughtUpAt: 1, now: t0)
-        #expect(step5 == [.reportConnectedAgain])
+        // A stream that starts but never catches up (Redis down) does not start the wait over.
+        let step5 = machine.streamStarted(resumed: false, caughtUpAt: 100, now: t0)
+        #expect(step5.isEmpty)
         let step6 = machine.connectionLost(reason: "timeout")
-        #expect(step6 == [.reconnect(after: .milliseconds(50), report: "timeout")])
+        #expect(step6 == [.reconnect(after: .seconds(2), report: nil)])
+        // One that catches up does, and says it is connected again.
+        _ = machine.streamStarted(resumed: false, caughtUpAt: 100, now: t0)
+        machine.received(.keepalive(walEnd: 100, replyRequested: false))
+        _ = machine.inputRead(now: t0)
+        let step7 = machine.timePassed(now: t0)
+        #expect(step7 == [.reportConnectedAgain, .caughtUp(replayedKeys: nil)])
+        let step8 = machine.connectionLost(reason: "timeout")
+        #expect(step8 == [.reconnect(after: .milliseconds(50), report: "timeout")])
     }
 }
