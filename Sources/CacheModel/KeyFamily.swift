@@ -17,6 +17,20 @@ public enum KeyFamily: String, CaseIterable, Sendable, Hashable, Codable {
         }
     }
 
+    /// The family's place in `allCases`, for arrays indexed by family (on hot paths, where
+    /// searching `allCases` would cost).
+    public var ordinal: Int {
+        switch self {
+        case .user: 0
+        case .listing: 1
+        case .marketplaceListings: 2
+        case .userStats: 3
+        case .userBadges: 4
+        case .leaderboardWeekly: 5
+        case .leaderboardMonthly: 6
+        }
+    }
+
     /// The name operators and `INFO` use: the key prefix without the colon.
     public var name: String { rawValue }
 

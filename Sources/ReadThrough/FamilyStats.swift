@@ -31,7 +31,7 @@ public final class FamilyStats: Sendable {
         }
     }
 
-    /// One entry per family, at `Self.position(of:)`. An array rather than a dictionary: every
+    /// One entry per family, at `KeyFamily.ordinal`. An array rather than a dictionary: every
     /// hit looks its family up here, and a `KeyFamily` key would hash its raw value (a string)
     /// through a call into CacheModel.
     private let counters: [Counters]
@@ -41,20 +41,7 @@ public final class FamilyStats: Sendable {
     }
 
     public subscript(family: KeyFamily) -> Counters {
-        counters[Self.position(of: family)]
-    }
-
-    /// The family's place in `KeyFamily.allCases` (and so in `counters`).
-    private static func position(of family: KeyFamily) -> Int {
-        switch family {
-        case .user: 0
-        case .listing: 1
-        case .marketplaceListings: 2
-        case .userStats: 3
-        case .userBadges: 4
-        case .leaderboardWeekly: 5
-        case .leaderboardMonthly: 6
-        }
+        counters[family.ordinal]
     }
 
     /// Sum of all families' hits (including negative hits), as Redis's `keyspace_hits`.

@@ -161,11 +161,12 @@ public final class ReadThroughCache: Sendable {
         case miss
     }
 
-    /// The value of `key` from the near cache, counted as a hit of its family.
-    package func nearValue(_ key: CacheKey) -> ByteBuffer? {
-        guard let near, let value = near.lookup(key) else { return nil }
-        stats[key.family].hits.add(1, ordering: .relaxed)
-        return value
+    /// What the near cache has for a GET of `key` (a value held counts as a hit of its family).
+    package func nearRead(_ key: CacheKey) -> NearCacheShard.Read {
+        guard let near else { return .miss(nil) }
+        let read = near.read(key)
+        if case .value = read { stats[key.family].hits.add(1, ordering: .relaxed) }
+        return read
     }
 
     private func classify(_ reply: RESPValue, key: CacheKey) -> Lookup {

@@ -46,8 +46,10 @@ extension CommandDispatcher {
         guard let cache = environment.cache else { return .reply(Self.noBackends) }
         switch CacheKey.parse(name) {
         case .success(let key):
-            if let value = cache.nearValue(key) { return .reply(.bulkString(value)) }
-            return .cacheGet(CacheGet(cache: cache, key: key, name: name, nearMark: cache.near?.mark(key)))
+            switch cache.nearRead(key) {
+            case .value(let value): return .reply(.bulkString(value))
+            case .miss(let mark): return .cacheGet(CacheGet(cache: cache, key: key, name: name, nearMark: mark))
+            }
         case .failure(let error): return .reply(.error(error.description))
         }
     }

@@ -35,25 +35,19 @@ package final class NearCache: Sendable {
     /// Whether values of `family` are kept here.
     package func holds(_ family: KeyFamily) -> Bool { enabledFamilies[family.ordinal] }
 
-    /// The value of `key` if held; counted as a near-cache hit or miss.
-    package func lookup(_ key: CacheKey) -> ByteBuffer? {
-        guard holds(key.family) else { return nil }
+    /// What a GET of `key` finds: the value held, or the mark its Redis GET is sent under (nil
+    /// when its value must not be kept); one shard lock for both. Counted as a hit or a miss.
+    package func read(_ key: CacheKey) -> NearCacheShard.Read {
+        guard holds(key.family) else { return .miss(nil) }
         let hash = key.hashValue
         let now = NIODeadline.now().uptimeNanoseconds
-        let value = shard(hash).state.withLock { $0.lookup(key, hash: hash, now: now) }
-        if value == nil {
-            counters.misses.add(1, ordering: .relaxed)
-        } else {
+        let read = shard(hash).state.withLock { $0.read(key, hash: hash, now: now) }
+        if case .value = read {
             counters.hits.add(1, ordering: .relaxed)
+        } else {
+            counters.misses.add(1, ordering: .relaxed)
         }
-        return value
-    }
-
-    /// Taken when the Redis GET of `key` is sent; nil when its value must not be kept.
-    package func mark(_ key: CacheKey) -> Mark? {
-        guard holds(key.family) else { return nil }
-        let hash = key.hashValue
-        return shard(hash).state.withLock { $0.mark(hash: hash, family: key.family) }
+        return read
     }
 
     /// Offers `value`, read from Redis by a GET sent under `mark`. The value is copied: the reply's

@@ -75,6 +75,18 @@ package struct NearCacheShard: Sendable {
         return entry.value
     }
 
+    package enum Read: Equatable {
+        case value(ByteBuffer)
+        /// Not held: the mark to send the Redis GET under (nil: keep nothing it reads).
+        case miss(Mark?)
+    }
+
+    /// `lookup`, then `mark` when the value is not held.
+    package mutating func read(_ key: CacheKey, hash: Int, now: Deadline) -> Read {
+        if let value = lookup(key, hash: hash, now: now) { return .value(value) }
+        return .miss(mark(hash: hash, family: key.family))
+    }
+
     /// The mark for a GET of `key` about to be sent; nil when an invalidation covering the key
     /// is under way (its value must not be kept).
     package func mark(hash: Int, family: KeyFamily) -> Mark? {
@@ -228,19 +240,4 @@ private struct RemovalRecord {
     mutating func finished(family: KeyFamily) { familiesFinished[family.ordinal] &+= 1 }
     mutating func startedForAll() { globalStarted &+= 1 }
     mutating func finishedForAll() { globalFinished &+= 1 }
-}
-
-extension KeyFamily {
-    /// The family's position in `allCases`, for arrays indexed by family.
-    var ordinal: Int {
-        switch self {
-        case .user: 0
-        case .listing: 1
-        case .marketplaceListings: 2
-        case .userStats: 3
-        case .userBadges: 4
-        case .leaderboardWeekly: 5
-        case .leaderboardMonthly: 6
-        }
-    }
 }
